@@ -1,0 +1,41 @@
+# sluice — the two commands a newcomer needs: `make run` and `make test`.
+#   make run            install missing Debian packages, build, serve examples/quickstart.yaml
+#   make test           install, build, run the whole suite with ctest
+#   make test SAN=1     the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench          proxy-overhead table (wrk: engine-sim vs nginx vs sluice) + micro-benchmarks
+#   make check-config CONFIG=file.yaml
+PRESET ?= $(if $(filter 1,$(SAN)),asan,release)
+CONFIG ?= examples/quickstart.yaml
+JOBS   ?= $(shell nproc)
+BUILD  := build/$(PRESET)
+
+.PHONY: all deps bench-deps build run test bench check-config clean
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+bench-deps:
+	@scripts/install-deps.sh --bench
+
+build: deps
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/sluice serve --config $(CONFIG)
+
+test: build
+	ctest --preset $(PRESET) -j $(JOBS)
+
+bench: bench-deps
+	@cmake --preset release >/dev/null
+	@cmake --build build/release -j $(JOBS)
+	bench/proxy_overhead.sh build/release/sluice
+	build/release/bench/sluice_micro_bench --benchmark_min_time=0.2
+
+check-config: build
+	$(BUILD)/sluice check-config $(CONFIG)
+
+clean:
+	rm -rf build

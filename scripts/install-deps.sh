@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages sluice needs, and only those that are missing.
+# Idempotent: a second run installs nothing and prints nothing but a summary line.
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds wrk and nginx for `make bench`)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev        # Asio + Beast (HTTP server and client)
+  libsimdjson-dev         # request/response body parsing on the hot path
+  nlohmann-json3-dev      # building JSON off the hot path
+  libyaml-cpp-dev         # config
+  libfmt-dev libspdlog-dev
+  libcli11-dev            # command line
+  libssl-dev              # SHA-256 for API keys
+  libgtest-dev libgmock-dev libbenchmark-dev
+  curl procps             # integration tests: probes and process checks
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(wrk nginx-light)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} Debian packages present"
+  exit 0
+fi
+
+echo "install-deps: installing missing Debian packages: ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null; then SUDO="sudo"; else
+    echo "install-deps: not root and no sudo; install these yourself: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

@@ -1,0 +1,116 @@
+#pragma once
+/// The typed configuration of `sluice serve`, as loaded from YAML and
+/// validated as a whole (see loader.h). Plain values: a loaded Config is
+/// immutable and shared as a snapshot.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sluice/core/clock.h"
+
+namespace sluice::config {
+
+/// host:port to listen on.
+struct Endpoint {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+};
+
+struct ListenConfig {
+  Endpoint api{"127.0.0.1", 8080};
+  Endpoint admin{"127.0.0.1", 9090};
+};
+
+/// Limits and timeouts of the HTTP server and the upstream client.
+struct ServerConfig {
+  int threads = 0;                                   // 0 = one per core
+  std::uint64_t max_body_bytes = 4 * 1024 * 1024;    // 413 above
+  std::uint32_t max_header_bytes = 16 * 1024;        // 431 above
+  std::uint32_t max_header_count = 100;              // 431 above
+  core::Duration request_read_timeout = std::chrono::seconds(30);  // 408
+  core::Duration upstream_connect_timeout = std::chrono::seconds(5);
+  core::Duration upstream_timeout = std::chrono::seconds(600);     // 504; whole upstream exchange
+  core::Duration shutdown_grace = std::chrono::seconds(10);
+  std::string access_log = "-";                      // "-" = stdout, "" = off, else a file path
+  /// Secret the per-tenant cache_salt is derived from. Empty = a random
+  /// secret per process start (salts then change on restart, which only costs
+  /// prefix-cache hits).
+  std::string cache_salt_secret;
+};
+
+enum class Priority { kCritical, kStandard, kBatch };
+
+/// Quotas a later issue enforces; accepted and validated now. Absent = unlimited.
+struct TenantLimits {
+  std::optional<std::int64_t> rpm;              // requests per minute
+  std::optional<std::int64_t> tpm;              // tokens per minute
+  std::optional<std::int64_t> max_concurrency;  // in-flight requests
+  std::optional<std::int64_t> max_queue;        // queued requests
+  std::optional<core::Duration> max_queue_wait;
+  std::optional<double> budget;                 // spend cap, in the config's currency units
+};
+
+/// An API key as stored: the SHA-256 of the plain key (lower-case hex). Keys
+/// given as `env: NAME` are read and hashed at load time; the plain key is
+/// not kept.
+struct ApiKey {
+  std::string sha256_hex;
+  std::string source;  // "sha256" or "env:NAME", for messages; never the key
+};
+
+struct Tenant {
+  std::string id;            // [a-z0-9][a-z0-9_-]*, unique
+  std::string display_name;  // defaults to id
+  std::vector<ApiKey> api_keys;
+  /// Model names this tenant may use; "*" = all models.
+  std::vector<std::string> models;
+  double weight = 1.0;
+  Priority priority = Priority::kStandard;
+  TenantLimits limits;
+};
+
+enum class ModelSource { kSim, kStatic };
+
+/// A fleet of engine-sim child processes that `serve` starts itself.
+struct SimSource {
+  int instances = 1;
+  std::string profile;        // engine-sim profile name, e.g. "llama-3.1-8b-h100"
+  int gpus_per_instance = 1;  // informational now; placement uses it later
+  double speedup = 1.0;       // engine-sim --speedup
+  std::uint64_t seed = 0;     // engine-sim --seed (each instance adds its index)
+};
+
+/// Endpoints run elsewhere (vLLM, SGLang, llama.cpp server, Ollama, …).
+struct StaticSource {
+  std::vector<std::string> endpoints;  // base URLs, http://host:port[/prefix]
+};
+
+struct Model {
+  std::string name;  // as clients send it in "model"
+  ModelSource source = ModelSource::kSim;
+  SimSource sim;
+  StaticSource static_source;
+  /// Name sent upstream; defaults to `name`.
+  std::string upstream_model;
+  /// Set a per-tenant `cache_salt` on requests (vLLM's prefix-cache
+  /// isolation). Turn off for engines that reject unknown fields.
+  bool cache_salt = true;
+  /// max_tokens assumed when a request does not say (for estimates).
+  std::int64_t default_max_tokens = 256;
+};
+
+struct Config {
+  std::string source_path;  // file it was loaded from
+  ListenConfig listen;
+  ServerConfig server;
+  std::vector<Tenant> tenants;
+  std::vector<Model> models;
+
+  const Model* find_model(std::string_view name) const {
+    for (const auto& m : models) if (m.name == name) return &m;
+    return nullptr;
+  }
+};
+
+}  // namespace sluice::config

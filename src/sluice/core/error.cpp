@@ -1,0 +1,74 @@
+#include "sluice/core/error.h"
+
+#include <nlohmann/json.hpp>
+
+namespace sluice::core {
+
+int http_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidJson:
+    case ErrorCode::kInvalidRequest: return 400;
+    case ErrorCode::kMissingApiKey:
+    case ErrorCode::kInvalidApiKey: return 401;
+    case ErrorCode::kModelNotFound:
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kMethodNotAllowed: return 405;
+    case ErrorCode::kRequestTimeout: return 408;
+    case ErrorCode::kBodyTooLarge: return 413;
+    case ErrorCode::kHeadersTooLarge: return 431;
+    case ErrorCode::kRateLimited: return 429;
+    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kUpstreamError: return 502;
+    case ErrorCode::kNoInstance:
+    case ErrorCode::kShuttingDown: return 503;
+    case ErrorCode::kUpstreamTimeout: return 504;
+  }
+  return 500;
+}
+
+std::string_view error_type(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kMissingApiKey:
+    case ErrorCode::kInvalidApiKey: return "authentication_error";
+    case ErrorCode::kRateLimited: return "rate_limit_error";
+    case ErrorCode::kInternal:
+    case ErrorCode::kUpstreamError:
+    case ErrorCode::kNoInstance:
+    case ErrorCode::kShuttingDown:
+    case ErrorCode::kUpstreamTimeout: return "server_error";
+    default: return "invalid_request_error";
+  }
+}
+
+std::string_view error_code_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidJson: return "invalid_json";
+    case ErrorCode::kInvalidRequest: return "invalid_request";
+    case ErrorCode::kMissingApiKey: return "missing_api_key";
+    case ErrorCode::kInvalidApiKey: return "invalid_api_key";
+    case ErrorCode::kModelNotFound: return "model_not_found";
+    case ErrorCode::kNotFound: return "not_found";
+    case ErrorCode::kMethodNotAllowed: return "method_not_allowed";
+    case ErrorCode::kRequestTimeout: return "request_timeout";
+    case ErrorCode::kBodyTooLarge: return "request_too_large";
+    case ErrorCode::kHeadersTooLarge: return "headers_too_large";
+    case ErrorCode::kRateLimited: return "rate_limit_exceeded";
+    case ErrorCode::kInternal: return "internal_error";
+    case ErrorCode::kUpstreamError: return "upstream_error";
+    case ErrorCode::kNoInstance: return "no_instance_available";
+    case ErrorCode::kShuttingDown: return "shutting_down";
+    case ErrorCode::kUpstreamTimeout: return "upstream_timeout";
+  }
+  return "internal_error";
+}
+
+std::string to_openai_json(const Error& error) {
+  nlohmann::json body;
+  body["error"]["message"] = error.message;
+  body["error"]["type"] = error_type(error.code);
+  body["error"]["param"] = error.param.empty() ? nlohmann::json(nullptr) : nlohmann::json(error.param);
+  body["error"]["code"] = error_code_name(error.code);
+  return body.dump();
+}
+
+}  // namespace sluice::core

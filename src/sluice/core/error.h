@@ -1,0 +1,44 @@
+#pragma once
+/// The one error taxonomy of the request path, and the one place that turns an
+/// error into an HTTP status and an OpenAI-shaped body:
+///   {"error":{"message":"…","type":"…","param":null|"…","code":"…"}}
+#include <string>
+#include <string_view>
+
+namespace sluice::core {
+
+enum class ErrorCode {
+  kInvalidJson,        // 400 body is not JSON
+  kInvalidRequest,     // 400 missing or invalid field
+  kMissingApiKey,      // 401 no Authorization header
+  kInvalidApiKey,      // 401 unknown key
+  kModelNotFound,      // 404 unknown model, or one the tenant may not use
+  kNotFound,           // 404 unknown path
+  kMethodNotAllowed,   // 405
+  kRequestTimeout,     // 408 client too slow to send its request
+  kBodyTooLarge,       // 413
+  kHeadersTooLarge,    // 431
+  kRateLimited,        // 429 (quotas; later issue)
+  kInternal,           // 500
+  kUpstreamError,      // 502 upstream broke or answered garbage
+  kNoInstance,         // 503 no healthy instance of the model
+  kShuttingDown,       // 503 server is draining
+  kUpstreamTimeout,    // 504
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+  std::string param;  // empty = null
+};
+
+/// HTTP status for a code.
+int http_status(ErrorCode code);
+/// OpenAI `type` field ("invalid_request_error", "authentication_error", …).
+std::string_view error_type(ErrorCode code);
+/// OpenAI `code` field ("invalid_api_key", "model_not_found", …).
+std::string_view error_code_name(ErrorCode code);
+/// The OpenAI-shaped JSON body for an error.
+std::string to_openai_json(const Error& error);
+
+}  // namespace sluice::core
