@@ -1,1 +1,48 @@
-int main() { return 0; }
+// sluice: one binary, subcommands.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "commands.h"
+#include "sluice/engine/sim_cli.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"sluice — a multi-tenant, multi-model LLM inference gateway and GPU-pool controller.\n"
+               "Tenants call one OpenAI-compatible endpoint with their own API keys; sluice routes\n"
+               "their requests to engine instances (vLLM, SGLang, llama.cpp, Ollama, or its own\n"
+               "engine simulator).",
+               "sluice"};
+  app.require_subcommand(1);
+  app.footer("Run `sluice <command> --help` for a command's options. Docs: README.md, docs/.");
+
+  sluice::app::ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the gateway (and its simulated fleet) from a config file.");
+  serve_cmd->add_option("-c,--config", serve.config_path, "YAML config file (see examples/quickstart.yaml)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  serve_cmd->add_flag("-q,--quiet", serve.quiet, "Do not print the how-to-call banner");
+  serve_cmd->footer("Stops cleanly on SIGINT/SIGTERM: stops accepting, lets in-flight requests finish within\n"
+                    "server.shutdown_grace, then stops every engine-sim child.");
+
+  std::string check_path;
+  auto* check_cmd = app.add_subcommand("check-config", "Validate a config file; print every error as file:line:col.");
+  check_cmd->add_option("file", check_path, "YAML config file")->required();
+  check_cmd->footer("Exit status: 0 valid, 2 invalid.");
+
+  sluice::engine::SimServerOptions sim;
+  auto* sim_cmd = app.add_subcommand("engine-sim", "Run the engine simulator: an OpenAI-compatible stand-in for vLLM.");
+  sluice::engine::add_sim_server_options(*sim_cmd, sim);
+
+  app.add_subcommand("version", "Print the version.");
+
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_default_logger(spdlog::stderr_color_mt("sluice"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  if (serve_cmd->parsed()) return sluice::app::run_serve(serve);
+  if (check_cmd->parsed()) return sluice::app::run_check_config(check_path);
+  if (sim_cmd->parsed()) return sluice::engine::run_sim_server(sim);
+  fmt::print("sluice {}\n", SLUICE_VERSION);
+  return 0;
+}

@@ -21,7 +21,11 @@ constexpr std::int64_t estimate_text_tokens(std::string_view text) {
 class ChatTokenEstimate {
  public:
   void add_message(std::string_view role, std::string_view content) {
-    tokens_ += kChatMessageOverheadTokens + estimate_text_tokens(role) + estimate_text_tokens(content);
+    add_message_tokens(role, estimate_text_tokens(content));
+  }
+  /// Same, when the content was already counted (content given as parts).
+  void add_message_tokens(std::string_view role, std::int64_t content_tokens) {
+    tokens_ += kChatMessageOverheadTokens + estimate_text_tokens(role) + content_tokens;
     ++messages_;
   }
   /// Total prompt tokens, including the assistant-reply priming.

@@ -1,0 +1,171 @@
+// `sluice serve`: wires config, tenants, the simulated fleet, the gateway and
+// the admin listener together, and runs until SIGINT/SIGTERM.
+#include <signal.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <fmt/format.h>
+#include <mutex>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include "commands.h"
+#include "sluice/admin/admin_server.h"
+#include "sluice/config/loader.h"
+#include "sluice/provider/routing_builder.h"
+#include "sluice/provider/sim_fleet.h"
+#include "sluice/proxy/gateway_server.h"
+
+namespace sluice::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string random_secret() {
+  unsigned char bytes[32];
+  RAND_bytes(bytes, sizeof bytes);
+  std::string hex;
+  for (unsigned char b : bytes) hex += fmt::format("{:02x}", b);
+  return hex;
+}
+
+std::string self_exe() {
+  char buf[4096];
+  const auto n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("sluice");
+}
+
+/// Renders the instance gauges of the current routing table.
+void render_instances(const balance::RoutingTable& table, std::string& out) {
+  obs::render_header(out, "sluice_instance_up", "gauge", "1 when the instance is in rotation.");
+  for (const auto& m : table.models)
+    for (const auto& i : m.instances)
+      out += fmt::format("sluice_instance_up{{model=\"{}\",instance=\"{}\"}} {}\n", obs::escape_label(m.name),
+                         obs::escape_label(i->id.str()), i->available.load() ? 1 : 0);
+  obs::render_header(out, "sluice_instance_outstanding_requests", "gauge", "Requests in flight to the instance.");
+  for (const auto& m : table.models)
+    for (const auto& i : m.instances)
+      out += fmt::format("sluice_instance_outstanding_requests{{model=\"{}\",instance=\"{}\"}} {}\n",
+                         obs::escape_label(m.name), obs::escape_label(i->id.str()), i->outstanding.load());
+}
+
+void print_banner(const config::Config& cfg, std::uint16_t api_port, std::uint16_t admin_port) {
+  const std::string base = fmt::format("http://{}:{}", cfg.listen.api.host, api_port);
+  std::string models;
+  for (const auto& m : cfg.models) models += fmt::format("{}{}", models.empty() ? "" : ", ", m.name);
+  fmt::print(stderr,
+             "\nsluice is ready.\n"
+             "  OpenAI API : {}/v1   (models: {})\n"
+             "  admin      : http://{}:{}/metrics  /healthz  /readyz\n\n"
+             "Try it (demo keys of examples/quickstart.yaml: sk-demo-acme, sk-demo-globex):\n"
+             "  curl -s {}/v1/chat/completions -H 'Authorization: Bearer sk-demo-acme' \\\n"
+             "       -H 'Content-Type: application/json' \\\n"
+             "       -d '{{\"model\":\"{}\",\"messages\":[{{\"role\":\"user\",\"content\":\"Hello\"}}],\"max_tokens\":32}}'\n"
+             "  OpenAI SDK: base_url=\"{}/v1\", api_key=\"sk-demo-acme\"\n"
+             "Stop with Ctrl-C.\n\n",
+             base, models, cfg.listen.admin.host, admin_port, base, cfg.models.empty() ? "" : cfg.models.front().name,
+             base);
+}
+
+}  // namespace
+
+int run_serve(const ServeOptions& options) {
+  auto loaded = config::load_config_file(options.config_path);
+  if (!loaded) {
+    for (const auto& e : loaded.error()) fmt::print(stderr, "{}\n", e.to_string());
+    fmt::print(stderr, "sluice serve: refusing to start: {} config error{}\n", loaded.error().size(),
+               loaded.error().size() == 1 ? "" : "s");
+    return 2;
+  }
+  const config::Config cfg = std::move(*loaded);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  // Block the signals we handle so that only Asio's signal_set sees them,
+  // whichever thread the kernel picks.
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int s : {SIGINT, SIGTERM, SIGCHLD}) sigaddset(&handled, s);
+  pthread_sigmask(SIG_BLOCK, &handled, nullptr);
+
+  const std::string secret = cfg.server.cache_salt_secret.empty() ? random_secret() : cfg.server.cache_salt_secret;
+  proxy::GatewayContext ctx(nullptr, std::make_shared<balance::RoutingTable>(), cfg.server.access_log);
+  ctx.config.publish(std::make_shared<proxy::ConfigSnapshot>(cfg, secret, ctx.metrics));
+  provider::SimFleet fleet(self_exe());
+  ctx.routes.publish(provider::build_routing_table(cfg, fleet));  // static models now; sim ones once started
+
+  proxy::GatewayServer server(ctx, cfg.server.threads);
+  if (auto r = server.listen(cfg.listen.api); !r) {
+    fmt::print(stderr, "sluice serve: cannot listen for the API on {}\n", r.error());
+    return 1;
+  }
+  admin::AdminServer admin_server(server.control_io(), admin::AdminHandlers{
+      .render_metrics = [&ctx] {
+        std::string out;
+        ctx.metrics.render(out);
+        render_instances(*ctx.routes.load(), out);
+        obs::render_header(out, "sluice_ready", "gauge", "1 when the gateway is ready to serve.");
+        out += fmt::format("sluice_ready {}\n", ctx.ready.load() && !ctx.draining.load() ? 1 : 0);
+        return out;
+      },
+      .ready = [&ctx] { return ctx.ready.load() && !ctx.draining.load(); }});
+  if (auto r = admin_server.listen(cfg.listen.admin); !r) {
+    fmt::print(stderr, "sluice serve: cannot listen for admin on {}\n", r.error());
+    return 1;
+  }
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop_requested = false;
+  asio::signal_set signals(server.control_io(), SIGINT, SIGTERM, SIGCHLD);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signo) {
+        if (ec) return;
+        if (signo == SIGCHLD) {
+          const auto exited = fleet.reap();
+          for (const auto& what : exited) spdlog::error("engine {}; it leaves the rotation", what);
+          if (!exited.empty()) ctx.routes.publish(balance::without_unavailable(*ctx.routes.load()));
+        } else {
+          spdlog::info("received {}, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM");
+          std::lock_guard lock(mu);
+          stop_requested = true;
+          cv.notify_all();
+        }
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
+
+  server.start();
+  admin_server.start();
+
+  const std::size_t sims = [&] {
+    std::size_t n = 0;
+    for (const auto& m : cfg.models) if (m.source == config::ModelSource::kSim) n += static_cast<std::size_t>(m.sim.instances);
+    return n;
+  }();
+  if (sims > 0) {
+    spdlog::info("starting {} engine simulator{}", sims, sims == 1 ? "" : "s");
+    if (auto r = fleet.start(cfg, std::chrono::seconds(60)); !r) {
+      spdlog::error("sluice serve: {}", r.error());
+      server.shutdown(std::chrono::seconds(0));
+      return 1;
+    }
+    ctx.routes.publish(provider::build_routing_table(cfg, fleet));
+  }
+  ctx.ready.store(true);
+  if (!options.quiet) print_banner(cfg, server.api_port(), admin_server.port());
+  spdlog::info("listening: api {}:{} admin {}:{}", cfg.listen.api.host, server.api_port(), cfg.listen.admin.host,
+               admin_server.port());
+
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return stop_requested; });
+  }
+  admin_server.stop();
+  server.shutdown(cfg.server.shutdown_grace);
+  fleet.stop(std::chrono::seconds(5));
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace sluice::app

@@ -1,0 +1,91 @@
+#include "sluice/admin/admin_server.h"
+
+#include "sluice/core/error.h"
+#include "sluice/net/listener.h"
+
+namespace sluice::admin {
+
+using namespace sluice::net;
+
+namespace {
+
+struct Reply {
+  http::status status;
+  std::string content_type;
+  std::string body;
+};
+
+Reply route(const AdminHandlers& h, const http::request<http::string_body>& req) {
+  const std::string_view target = req.target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz";
+  if (!known) {
+    return {http::status::not_found, "application/json",
+            core::to_openai_json({core::ErrorCode::kNotFound, "no route for " + std::string(path), ""})};
+  }
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    return {http::status::method_not_allowed, "application/json",
+            core::to_openai_json({core::ErrorCode::kMethodNotAllowed, "use GET for " + std::string(path), ""})};
+  }
+  if (path == "/metrics") return {http::status::ok, "text/plain; version=0.0.4; charset=utf-8", h.render_metrics()};
+  if (path == "/healthz") return {http::status::ok, "text/plain", "ok\n"};
+  const bool ready = h.ready();
+  return {ready ? http::status::ok : http::status::service_unavailable, "text/plain", ready ? "ready\n" : "not ready\n"};
+}
+
+asio::awaitable<void> serve(const AdminHandlers& handlers, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(16 * 1024);
+    parser.body_limit(64 * 1024);
+    stream.expires_after(std::chrono::seconds(30));
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+    if (ec) break;
+    auto req = parser.release();
+    Reply reply = route(handlers, req);
+    http::response<http::string_body> res{reply.status, 11};
+    res.set(http::field::server, "sluice");
+    res.set(http::field::content_type, reply.content_type);
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(reply.body);
+    res.prepare_payload();
+    auto [wec, wn] = co_await http::async_write(stream, res, use_nothrow);
+    if (wec || !req.keep_alive()) break;
+  }
+  error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<void> accept_loop(const AdminHandlers& handlers, tcp::acceptor& acceptor) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) continue;
+    asio::co_spawn(acceptor.get_executor(), serve(handlers, std::move(socket)), asio::detached);
+  }
+}
+
+}  // namespace
+
+AdminServer::AdminServer(asio::io_context& io, AdminHandlers handlers) : io_(io), handlers_(std::move(handlers)) {}
+
+std::expected<void, std::string> AdminServer::listen(const config::Endpoint& endpoint) {
+  auto acceptor = open_acceptor(io_, endpoint.host, endpoint.port, false);
+  if (!acceptor) return std::unexpected(acceptor.error());
+  port_ = acceptor->local_endpoint().port();
+  acceptor_.emplace(std::move(*acceptor));
+  return {};
+}
+
+void AdminServer::start() { asio::co_spawn(io_, accept_loop(handlers_, *acceptor_), asio::detached); }
+
+void AdminServer::stop() {
+  asio::post(io_, [this] {
+    error_code ignored;
+    if (acceptor_) acceptor_->close(ignored);
+  });
+}
+
+}  // namespace sluice::admin

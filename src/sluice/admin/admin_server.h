@@ -1,0 +1,36 @@
+#pragma once
+/// The admin listener: GET /metrics (Prometheus text), /healthz (the process
+/// is up), /readyz (the gateway can serve: every instance it waited for is
+/// healthy and it is not shutting down). It knows nothing of the proxy: what
+/// it serves is handed in as functions.
+#include <expected>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "sluice/config/config.h"
+#include "sluice/net/asio.h"
+
+namespace sluice::admin {
+
+struct AdminHandlers {
+  std::function<std::string()> render_metrics;
+  std::function<bool()> ready;
+};
+
+class AdminServer {
+ public:
+  AdminServer(net::asio::io_context& io, AdminHandlers handlers);
+  std::expected<void, std::string> listen(const config::Endpoint& endpoint);
+  std::uint16_t port() const { return port_; }
+  void start();
+  void stop();
+
+ private:
+  net::asio::io_context& io_;
+  AdminHandlers handlers_;
+  std::optional<net::tcp::acceptor> acceptor_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace sluice::admin

@@ -1,0 +1,22 @@
+#include "sluice/balance/routing_table.h"
+
+namespace sluice::balance {
+
+std::uint64_t next_instance_serial() {
+  static std::atomic<std::uint64_t> serial{1};
+  return serial.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace sluice::balance
+
+namespace sluice::balance {
+
+std::shared_ptr<const RoutingTable> without_unavailable(const RoutingTable& table) {
+  auto next = std::make_shared<RoutingTable>(table);
+  for (auto& model : next->models) {
+    std::erase_if(model.instances, [](const auto& i) { return !i->available.load(std::memory_order_relaxed); });
+  }
+  return next;
+}
+
+}  // namespace sluice::balance

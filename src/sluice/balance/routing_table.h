@@ -1,0 +1,63 @@
+#pragma once
+/// The table the data path reads to find a model's instances. A RoutingTable
+/// is an immutable snapshot (published through core::Snapshot); the per-
+/// instance load counters inside it are atomics the data path updates.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sluice/core/ids.h"
+
+namespace sluice::balance {
+
+/// One upstream engine instance. Shared between successive routing tables so
+/// its counters survive a republish. Thread-safety: counters are atomics.
+struct Instance {
+  std::uint64_t serial = 0;    // unique for the process lifetime (pool keys)
+  core::InstanceId id;         // "llama-3.1-8b-instruct/0"
+  std::string host;            // "127.0.0.1"
+  std::uint16_t port = 0;
+  std::string base_path;       // "" or "/prefix" (no trailing slash)
+  std::atomic<std::int64_t> outstanding{0};  // requests in flight through this gateway
+  std::atomic<bool> available{true};         // false once it has exited or been removed
+};
+
+struct ModelRoute {
+  std::string name;             // client-facing model name
+  std::string upstream_model;   // name sent upstream
+  bool cache_salt = true;
+  std::int64_t default_max_tokens = 256;
+  std::size_t index = 0;        // position in the config's model list (metrics)
+  std::vector<std::shared_ptr<Instance>> instances;
+};
+
+struct RoutingTable {
+  std::vector<ModelRoute> models;
+  std::unordered_map<std::string, std::size_t> by_name;
+
+  const ModelRoute* find(std::string_view name) const {
+    auto it = by_name.find(std::string(name));
+    return it == by_name.end() ? nullptr : &models[it->second];
+  }
+  /// Rebuilds `by_name` after `models` changed.
+  void index() {
+    by_name.clear();
+    for (std::size_t i = 0; i < models.size(); ++i) by_name.emplace(models[i].name, i);
+  }
+};
+
+/// Process-unique instance serials.
+std::uint64_t next_instance_serial();
+
+}  // namespace sluice::balance
+
+namespace sluice::balance {
+
+/// A copy of `table` without the instances that are no longer available
+/// (exited, removed). Instances are shared, so their counters carry over.
+std::shared_ptr<const RoutingTable> without_unavailable(const RoutingTable& table);
+
+}  // namespace sluice::balance

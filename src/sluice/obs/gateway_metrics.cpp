@@ -1,0 +1,86 @@
+#include "sluice/obs/gateway_metrics.h"
+
+#include <fmt/format.h>
+
+namespace sluice::obs {
+
+RequestSeries::RequestSeries()
+    : time_to_first_token(latency_buckets_seconds()), duration(latency_buckets_seconds()) {}
+
+void RequestSeries::count_status(int status) {
+  for (std::size_t i = 0; i + 1 < kCountedStatuses.size(); ++i) {
+    if (kCountedStatuses[i] == status) {
+      by_status[i].fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  by_status.back().fetch_add(1, std::memory_order_relaxed);
+}
+
+RequestSeries* GatewayMetrics::series(std::string_view tenant, std::string_view model) {
+  std::lock_guard lock(mu_);
+  auto& slot = series_[{std::string(tenant), std::string(model)}];
+  if (!slot) slot = std::make_unique<RequestSeries>();
+  return slot.get();
+}
+
+std::string escape_label(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') { out.append("\\n"); continue; }
+    out.push_back(c);
+  }
+  return out;
+}
+
+void GatewayMetrics::render(std::string& out) const {
+  std::lock_guard lock(mu_);
+  auto it = std::back_inserter(out);
+  render_header(out, "sluice_requests_total", "counter", "Requests by tenant, model and HTTP status.");
+  for (const auto& [key, s] : series_) {
+    for (std::size_t i = 0; i < kCountedStatuses.size(); ++i) {
+      const auto n = s->by_status[i].load(std::memory_order_relaxed);
+      if (n == 0) continue;
+      const std::string status = kCountedStatuses[i] == 0 ? "other" : std::to_string(kCountedStatuses[i]);
+      fmt::format_to(it, "sluice_requests_total{{tenant=\"{}\",model=\"{}\",status=\"{}\"}} {}\n",
+                     escape_label(key.first), escape_label(key.second), status, n);
+    }
+  }
+  render_header(out, "sluice_prompt_tokens_total", "counter", "Prompt tokens served, from engine usage.");
+  for (const auto& [key, s] : series_) {
+    if (key.second.empty()) continue;
+    fmt::format_to(it, "sluice_prompt_tokens_total{{tenant=\"{}\",model=\"{}\"}} {}\n", escape_label(key.first),
+                   escape_label(key.second), s->prompt_tokens.load(std::memory_order_relaxed));
+  }
+  render_header(out, "sluice_completion_tokens_total", "counter", "Completion tokens served, from engine usage.");
+  for (const auto& [key, s] : series_) {
+    if (key.second.empty()) continue;
+    fmt::format_to(it, "sluice_completion_tokens_total{{tenant=\"{}\",model=\"{}\"}} {}\n", escape_label(key.first),
+                   escape_label(key.second), s->completion_tokens.load(std::memory_order_relaxed));
+  }
+  render_header(out, "sluice_time_to_first_token_seconds", "histogram",
+                "Time from request read to the first token relayed (whole response when not streamed).");
+  for (const auto& [key, s] : series_) {
+    if (key.second.empty() || s->time_to_first_token.count() == 0) continue;
+    s->time_to_first_token.render(out, "sluice_time_to_first_token_seconds",
+                                  fmt::format("tenant=\"{}\",model=\"{}\"", escape_label(key.first), escape_label(key.second)));
+  }
+  render_header(out, "sluice_request_duration_seconds", "histogram", "Time from request read to the last byte written.");
+  for (const auto& [key, s] : series_) {
+    if (key.second.empty() || s->duration.count() == 0) continue;
+    s->duration.render(out, "sluice_request_duration_seconds",
+                       fmt::format("tenant=\"{}\",model=\"{}\"", escape_label(key.first), escape_label(key.second)));
+  }
+  render_header(out, "sluice_requests_in_flight", "gauge", "Requests being served right now.");
+  fmt::format_to(it, "sluice_requests_in_flight {}\n", requests_in_flight.load(std::memory_order_relaxed));
+  render_header(out, "sluice_client_disconnects_total", "counter", "Clients that went away before their response ended.");
+  fmt::format_to(it, "sluice_client_disconnects_total {}\n", client_disconnects.load(std::memory_order_relaxed));
+  render_header(out, "sluice_upstream_connections_opened_total", "counter", "New connections to engine instances.");
+  fmt::format_to(it, "sluice_upstream_connections_opened_total {}\n", upstream_connects.load(std::memory_order_relaxed));
+  render_header(out, "sluice_upstream_connections_reused_total", "counter", "Requests sent on a pooled keep-alive connection.");
+  fmt::format_to(it, "sluice_upstream_connections_reused_total {}\n", upstream_reused.load(std::memory_order_relaxed));
+}
+
+}  // namespace sluice::obs

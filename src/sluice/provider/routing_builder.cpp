@@ -1,0 +1,43 @@
+#include "sluice/provider/routing_builder.h"
+
+#include <fmt/format.h>
+
+#include "sluice/provider/base_url.h"
+
+namespace sluice::provider {
+
+std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::Config& config, const SimFleet& fleet) {
+  auto table = std::make_shared<balance::RoutingTable>();
+  for (std::size_t i = 0; i < config.models.size(); ++i) {
+    const config::Model& m = config.models[i];
+    balance::ModelRoute route;
+    route.name = m.name;
+    route.upstream_model = m.upstream_model.empty() ? m.name : m.upstream_model;
+    route.cache_salt = m.cache_salt;
+    route.default_max_tokens = m.default_max_tokens;
+    route.index = i;
+    if (m.source == config::ModelSource::kSim) {
+      for (auto& inst : fleet.instances_of(m.name)) {
+        if (inst->available.load()) route.instances.push_back(inst);
+      }
+    } else {
+      int k = 0;
+      for (const auto& url : m.static_source.endpoints) {
+        auto parsed = parse_base_url(url);
+        if (!parsed) continue;  // the loader validated the URLs
+        auto inst = std::make_shared<balance::Instance>();
+        inst->serial = balance::next_instance_serial();
+        inst->id = core::InstanceId(fmt::format("{}/{}", m.name, k++));
+        inst->host = parsed->host;
+        inst->port = parsed->port;
+        inst->base_path = parsed->path;
+        route.instances.push_back(std::move(inst));
+      }
+    }
+    table->models.push_back(std::move(route));
+  }
+  table->index();
+  return table;
+}
+
+}  // namespace sluice::provider

@@ -1,0 +1,137 @@
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "sluice/balance/least_request.h"
+#include "sluice/net/listener.h"
+#include "sluice/proxy/client_writer.h"
+#include "sluice/proxy/handlers.h"
+#include "sluice/proxy/upstream_body.h"
+#include "sluice/proxy/upstream_exchange.h"
+
+namespace sluice::proxy {
+
+using namespace sluice::net;
+using core::Error;
+using core::ErrorCode;
+
+namespace {
+
+/// Counts a request against an instance and the gateway while it runs.
+class InFlight {
+ public:
+  InFlight(balance::Instance& instance, obs::GatewayMetrics& metrics) : instance_(instance), metrics_(metrics) {
+    instance_.outstanding.fetch_add(1, std::memory_order_relaxed);
+    metrics_.requests_in_flight.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~InFlight() {
+    instance_.outstanding.fetch_sub(1, std::memory_order_relaxed);
+    metrics_.requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
+  }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  balance::Instance& instance_;
+  obs::GatewayMetrics& metrics_;
+};
+
+Error model_not_found(std::string_view model) {
+  return Error{ErrorCode::kModelNotFound,
+               "The model `" + std::string(model) + "` does not exist or you do not have access to it.", "model"};
+}
+
+/// Waits until the client goes away, then closes the upstream connection so
+/// the engine sees the cancel at once.
+asio::awaitable<bool> watch_client(beast::tcp_stream& client, std::optional<beast::tcp_stream>& upstream) {
+  const bool closed = co_await wait_peer_closed(client.socket());
+  if (closed && upstream) {
+    error_code ignored;
+    upstream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+    upstream->socket().close(ignored);
+  }
+  co_return closed;
+}
+
+}  // namespace
+
+const tenancy::TenantEntry* authenticate(const ConfigSnapshot& cfg, const ClientRequest& req, Error& error) {
+  const auto header = req[http::field::authorization];
+  if (header.empty()) {
+    error = Error{ErrorCode::kMissingApiKey,
+                  "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.", ""};
+    return nullptr;
+  }
+  const auto key = tenancy::bearer_token(header);
+  const tenancy::TenantEntry* tenant = key.empty() ? nullptr : cfg.tenants.authenticate(key);
+  if (!tenant) error = Error{ErrorCode::kInvalidApiKey, "Incorrect API key provided.", ""};
+  return tenant;
+}
+
+asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& client, RequestContext& rc,
+                                        ClientRequest& req, ApiKind kind) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  const ConfigSnapshot& cfg = *rc.config;
+  const bool keep = req.keep_alive() && !worker.ctx.draining.load(std::memory_order_relaxed);
+  Error error;
+  rc.tenant = authenticate(cfg, req, error);
+  if (!rc.tenant) co_return co_await write_error(client, rc, error, keep);
+
+  auto summary = summarize_request(req.body(), kind);
+  const std::size_t no_model = cfg.config.models.size();
+  rc.series = cfg.series(rc.tenant->index, no_model);
+  if (!summary) co_return co_await write_error(client, rc, summary.error(), keep);
+  rc.stream = summary->stream;
+
+  const auto routes = worker.ctx.routes.load();
+  const balance::ModelRoute* route = routes->find(summary->model);
+  if (!route || !cfg.tenants.may_use(*rc.tenant, summary->model))
+    co_return co_await write_error(client, rc, model_not_found(summary->model), keep);
+  rc.model = route->name;
+  rc.series = cfg.series(rc.tenant->index, route->index);
+
+  const int pick = balance::pick_least_request(route->instances, worker.rng(), worker.rng());
+  if (pick < 0) {
+    co_return co_await write_error(
+        client, rc, Error{ErrorCode::kNoInstance, "No instance of model `" + route->name + "` is available right now.", ""},
+        keep);
+  }
+  balance::Instance& instance = *route->instances[static_cast<std::size_t>(pick)];
+  rc.instance = instance.id.str();
+  InFlight in_flight(instance, worker.ctx.metrics);
+
+  ExchangePlan plan;
+  plan.instance = &instance;
+  plan.target = instance.base_path + std::string(rc.path);
+  plan.body = build_upstream_body(
+      req.body(), *summary,
+      UpstreamBodyEdits{route->upstream_model == route->name ? std::string_view() : std::string_view(route->upstream_model),
+                        route->cache_salt ? std::string_view(rc.tenant->cache_salt) : std::string_view()});
+  plan.stream = summary->stream;
+  plan.client_wants_usage = summary->include_usage;
+  plan.connect_timeout = cfg.config.server.upstream_connect_timeout;
+  plan.timeout = cfg.config.server.upstream_timeout;
+  rc.prompt_tokens = summary->input_tokens;  // replaced by the engine's usage when it reports it
+
+  std::optional<beast::tcp_stream> upstream;
+  auto result = co_await (run_exchange(worker, client, rc, plan, upstream) || watch_client(client, upstream));
+  if (result.index() == 1) {
+    // The client went away before its response ended; the upstream
+    // connection has been closed, which cancels the request in the engine.
+    worker.ctx.metrics.client_disconnects.fetch_add(1, std::memory_order_relaxed);
+    rc.status = 499;
+    rc.error_code = "client_closed_request";
+    co_return false;
+  }
+  ExchangeOutcome& outcome = std::get<0>(result);
+  if (outcome.client_gone) {
+    worker.ctx.metrics.client_disconnects.fetch_add(1, std::memory_order_relaxed);
+    if (rc.status == 0 || rc.status == 200) rc.status = 499;
+    rc.error_code = "client_closed_request";
+  }
+  if (outcome.error && !outcome.response_started) {
+    rc.prompt_tokens = 0;
+    co_return co_await write_error(client, rc, *outcome.error, keep);
+  }
+  co_return outcome.client_ok && keep;
+}
+
+}  // namespace sluice::proxy

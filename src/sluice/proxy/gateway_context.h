@@ -1,0 +1,53 @@
+#pragma once
+/// State shared by every I/O thread of the gateway. Read-mostly parts are
+/// immutable snapshots (config + tenants, routing table) that requests borrow
+/// for their whole life; the rest are atomics. Thread-safety: all members may
+/// be used from any thread.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/balance/routing_table.h"
+#include "sluice/config/config.h"
+#include "sluice/core/snapshot.h"
+#include "sluice/obs/access_log.h"
+#include "sluice/obs/gateway_metrics.h"
+#include "sluice/tenancy/tenant_directory.h"
+
+namespace sluice::proxy {
+
+/// A loaded config with what is derived from it. Immutable.
+struct ConfigSnapshot {
+  ConfigSnapshot(config::Config cfg, std::string_view salt_secret, obs::GatewayMetrics& metrics);
+
+  config::Config config;
+  tenancy::TenantDirectory tenants;
+
+  /// Metrics series of (tenant index, model index); model index
+  /// `config.models.size()` is "no model".
+  obs::RequestSeries* series(std::size_t tenant, std::size_t model) const {
+    return series_[tenant * (config.models.size() + 1) + model];
+  }
+  /// Series for requests without a tenant (missing or bad key).
+  obs::RequestSeries* anonymous_series() const { return anonymous_; }
+
+ private:
+  std::vector<obs::RequestSeries*> series_;
+  obs::RequestSeries* anonymous_ = nullptr;
+};
+
+struct GatewayContext {
+  GatewayContext(std::shared_ptr<const ConfigSnapshot> cfg, std::shared_ptr<const balance::RoutingTable> routes,
+                 const std::string& access_log_destination)
+      : config(std::move(cfg)), routes(std::move(routes)), access_log(access_log_destination) {}
+
+  core::Snapshot<ConfigSnapshot> config;
+  core::Snapshot<balance::RoutingTable> routes;
+  obs::GatewayMetrics metrics;
+  obs::AccessLog access_log;
+  std::atomic<bool> ready{false};     // every instance that must be up is up
+  std::atomic<bool> draining{false};  // shutting down: no keep-alive, /readyz 503
+};
+
+}  // namespace sluice::proxy

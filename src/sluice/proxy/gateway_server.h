@@ -1,0 +1,45 @@
+#pragma once
+/// The gateway's I/O: N threads, each with its own io_context, its own
+/// acceptor on the shared API port (SO_REUSEPORT) and its own upstream pool.
+/// The admin listener runs on thread 0.
+#include <expected>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sluice/net/asio.h"
+#include "sluice/proxy/gateway_context.h"
+#include "sluice/proxy/worker.h"
+
+namespace sluice::proxy {
+
+class GatewayServer {
+ public:
+  GatewayServer(GatewayContext& ctx, int threads);
+  ~GatewayServer();
+
+  /// Binds the API listener; returns an error message on failure.
+  std::expected<void, std::string> listen(const config::Endpoint& api);
+  /// The bound API port (useful when configured as 0).
+  std::uint16_t api_port() const { return api_port_; }
+  /// io_context of thread 0, for the admin listener and control-plane work.
+  net::asio::io_context& control_io() { return *ios_.front(); }
+
+  /// Starts the threads; returns at once.
+  void start();
+  /// Stops accepting, lets in-flight requests finish for up to `grace`, then
+  /// stops every thread. Blocks until they have joined.
+  void shutdown(core::Duration grace);
+
+ private:
+  GatewayContext& ctx_;
+  std::vector<std::unique_ptr<net::asio::io_context>> ios_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<net::tcp::acceptor> acceptors_;
+  std::vector<std::thread> threads_;
+  std::uint16_t api_port_ = 0;
+};
+
+}  // namespace sluice::proxy

@@ -1,0 +1,104 @@
+#include "sluice/proxy/http_session.h"
+
+#include <iterator>
+
+#include "sluice/proxy/client_writer.h"
+#include "sluice/proxy/handlers.h"
+
+namespace sluice::proxy {
+
+using namespace sluice::net;
+using core::Error;
+using core::ErrorCode;
+
+namespace {
+
+/// The error for a request that could not be read, or nullopt when the
+/// connection simply ended (or idled out before a byte of a new request).
+std::optional<Error> read_failure(const error_code& ec, bool got_some, const config::ServerConfig& server) {
+  if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+      ec == asio::error::operation_aborted)
+    return std::nullopt;
+  if (ec == beast::error::timeout)
+    return got_some ? std::optional(Error{ErrorCode::kRequestTimeout, "the request was not received in time", ""})
+                    : std::nullopt;
+  if (ec == http::error::body_limit)
+    return Error{ErrorCode::kBodyTooLarge,
+                 "request body is larger than the limit of " + std::to_string(server.max_body_bytes) + " bytes", ""};
+  if (ec == http::error::header_limit)
+    return Error{ErrorCode::kHeadersTooLarge,
+                 "request headers are larger than the limit of " + std::to_string(server.max_header_bytes) + " bytes", ""};
+  if (!got_some) return std::nullopt;
+  return Error{ErrorCode::kInvalidRequest, "malformed HTTP request: " + ec.message(), ""};
+}
+
+asio::awaitable<bool> dispatch(Worker& worker, beast::tcp_stream& client, RequestContext& rc, ClientRequest& req) {
+  const bool keep = req.keep_alive() && !worker.ctx.draining.load(std::memory_order_relaxed);
+  const std::string_view path = rc.path;
+  const auto method_not_allowed = [&](std::string_view allowed) -> asio::awaitable<bool> {
+    co_return co_await write_error(
+        client, rc, Error{ErrorCode::kMethodNotAllowed, "use " + std::string(allowed) + " for " + std::string(path), ""}, keep);
+  };
+  if (path == "/v1/chat/completions" || path == "/v1/completions") {
+    if (req.method() != http::verb::post) co_return co_await method_not_allowed("POST");
+    co_return co_await handle_completion(worker, client, rc, req,
+                                         path == "/v1/completions" ? ApiKind::kCompletion : ApiKind::kChat);
+  }
+  if (path == "/v1/models" || path.starts_with("/v1/models/")) {
+    if (req.method() != http::verb::get) co_return co_await method_not_allowed("GET");
+    const std::string_view id = path.size() > 11 ? path.substr(11) : std::string_view();
+    co_return co_await handle_models(worker, client, rc, req, id);
+  }
+  co_return co_await write_error(client, rc, Error{ErrorCode::kNotFound, "no route for " + std::string(path), ""}, keep);
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket) {
+  beast::tcp_stream client(std::move(socket));
+  error_code ignored;
+  client.socket().set_option(tcp::no_delay(true), ignored);
+  beast::flat_buffer buffer;
+  for (;;) {
+    RequestContext rc;
+    rc.config = worker.ctx.config.load();
+    const config::ServerConfig& server = rc.config->config.server;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(server.max_header_bytes);
+    parser.body_limit(server.max_body_bytes);
+    client.expires_after(server.request_read_timeout);
+    auto [ec, n] = co_await http::async_read(client, buffer, parser, use_nothrow);
+    client.expires_never();
+    rc.started = worker.clock.now();
+    if (ec) {
+      auto error = read_failure(ec, parser.got_some(), server);
+      if (error) {
+        rc.request_id = worker.new_request_id();
+        co_await write_error(client, rc, *error, false);
+        rc.finish(worker.ctx, worker.clock.now());
+      }
+      break;
+    }
+    ClientRequest req = parser.release();
+    const auto client_id = req["x-request-id"];
+    rc.request_id = is_valid_request_id(client_id) ? std::string(client_id) : worker.new_request_id();
+    rc.method = std::string(req.method_string());
+    const std::string_view target = req.target();
+    rc.path = std::string(target.substr(0, target.find('?')));
+
+    bool keep_alive = false;
+    if (static_cast<std::size_t>(std::distance(req.begin(), req.end())) > server.max_header_count) {
+      co_await write_error(client, rc,
+                           Error{ErrorCode::kHeadersTooLarge,
+                                 "too many request headers (limit " + std::to_string(server.max_header_count) + ")", ""},
+                           false);
+    } else {
+      keep_alive = co_await dispatch(worker, client, rc, req);
+    }
+    rc.finish(worker.ctx, worker.clock.now());
+    if (!keep_alive) break;
+  }
+  client.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace sluice::proxy

@@ -1,0 +1,33 @@
+#pragma once
+/// The small per-request state of the gateway: what the access log and the
+/// metrics need when the request ends.
+#include <string>
+
+#include "sluice/core/clock.h"
+#include "sluice/obs/gateway_metrics.h"
+#include "sluice/proxy/gateway_context.h"
+
+namespace sluice::proxy {
+
+struct RequestContext {
+  std::string request_id;
+  std::string method;
+  std::string path;
+  core::TimePoint started{};
+  std::shared_ptr<const ConfigSnapshot> config;   // borrowed for the whole request
+  const tenancy::TenantEntry* tenant = nullptr;   // null until authenticated
+  std::string model;                              // client-facing model, once known
+  std::string instance;                           // instance id, once picked
+  obs::RequestSeries* series = nullptr;           // null = anonymous
+  bool stream = false;
+  int status = 0;
+  std::string error_code;
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  double ttfb_s = -1;  // < 0 = no body byte sent
+
+  /// Counts the request in metrics and writes the access-log line.
+  void finish(GatewayContext& ctx, core::TimePoint now);
+};
+
+}  // namespace sluice::proxy

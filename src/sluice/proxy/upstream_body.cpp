@@ -1,0 +1,59 @@
+#include "sluice/proxy/upstream_body.h"
+
+#include <nlohmann/json.hpp>
+
+namespace sluice::proxy {
+namespace {
+
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  out.append(nlohmann::json(std::string(s)).dump(), 1, std::string::npos);  // escaped, keeps the closing quote
+}
+
+std::string rebuild(std::string_view body, const RequestSummary& summary, const UpstreamBodyEdits& edits) {
+  auto json = nlohmann::json::parse(body);
+  json.erase("cache_salt");
+  if (!edits.upstream_model.empty()) json["model"] = edits.upstream_model;
+  if (!edits.cache_salt.empty()) json["cache_salt"] = edits.cache_salt;
+  if (summary.stream) {
+    if (!json["stream_options"].is_object()) json["stream_options"] = nlohmann::json::object();
+    json["stream_options"]["include_usage"] = true;
+  }
+  return json.dump();
+}
+
+}  // namespace
+
+std::string build_upstream_body(std::string_view body, const RequestSummary& summary, const UpstreamBodyEdits& edits) {
+  if (summary.has_cache_salt || (summary.stream && summary.has_stream_options && !summary.include_usage)) {
+    return rebuild(body, summary, edits);
+  }
+  std::size_t close = body.find_last_of('}');
+  if (close == std::string_view::npos) return std::string(body);  // summarize_request guarantees an object
+  std::string out;
+  out.reserve(body.size() + 96);
+  std::string_view head = body.substr(0, close);
+  if (!edits.upstream_model.empty() && summary.model_value_length > 0) {
+    out.append(head.substr(0, summary.model_value_offset));
+    append_json_string(out, edits.upstream_model);
+    out.append(head.substr(summary.model_value_offset + summary.model_value_length));
+  } else {
+    out.append(head);
+  }
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\r' || out.back() == '\t')) out.pop_back();
+  const bool empty_object = !out.empty() && out.back() == '{';
+  auto comma = [&] { if (!empty_object || out.back() != '{') out.push_back(','); };
+  if (!edits.cache_salt.empty()) {
+    comma();
+    out.append("\"cache_salt\":");
+    append_json_string(out, edits.cache_salt);
+  }
+  if (summary.stream && !summary.has_stream_options) {
+    comma();
+    out.append("\"stream_options\":{\"include_usage\":true}");
+  }
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace sluice::proxy

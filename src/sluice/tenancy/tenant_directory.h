@@ -1,0 +1,64 @@
+#pragma once
+/// Who is calling: API key → tenant, and what that tenant may use.
+/// Built once per config snapshot; immutable afterwards, so any number of
+/// threads may call `authenticate` and `may_use` concurrently.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sluice/config/config.h"
+#include "sluice/core/ids.h"
+
+namespace sluice::tenancy {
+
+using KeyDigest = std::array<unsigned char, 32>;
+
+/// SHA-256 of a plain API key.
+KeyDigest digest_key(std::string_view plain_key);
+/// Parses 64 hex digits into a digest; false on bad input.
+bool parse_digest_hex(std::string_view hex, KeyDigest& out);
+/// HMAC-SHA256(secret, tenant_id) as 32 hex digits: the tenant's prefix-cache salt.
+std::string derive_cache_salt(std::string_view secret, std::string_view tenant_id);
+
+struct TenantEntry {
+  std::size_t index = 0;  // position in the directory, stable within a snapshot
+  core::TenantId id;
+  std::string display_name;
+  bool all_models = false;
+  std::vector<std::string> models;  // sorted; used when !all_models
+  std::string cache_salt;           // sent upstream as `cache_salt`
+  double weight = 1.0;
+  config::Priority priority = config::Priority::kStandard;
+};
+
+class TenantDirectory {
+ public:
+  /// `salt_secret` seeds each tenant's cache salt.
+  TenantDirectory(const config::Config& config, std::string_view salt_secret);
+
+  /// The tenant owning `plain_key`, or nullptr. Hashes the key, finds the
+  /// candidate by digest prefix, and compares full digests in constant time.
+  const TenantEntry* authenticate(std::string_view plain_key) const;
+  /// Whether `tenant` may use `model` (by client-facing model name).
+  bool may_use(const TenantEntry& tenant, std::string_view model) const;
+
+  const std::vector<TenantEntry>& tenants() const { return tenants_; }
+
+ private:
+  struct KeySlot {
+    KeyDigest digest;
+    std::size_t tenant;
+  };
+  std::vector<TenantEntry> tenants_;
+  std::unordered_multimap<std::uint64_t, KeySlot> keys_;  // by first 8 digest bytes
+};
+
+/// Extracts the key from an `Authorization` header value ("Bearer <key>",
+/// scheme case-insensitive). Empty when the header is not a bearer token.
+std::string_view bearer_token(std::string_view authorization);
+
+}  // namespace sluice::tenancy
