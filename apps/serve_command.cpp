@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <fmt/format.h>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
@@ -50,6 +51,21 @@ void render_instances(const balance::RoutingTable& table, std::string& out) {
                          obs::escape_label(m.name), obs::escape_label(i->id.str()), i->outstanding.load());
 }
 
+std::string instances_json(const balance::RoutingTable& table) {
+  nlohmann::json models = nlohmann::json::array();
+  for (const auto& m : table.models) {
+    nlohmann::json instances = nlohmann::json::array();
+    for (const auto& i : m.instances) {
+      instances.push_back({{"id", i->id.str()},
+                           {"address", fmt::format("{}:{}", i->host, i->port)},
+                           {"available", i->available.load()},
+                           {"outstanding", i->outstanding.load()}});
+    }
+    models.push_back({{"model", m.name}, {"upstream_model", m.upstream_model}, {"instances", std::move(instances)}});
+  }
+  return nlohmann::json{{"models", std::move(models)}}.dump();
+}
+
 void print_banner(const config::Config& cfg, std::uint16_t api_port, std::uint16_t admin_port) {
   const std::string base = fmt::format("http://{}:{}", cfg.listen.api.host, api_port);
   std::string models;
@@ -81,13 +97,6 @@ int run_serve(const ServeOptions& options) {
   const config::Config cfg = std::move(*loaded);
   ::signal(SIGPIPE, SIG_IGN);
 
-  // Block the signals we handle so that only Asio's signal_set sees them,
-  // whichever thread the kernel picks.
-  sigset_t handled;
-  sigemptyset(&handled);
-  for (int s : {SIGINT, SIGTERM, SIGCHLD}) sigaddset(&handled, s);
-  pthread_sigmask(SIG_BLOCK, &handled, nullptr);
-
   const std::string secret = cfg.server.cache_salt_secret.empty() ? random_secret() : cfg.server.cache_salt_secret;
   proxy::GatewayContext ctx(nullptr, std::make_shared<balance::RoutingTable>(), cfg.server.access_log);
   ctx.config.publish(std::make_shared<proxy::ConfigSnapshot>(cfg, secret, ctx.metrics));
@@ -108,7 +117,8 @@ int run_serve(const ServeOptions& options) {
         out += fmt::format("sluice_ready {}\n", ctx.ready.load() && !ctx.draining.load() ? 1 : 0);
         return out;
       },
-      .ready = [&ctx] { return ctx.ready.load() && !ctx.draining.load(); }});
+      .ready = [&ctx] { return ctx.ready.load() && !ctx.draining.load(); },
+      .instances_json = [&ctx] { return instances_json(*ctx.routes.load()); }});
   if (auto r = admin_server.listen(cfg.listen.admin); !r) {
     fmt::print(stderr, "sluice serve: cannot listen for admin on {}\n", r.error());
     return 1;

@@ -18,7 +18,7 @@ struct Reply {
 Reply route(const AdminHandlers& h, const http::request<http::string_body>& req) {
   const std::string_view target = req.target();
   const std::string_view path = target.substr(0, target.find('?'));
-  const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz";
+  const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz" || path == "/admin/instances";
   if (!known) {
     return {http::status::not_found, "application/json",
             core::to_openai_json({core::ErrorCode::kNotFound, "no route for " + std::string(path), ""})};
@@ -28,6 +28,7 @@ Reply route(const AdminHandlers& h, const http::request<http::string_body>& req)
             core::to_openai_json({core::ErrorCode::kMethodNotAllowed, "use GET for " + std::string(path), ""})};
   }
   if (path == "/metrics") return {http::status::ok, "text/plain; version=0.0.4; charset=utf-8", h.render_metrics()};
+  if (path == "/admin/instances") return {http::status::ok, "application/json", h.instances_json()};
   if (path == "/healthz") return {http::status::ok, "text/plain", "ok\n"};
   const bool ready = h.ready();
   return {ready ? http::status::ok : http::status::service_unavailable, "text/plain", ready ? "ready\n" : "not ready\n"};

@@ -1,6 +1,6 @@
 #pragma once
 /// The admin listener: GET /metrics (Prometheus text), /healthz (the process
-/// is up), /readyz (the gateway can serve: every instance it waited for is
+/// is up), /admin/instances (JSON), /readyz (the gateway can serve: every instance it waited for is
 /// healthy and it is not shutting down). It knows nothing of the proxy: what
 /// it serves is handed in as functions.
 #include <expected>
@@ -16,6 +16,8 @@ namespace sluice::admin {
 struct AdminHandlers {
   std::function<std::string()> render_metrics;
   std::function<bool()> ready;
+  /// JSON for GET /admin/instances: every model's instances and their state.
+  std::function<std::string()> instances_json;
 };
 
 class AdminServer {

@@ -3,8 +3,11 @@
 /// validated as a whole (see loader.h). Plain values: a loaded Config is
 /// immutable and shared as a snapshot.
 #include <cstdint>
+#include <array>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sluice/core/clock.h"
@@ -41,6 +44,16 @@ struct ServerConfig {
 
 enum class Priority { kCritical, kStandard, kBatch };
 
+/// "critical" | "standard" | "batch", as written in the YAML.
+constexpr std::string_view to_string(Priority p) {
+  switch (p) {
+    case Priority::kCritical: return "critical";
+    case Priority::kStandard: return "standard";
+    case Priority::kBatch: return "batch";
+  }
+  return "standard";
+}
+
 /// Quotas a later issue enforces; accepted and validated now. Absent = unlimited.
 struct TenantLimits {
   std::optional<std::int64_t> rpm;              // requests per minute
@@ -71,6 +84,19 @@ struct Tenant {
 };
 
 enum class ModelSource { kSim, kStatic };
+
+/// "sim" | "static", as written in the YAML.
+constexpr std::string_view to_string(ModelSource s) {
+  return s == ModelSource::kSim ? "sim" : "static";
+}
+
+/// The engine-sim profiles a `sim` model may name. The one list the loader
+/// validates against; the engine area implements the profiles themselves.
+inline std::span<const std::string_view> known_sim_profiles() {
+  static constexpr std::array<std::string_view, 4> kProfiles = {
+      "llama-3.1-8b-h100", "mistral-7b-h100", "llama-3.1-70b-4xh100", "instant"};
+  return kProfiles;
+}
 
 /// A fleet of engine-sim child processes that `serve` starts itself.
 struct SimSource {

@@ -1,0 +1,60 @@
+/// The `listen` and `server` sections: listeners, HTTP limits, timeouts.
+#include <fmt/format.h>
+
+#include <limits>
+
+#include "sluice/config/sections.h"
+
+namespace sluice::config {
+namespace {
+
+constexpr std::int64_t kMaxThreads = 1024;
+constexpr std::int64_t kMaxUint32 = std::numeric_limits<std::uint32_t>::max();
+
+}  // namespace
+
+void read_listen(Reader& reader, const MapReader& root, ListenConfig& listen) {
+  if (!root.has("listen")) return;
+  MapReader m(reader, root.get("listen"), "listen", root.location_of_child("listen"), {"api", "admin"});
+  set_if(listen.api, m.endpoint("api"));
+  set_if(listen.admin, m.endpoint("admin"));
+}
+
+void read_server(Reader& reader, const MapReader& root, ServerConfig& server) {
+  if (!root.has("server")) return;
+  MapReader m(reader, root.get("server"), "server", root.location_of_child("server"),
+              {"threads", "max_body_bytes", "max_header_bytes", "max_header_count", "request_read_timeout",
+               "upstream_connect_timeout", "upstream_timeout", "shutdown_grace", "access_log",
+               "cache_salt_secret"});
+  set_if(server.threads, m.integer("threads", 0, kMaxThreads));
+  set_if(server.max_body_bytes, m.byte_size("max_body_bytes"));
+  if (auto bytes = m.byte_size("max_header_bytes")) {
+    if (*bytes > static_cast<std::uint64_t>(kMaxUint32)) {
+      reader.fail(m.location_of_child("max_header_bytes"), m.key_of("max_header_bytes"),
+                  fmt::format("expected a size of at most {} bytes, got {}", kMaxUint32, *bytes));
+    } else {
+      server.max_header_bytes = static_cast<std::uint32_t>(*bytes);
+    }
+  }
+  set_if(server.max_header_count, m.integer("max_header_count", 1, kMaxUint32));
+  set_if(server.request_read_timeout, m.duration("request_read_timeout"));
+  set_if(server.upstream_connect_timeout, m.duration("upstream_connect_timeout"));
+  set_if(server.upstream_timeout, m.duration("upstream_timeout"));
+  set_if(server.shutdown_grace, m.duration("shutdown_grace"));
+  set_if(server.access_log, m.string("access_log", /*allow_empty=*/true));
+
+  if (m.has("cache_salt_secret")) {
+    const YAML::Node secret = m.get("cache_salt_secret");
+    const std::string key = m.key_of("cache_salt_secret");
+    const Location at = m.location_of_child("cache_salt_secret");
+    if (secret.IsMap()) {
+      if (auto env = reader.env(secret, key, at)) server.cache_salt_secret = env->value;
+    } else if (secret.IsScalar()) {
+      server.cache_salt_secret = secret.Scalar();
+    } else {
+      reader.fail(at, key, fmt::format("expected a string or {{env: NAME}}, got {}", describe(secret)));
+    }
+  }
+}
+
+}  // namespace sluice::config

@@ -1,0 +1,30 @@
+#pragma once
+/// Helpers for the config tests: load YAML text and get its errors as
+/// `file:line:col: key: message` strings.
+#include <string>
+#include <vector>
+
+#include "sluice/config/loader.h"
+
+namespace sluice::config::testing {
+
+/// SHA-256 of "test-key", as it appears in the fixtures below.
+inline constexpr const char* kKeyHash = "sha256:62af8704764faf8ea82fc61ce9c4c3908b6cb97d463a634e9e587d7c885db0ef";
+
+/// `text` with every "$KEY" replaced by kKeyHash.
+inline std::string with_key(std::string text) {
+  for (auto at = text.find("$KEY"); at != std::string::npos; at = text.find("$KEY")) text.replace(at, 4, kKeyHash);
+  return text;
+}
+
+/// The errors of loading `yaml` as "t.yaml", rendered; empty if it loaded.
+inline std::vector<std::string> errors_of(const std::string& yaml) {
+  std::vector<std::string> out;
+  auto result = load_config_text(with_key(yaml), "t.yaml");
+  if (!result) {
+    for (const auto& error : result.error()) out.push_back(error.to_string());
+  }
+  return out;
+}
+
+}  // namespace sluice::config::testing
