@@ -41,10 +41,4 @@ asio::awaitable<bool> wait_peer_closed(tcp::socket& socket) {
   co_return false;
 }
 
-bool idle_connection_alive(tcp::socket& socket) {
-  char byte;
-  const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
 }  // namespace sluice::net

@@ -20,7 +20,4 @@ std::expected<tcp::acceptor, std::string> open_acceptor(asio::io_context& io, co
 /// its request waits on an engine.
 asio::awaitable<bool> wait_peer_closed(tcp::socket& socket);
 
-/// Whether an idle pooled connection is still open (non-blocking peek).
-bool idle_connection_alive(tcp::socket& socket);
-
 }  // namespace sluice::net

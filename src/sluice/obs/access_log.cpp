@@ -1,5 +1,7 @@
 #include "sluice/obs/access_log.h"
 
+#include "sluice/core/json_escape.h"
+
 #include <chrono>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -7,26 +9,9 @@
 namespace sluice::obs {
 namespace {
 
-void append_escaped(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-        else out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
-
 void field(std::string& out, std::string_view key, std::string_view value) {
   out.append(",\"").append(key).append("\":");
-  append_escaped(out, value);
+  core::append_json_string(out, value);
 }
 
 }  // namespace
@@ -35,7 +20,7 @@ std::string format_access_record(const AccessRecord& r, std::string_view timesta
   std::string out;
   out.reserve(320);
   out.append("{\"ts\":");
-  append_escaped(out, timestamp);
+  core::append_json_string(out, timestamp);
   field(out, "request_id", r.request_id);
   field(out, "tenant", r.tenant);
   field(out, "model", r.model);
@@ -67,11 +52,19 @@ AccessLog::~AccessLog() {
 
 void AccessLog::write(const AccessRecord& record) {
   if (!file_) return;
+  // The date part is formatted once per second per thread.
+  thread_local std::time_t cached_second = 0;
+  thread_local std::string cached_prefix;
   const auto now = std::chrono::system_clock::now();
+  const std::time_t second = std::chrono::system_clock::to_time_t(now);
+  if (second != cached_second) {
+    cached_second = second;
+    cached_prefix = fmt::format("{:%Y-%m-%dT%H:%M:%S}", fmt::gmtime(second));
+  }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-  std::string line = format_access_record(
-      record, fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(now)),
-                          static_cast<int>(ms.count())));
+  char stamp[40];
+  std::snprintf(stamp, sizeof stamp, "%s.%03dZ", cached_prefix.c_str(), static_cast<int>(ms.count()));
+  std::string line = format_access_record(record, stamp);
   line.push_back('\n');
   std::lock_guard lock(mu_);
   std::fwrite(line.data(), 1, line.size(), file_);

@@ -1,20 +1,20 @@
 #include "sluice/proxy/client_writer.h"
 
+#include "sluice/net/http_wire.h"
+
 namespace sluice::proxy {
 
 using namespace sluice::net;
 
 asio::awaitable<bool> write_response(beast::tcp_stream& client, RequestContext& rc, unsigned status,
                                      std::string_view content_type, std::string body, bool keep_alive) {
-  http::response<http::string_body> res{static_cast<http::status>(status), 11};
-  res.set(http::field::server, "sluice");
-  res.set(http::field::content_type, content_type);
-  res.set("x-request-id", rc.request_id);
-  res.keep_alive(keep_alive);
-  res.body() = std::move(body);
-  res.prepare_payload();
+  std::string head;
+  head.reserve(192);
+  append_response_head(head, status, content_type, static_cast<long long>(body.size()), keep_alive,
+                       {{"x-request-id", rc.request_id}});
   rc.status = static_cast<int>(status);
-  auto [ec, n] = co_await http::async_write(client, res, use_nothrow);
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
+  auto [ec, n] = co_await asio::async_write(client, buffers, use_nothrow);
   co_return !ec;
 }
 

@@ -2,13 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sluice/core/json_escape.h"
+
 namespace sluice::proxy {
 namespace {
-
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  out.append(nlohmann::json(std::string(s)).dump(), 1, std::string::npos);  // escaped, keeps the closing quote
-}
 
 std::string rebuild(std::string_view body, const RequestSummary& summary, const UpstreamBodyEdits& edits) {
   auto json = nlohmann::json::parse(body);
@@ -35,7 +32,7 @@ std::string build_upstream_body(std::string_view body, const RequestSummary& sum
   std::string_view head = body.substr(0, close);
   if (!edits.upstream_model.empty() && summary.model_value_length > 0) {
     out.append(head.substr(0, summary.model_value_offset));
-    append_json_string(out, edits.upstream_model);
+    core::append_json_string(out, edits.upstream_model);
     out.append(head.substr(summary.model_value_offset + summary.model_value_length));
   } else {
     out.append(head);
@@ -46,7 +43,7 @@ std::string build_upstream_body(std::string_view body, const RequestSummary& sum
   if (!edits.cache_salt.empty()) {
     comma();
     out.append("\"cache_salt\":");
-    append_json_string(out, edits.cache_salt);
+    core::append_json_string(out, edits.cache_salt);
   }
   if (summary.stream && !summary.has_stream_options) {
     comma();

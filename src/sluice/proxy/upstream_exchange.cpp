@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "sluice/net/http_wire.h"
 #include "sluice/proxy/client_writer.h"
 #include "sluice/proxy/sse_parser.h"
 
@@ -32,14 +33,14 @@ asio::awaitable<std::expected<void, Error>> send_and_read_header(Worker& worker,
                                                                 const ExchangePlan& plan,
                                                                 std::optional<beast::tcp_stream>& upstream,
                                                                 beast::flat_buffer& buffer, Parser& parser) {
-  http::request<http::string_body> req{http::verb::post, plan.target, 11};
-  req.set(http::field::host, plan.instance->host + ":" + std::to_string(plan.instance->port));
-  req.set(http::field::content_type, "application/json");
-  req.set(http::field::accept, plan.stream ? "text/event-stream" : "application/json");
-  req.set("x-request-id", rc.request_id);
-  req.keep_alive(true);
-  req.body() = plan.body;
-  req.prepare_payload();
+  std::string head;
+  head.reserve(256);
+  const std::string host = plan.instance->host + ":" + std::to_string(plan.instance->port);
+  append_request_head(head, "POST", plan.target, host, static_cast<long long>(plan.body.size()),
+                      {{"Content-Type", "application/json"},
+                       {"Accept", plan.stream ? "text/event-stream" : "application/json"},
+                       {"x-request-id", rc.request_id}});
+  const std::array<asio::const_buffer, 2> request{asio::buffer(head), asio::buffer(plan.body)};
 
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reused = false;
@@ -57,7 +58,7 @@ asio::awaitable<std::expected<void, Error>> send_and_read_header(Worker& worker,
       worker.ctx.metrics.upstream_connects.fetch_add(1, std::memory_order_relaxed);
     }
     upstream->expires_after(plan.timeout);
-    auto [wec, wn] = co_await http::async_write(*upstream, req, use_nothrow);
+    auto [wec, wn] = co_await asio::async_write(*upstream, request, use_nothrow);
     if (!wec) {
       auto [rec, rn] = co_await http::async_read_header(*upstream, buffer, parser, use_nothrow);
       if (!rec) co_return std::expected<void, Error>{};
@@ -97,16 +98,12 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
                                               const ExchangePlan& plan, beast::tcp_stream& upstream,
                                               beast::flat_buffer& buffer, Parser& parser, bool& upstream_clean) {
   ExchangeOutcome out;
-  http::response<http::empty_body> head{http::status::ok, 11};
-  head.set(http::field::server, "sluice");
-  head.set(http::field::content_type, "text/event-stream");
-  head.set(http::field::cache_control, "no-cache");
-  head.set("x-request-id", rc.request_id);
-  head.keep_alive(!worker.ctx.draining.load(std::memory_order_relaxed));
-  head.chunked(true);
-  http::response_serializer<http::empty_body> sr{head};
+  const bool keep_alive = !worker.ctx.draining.load(std::memory_order_relaxed);
+  std::string head;
+  append_response_head(head, 200, "text/event-stream", -1, keep_alive,
+                       {{"Cache-Control", "no-cache"}, {"x-request-id", rc.request_id}});
   rc.status = 200;
-  if (auto [ec, n] = co_await http::async_write_header(client, sr, use_nothrow); ec) {
+  if (auto [ec, n] = co_await asio::async_write(client, asio::buffer(head), use_nothrow); ec) {
     out.client_ok = false;
     out.client_gone = true;
     co_return out;
@@ -138,7 +135,7 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
     }
     if (batch.empty()) continue;
     if (rc.ttfb_s < 0) rc.ttfb_s = core::to_seconds(worker.clock.now() - rc.started);
-    auto [wec, wn] = co_await asio::async_write(client, http::make_chunk(asio::buffer(batch)), use_nothrow);
+    auto [wec, wn] = co_await asio::async_write(client, ChunkFrame(batch.size()).buffers(batch), use_nothrow);
     if (wec) {
       out.client_ok = false;
       out.client_gone = true;
@@ -149,16 +146,16 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
   if (upstream_failed) {
     rc.status = 502;
     rc.error_code = "upstream_error";
-    auto [wec, wn] = co_await asio::async_write(client, http::make_chunk(asio::buffer(kStreamLostEvent)), use_nothrow);
+    auto [wec, wn] = co_await asio::async_write(client, ChunkFrame(kStreamLostEvent.size()).buffers(kStreamLostEvent), use_nothrow);
     if (wec) out.client_ok = false;
   } else {
     upstream_clean = true;
   }
   if (out.client_ok) {
-    auto [wec, wn] = co_await asio::async_write(client, http::make_chunk_last(), use_nothrow);
+    auto [wec, wn] = co_await asio::async_write(client, asio::buffer(kLastChunk), use_nothrow);
     if (wec) out.client_ok = false;
   }
-  out.client_ok = out.client_ok && head.keep_alive();
+  out.client_ok = out.client_ok && keep_alive;
   co_return out;
 }
 

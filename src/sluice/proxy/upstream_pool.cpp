@@ -1,6 +1,5 @@
 #include "sluice/proxy/upstream_pool.h"
 
-#include "sluice/net/listener.h"
 
 namespace sluice::proxy {
 
@@ -10,12 +9,13 @@ std::optional<beast::tcp_stream> UpstreamPool::take_idle(const balance::Instance
   auto it = idle_.find(instance.serial);
   if (it == idle_.end()) return std::nullopt;
   auto& parked = it->second;
-  while (!parked.empty()) {
-    beast::tcp_stream stream = std::move(parked.back());
-    parked.pop_back();
-    if (idle_connection_alive(stream.socket())) return stream;
-  }
-  return std::nullopt;
+  if (parked.empty()) return std::nullopt;
+  // No liveness probe here (it would cost a syscall per request): a parked
+  // connection the engine has closed fails before any response byte, and
+  // the exchange then retries once on a new connection.
+  beast::tcp_stream stream = std::move(parked.back());
+  parked.pop_back();
+  return stream;
 }
 
 void UpstreamPool::put_idle(const balance::Instance& instance, beast::tcp_stream stream) {
