@@ -9,7 +9,7 @@ CONFIG ?= examples/quickstart.yaml
 JOBS   ?= $(shell nproc)
 BUILD  := build/$(PRESET)
 
-.PHONY: all deps bench-deps build run test bench check-config clean
+.PHONY: all deps bench-deps configure build run test bench check-config clean
 all: build
 
 deps:
@@ -18,11 +18,14 @@ deps:
 bench-deps:
 	@scripts/install-deps.sh --bench
 
-build: deps
+configure: deps
 	@cmake --preset $(PRESET) >/dev/null
+
+build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+run: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target sluice
 	$(BUILD)/sluice serve --config $(CONFIG)
 
 test: build
@@ -34,7 +37,8 @@ bench: bench-deps
 	bench/proxy_overhead.sh build/release/sluice
 	build/release/bench/sluice_micro_bench --benchmark_min_time=0.2
 
-check-config: build
+check-config: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target sluice
 	$(BUILD)/sluice check-config $(CONFIG)
 
 clean:

@@ -2,7 +2,6 @@
 /// Short names for the Asio/Beast types used across the I/O shell. Only I/O
 /// areas (net/, proxy/, admin/, provider/, engine's server) include this.
 #include <boost/asio.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 

@@ -26,19 +26,29 @@ std::expected<tcp::acceptor, std::string> open_acceptor(asio::io_context& io, co
   return acceptor;
 }
 
-asio::awaitable<bool> wait_peer_closed(tcp::socket& socket) {
-  auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, use_nothrow);
-  if (ec == asio::error::operation_aborted) co_return false;
-  if (ec) co_return true;
-  char byte;
-  const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0) co_return true;
-  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) co_return true;
-  // Pipelined bytes of the next request: we cannot watch further without
-  // reading them, so wait (cancellably) without watching.
-  asio::steady_timer forever(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
-  co_await forever.async_wait(use_nothrow);
-  co_return false;
+PeerCloseWatch::PeerCloseWatch(tcp::socket& socket, std::function<void()> on_closed)
+    : socket_(socket), state_(std::make_shared<State>()) {
+  state_->on_closed = std::move(on_closed);
+  socket_.async_wait(tcp::socket::wait_read, [state = state_, &socket = socket_](const error_code& ec) {
+    if (state->stopped || ec == asio::error::operation_aborted) return;
+    bool closed = static_cast<bool>(ec);
+    if (!closed) {
+      char byte;
+      const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+    }
+    // Pipelined bytes of a next request tell us nothing: stop watching.
+    if (!closed) return;
+    state->closed = true;
+    state->on_closed();
+  });
+}
+
+void PeerCloseWatch::stop() {
+  if (state_->stopped) return;
+  state_->stopped = true;
+  error_code ignored;
+  socket_.cancel(ignored);
 }
 
 }  // namespace sluice::net

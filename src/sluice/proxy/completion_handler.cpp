@@ -1,5 +1,3 @@
-#include <boost/asio/experimental/awaitable_operators.hpp>
-
 #include "sluice/balance/least_request.h"
 #include "sluice/net/listener.h"
 #include "sluice/proxy/client_writer.h"
@@ -39,18 +37,6 @@ Error model_not_found(std::string_view model) {
                "The model `" + std::string(model) + "` does not exist or you do not have access to it.", "model"};
 }
 
-/// Waits until the client goes away, then closes the upstream connection so
-/// the engine sees the cancel at once.
-asio::awaitable<bool> watch_client(beast::tcp_stream& client, std::optional<beast::tcp_stream>& upstream) {
-  const bool closed = co_await wait_peer_closed(client.socket());
-  if (closed && upstream) {
-    error_code ignored;
-    upstream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-    upstream->socket().close(ignored);
-  }
-  co_return closed;
-}
-
 }  // namespace
 
 const tenancy::TenantEntry* authenticate(const ConfigSnapshot& cfg, const ClientRequest& req, Error& error) {
@@ -68,7 +54,6 @@ const tenancy::TenantEntry* authenticate(const ConfigSnapshot& cfg, const Client
 
 asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& client, RequestContext& rc,
                                         ClientRequest& req, ApiKind kind) {
-  using namespace boost::asio::experimental::awaitable_operators;
   const ConfigSnapshot& cfg = *rc.config;
   const bool keep = req.keep_alive() && !worker.ctx.draining.load(std::memory_order_relaxed);
   Error error;
@@ -112,16 +97,22 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
   rc.prompt_tokens = summary->input_tokens;  // replaced by the engine's usage when it reports it
 
   std::optional<beast::tcp_stream> upstream;
-  auto result = co_await (run_exchange(worker, client, rc, plan, upstream) || watch_client(client, upstream));
-  if (result.index() == 1) {
-    // The client went away before its response ended; the upstream
-    // connection has been closed, which cancels the request in the engine.
+  // A client that goes away while its request runs closes the upstream
+  // connection at once, which cancels the request in the engine.
+  PeerCloseWatch watch(client.socket(), [&upstream] {
+    if (!upstream) return;
+    error_code ignored;
+    upstream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+    upstream->socket().close(ignored);
+  });
+  ExchangeOutcome outcome = co_await run_exchange(worker, client, rc, plan, upstream);
+  watch.stop();
+  if (watch.peer_closed()) {
     worker.ctx.metrics.client_disconnects.fetch_add(1, std::memory_order_relaxed);
     rc.status = 499;
     rc.error_code = "client_closed_request";
     co_return false;
   }
-  ExchangeOutcome& outcome = std::get<0>(result);
   if (outcome.client_gone) {
     worker.ctx.metrics.client_disconnects.fetch_add(1, std::memory_order_relaxed);
     if (rc.status == 0 || rc.status == 200) rc.status = 499;
