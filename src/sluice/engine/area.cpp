@@ -1,1 +1,0 @@
-// placeholder so the area library is not empty while it is being written
