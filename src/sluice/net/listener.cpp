@@ -1,5 +1,6 @@
 #include "sluice/net/listener.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <fmt/format.h>
@@ -14,6 +15,9 @@ std::expected<tcp::acceptor, std::string> open_acceptor(asio::io_context& io, co
   tcp::endpoint endpoint(address, port);
   tcp::acceptor acceptor(io);
   acceptor.open(endpoint.protocol(), ec);
+  // Child processes (engine-sim) must not inherit the listening socket.
+  if (!ec && ::fcntl(acceptor.native_handle(), F_SETFD, FD_CLOEXEC) != 0)
+    ec = error_code(errno, boost::system::system_category());
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec && reuse_port) {
     const int one = 1;

@@ -97,6 +97,9 @@ std::expected<void, std::string> SimFleet::spawn(const config::Model& model, int
     ::dup2(out[1], STDOUT_FILENO);
     const int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    // Inherit nothing else of the gateway's (listeners, upstream sockets):
+    // a child must not keep accepting on the gateway's port after it exits.
+    ::close_range(3, ~0U, 0);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

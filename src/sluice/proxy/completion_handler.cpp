@@ -68,16 +68,17 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
 
   const auto routes = worker.ctx.routes.load();
   const balance::ModelRoute* route = routes->find(summary->model);
-  if (!route || !cfg.tenants.may_use(*rc.tenant, summary->model))
-    co_return co_await write_error(client, rc, model_not_found(summary->model), keep);
+  if (!route || !cfg.tenants.may_use(*rc.tenant, summary->model)) {
+    const Error not_found = model_not_found(summary->model);
+    co_return co_await write_error(client, rc, not_found, keep);
+  }
   rc.model = route->name;
   rc.series = cfg.series(rc.tenant->index, route->index);
 
   const int pick = balance::pick_least_request(route->instances, worker.rng(), worker.rng());
   if (pick < 0) {
-    co_return co_await write_error(
-        client, rc, Error{ErrorCode::kNoInstance, "No instance of model `" + route->name + "` is available right now.", ""},
-        keep);
+    const Error none{ErrorCode::kNoInstance, "No instance of model `" + route->name + "` is available right now.", ""};
+    co_return co_await write_error(client, rc, none, keep);
   }
   balance::Instance& instance = *route->instances[static_cast<std::size_t>(pick)];
   rc.instance = instance.id.str();

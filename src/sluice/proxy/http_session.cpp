@@ -35,9 +35,11 @@ std::optional<Error> read_failure(const error_code& ec, bool got_some, const con
 asio::awaitable<bool> dispatch(Worker& worker, beast::tcp_stream& client, RequestContext& rc, ClientRequest& req) {
   const bool keep = req.keep_alive() && !worker.ctx.draining.load(std::memory_order_relaxed);
   const std::string_view path = rc.path;
+  // Errors are built into locals before co_await: GCC 12 mishandles braced
+  // temporaries inside co_await expressions (double destruction).
   const auto method_not_allowed = [&](std::string_view allowed) -> asio::awaitable<bool> {
-    co_return co_await write_error(
-        client, rc, Error{ErrorCode::kMethodNotAllowed, "use " + std::string(allowed) + " for " + std::string(path), ""}, keep);
+    const Error error{ErrorCode::kMethodNotAllowed, "use " + std::string(allowed) + " for " + std::string(path), ""};
+    co_return co_await write_error(client, rc, error, keep);
   };
   if (path == "/v1/chat/completions" || path == "/v1/completions") {
     if (req.method() != http::verb::post) co_return co_await method_not_allowed("POST");
@@ -49,7 +51,8 @@ asio::awaitable<bool> dispatch(Worker& worker, beast::tcp_stream& client, Reques
     const std::string_view id = path.size() > 11 ? path.substr(11) : std::string_view();
     co_return co_await handle_models(worker, client, rc, req, id);
   }
-  co_return co_await write_error(client, rc, Error{ErrorCode::kNotFound, "no route for " + std::string(path), ""}, keep);
+  const Error not_found{ErrorCode::kNotFound, "no route for " + std::string(path), ""};
+  co_return co_await write_error(client, rc, not_found, keep);
 }
 
 }  // namespace
@@ -59,6 +62,7 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket) {
   error_code ignored;
   client.socket().set_option(tcp::no_delay(true), ignored);
   beast::flat_buffer buffer;
+  asio::steady_timer read_deadline(client.get_executor());
   for (;;) {
     RequestContext rc;
     rc.config = worker.ctx.config.load();
@@ -66,11 +70,22 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(server.max_header_bytes);
     parser.body_limit(server.max_body_bytes);
-    client.expires_after(server.request_read_timeout);
+    // The read deadline is our own timer, not the stream's expiry: an
+    // expired beast::tcp_stream closes the socket, and the client would
+    // never see its 408.
+    bool timed_out = false;
+    read_deadline.expires_after(server.request_read_timeout);
+    read_deadline.async_wait([&timed_out, &client](const error_code& tec) {
+      if (tec) return;  // cancelled: the read finished first
+      timed_out = true;
+      error_code ignored;
+      client.socket().cancel(ignored);
+    });
     auto [ec, n] = co_await http::async_read(client, buffer, parser, use_nothrow);
-    client.expires_never();
+    read_deadline.cancel();
     rc.started = worker.clock.now();
     if (ec) {
+      if (timed_out) ec = beast::error::timeout;
       auto error = read_failure(ec, parser.got_some(), server);
       if (error) {
         rc.request_id = worker.new_request_id();
@@ -88,10 +103,9 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket) {
 
     bool keep_alive = false;
     if (static_cast<std::size_t>(std::distance(req.begin(), req.end())) > server.max_header_count) {
-      co_await write_error(client, rc,
-                           Error{ErrorCode::kHeadersTooLarge,
-                                 "too many request headers (limit " + std::to_string(server.max_header_count) + ")", ""},
-                           false);
+      const Error too_many{ErrorCode::kHeadersTooLarge,
+                           "too many request headers (limit " + std::to_string(server.max_header_count) + ")", ""};
+      co_await write_error(client, rc, too_many, false);
     } else {
       keep_alive = co_await dispatch(worker, client, rc, req);
     }

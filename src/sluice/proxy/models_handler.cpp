@@ -31,11 +31,10 @@ asio::awaitable<bool> handle_models(Worker& worker, beast::tcp_stream& client, R
 
   if (!model_id.empty()) {
     if (!cfg.config.find_model(model_id) || !cfg.tenants.may_use(*rc.tenant, model_id)) {
-      co_return co_await write_error(
-          client, rc,
-          core::Error{core::ErrorCode::kModelNotFound,
-                      "The model `" + std::string(model_id) + "` does not exist or you do not have access to it.", "model"},
-          keep);
+      const core::Error not_found{core::ErrorCode::kModelNotFound,
+                                  "The model `" + std::string(model_id) + "` does not exist or you do not have access to it.",
+                                  "model"};
+      co_return co_await write_error(client, rc, not_found, keep);
     }
     rc.model = std::string(model_id);
     co_return co_await write_response(client, rc, 200, "application/json", model_object(model_id, created).dump(), keep);
