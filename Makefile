@@ -9,11 +9,14 @@ CONFIG ?= examples/quickstart.yaml
 JOBS   ?= $(shell nproc)
 BUILD  := build/$(PRESET)
 
-.PHONY: all deps bench-deps configure build run test bench check-config clean
+.PHONY: all deps test-deps bench-deps configure build run test bench check-config clean
 all: build
 
 deps:
 	@scripts/install-deps.sh
+
+test-deps:
+	@scripts/install-deps.sh --test
 
 bench-deps:
 	@scripts/install-deps.sh --bench
@@ -28,7 +31,7 @@ run: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target sluice
 	$(BUILD)/sluice serve --config $(CONFIG)
 
-test: build
+test: test-deps build
 	ctest --preset $(PRESET) -j $(JOBS)
 
 bench: bench-deps

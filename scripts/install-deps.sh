@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages sluice needs, and only those that are missing.
 # Idempotent: a second run installs nothing and prints nothing but a summary line.
-# Usage: scripts/install-deps.sh [--bench]   (--bench adds wrk and nginx for `make bench`)
+# Usage: scripts/install-deps.sh [--test|--bench]
+#   --test   also the official OpenAI Node SDK for tests/sdk (Node.js from Debian if missing, the SDK from npm)
+#   --bench  also wrk and nginx for `make bench`
 set -euo pipefail
 
 packages=(
@@ -19,6 +21,9 @@ packages=(
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light)
 fi
+if [[ "${1:-}" == "--test" ]] && ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -27,8 +32,19 @@ for p in "${packages[@]}"; do
   fi
 done
 
+install_sdk() {
+  # The OpenAI Node SDK for the SDK smoke test, pinned by tests/sdk/package-lock.json.
+  local dir
+  dir="$(dirname "$0")/../tests/sdk"
+  [[ "${1:-}" == "--test" && ! -d "$dir/node_modules/openai" ]] || return 0
+  echo "install-deps: installing the OpenAI Node SDK into tests/sdk (npm ci)"
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error ||
+    echo "install-deps: npm ci failed; the SDK test will be skipped" >&2
+}
+
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all ${#packages[@]} Debian packages present"
+  install_sdk "${1:-}"
   exit 0
 fi
 
@@ -43,4 +59,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_sdk "${1:-}"
 echo "install-deps: done"
