@@ -13,6 +13,8 @@ using core::ErrorCode;
 
 namespace {
 
+constexpr std::size_t kClientReadBuffer = 16 * 1024;
+
 /// The error for a request that could not be read, or nullopt when the
 /// connection simply ended (or idled out before a byte of a new request).
 std::optional<Error> read_failure(const error_code& ec, bool got_some, const config::ServerConfig& server) {
@@ -62,6 +64,7 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket) {
   error_code ignored;
   client.socket().set_option(tcp::no_delay(true), ignored);
   beast::flat_buffer buffer;
+  buffer.reserve(kClientReadBuffer);  // a typical request in one recv, not 512-byte reads
   asio::steady_timer read_deadline(client.get_executor());
   for (;;) {
     RequestContext rc;

@@ -165,6 +165,7 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
                                               const ExchangePlan& plan, std::optional<beast::tcp_stream>& upstream) {
   ExchangeOutcome out;
   beast::flat_buffer buffer;
+  buffer.reserve(kReadChunk);  // header and a small body in one recv
   Parser parser;
   parser.body_limit(kMaxUpstreamBody);
   auto sent = co_await send_and_read_header(worker, rc, plan, upstream, buffer, parser);
