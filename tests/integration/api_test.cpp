@@ -243,7 +243,8 @@ TEST_F(ApiTest, ModelListDependsOnTheTenant) {
   ASSERT_EQ(acme.status, 200) << acme.body;
   EXPECT_EQ(acme.json()["object"], "list");
   EXPECT_EQ(model_ids(acme), (std::set<std::string>{"small", "big"}));
-  for (const auto& m : acme.json()["data"]) EXPECT_EQ(m["object"], "model") << m;
+  const auto acme_json = acme.json();  // a named value: range-for over a temporary's member dangles
+  for (const auto& m : acme_json["data"]) EXPECT_EQ(m["object"], "model") << m;
 
   const Response globex = get(api(), "/v1/models", kGlobexKey);
   ASSERT_EQ(globex.status, 200) << globex.body;
