@@ -65,27 +65,26 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket) {
   client.socket().set_option(tcp::no_delay(true), ignored);
   beast::flat_buffer buffer;
   buffer.reserve(kClientReadBuffer);  // a typical request in one recv, not 512-byte reads
-  asio::steady_timer read_deadline(client.get_executor());
+  LazyDeadline deadline(client.get_executor());
   for (;;) {
     RequestContext rc;
     rc.config = worker.ctx.config.load();
+    rc.deadline = &deadline;
     const config::ServerConfig& server = rc.config->config.server;
     http::request_parser<http::string_body> parser;
     parser.header_limit(server.max_header_bytes);
     parser.body_limit(server.max_body_bytes);
-    // The read deadline is our own timer, not the stream's expiry: an
-    // expired beast::tcp_stream closes the socket, and the client would
-    // never see its 408.
+    // The read deadline is not the stream's expiry: an expired
+    // beast::tcp_stream closes the socket, and the client would never see
+    // its 408. It is a LazyDeadline, so moving it costs no syscall.
     bool timed_out = false;
-    read_deadline.expires_after(server.request_read_timeout);
-    read_deadline.async_wait([&timed_out, &client](const error_code& tec) {
-      if (tec) return;  // cancelled: the read finished first
+    deadline.set(std::chrono::steady_clock::now() + server.request_read_timeout, [&timed_out, &client] {
       timed_out = true;
       error_code ignored;
       client.socket().cancel(ignored);
     });
     auto [ec, n] = co_await http::async_read(client, buffer, parser, use_nothrow);
-    read_deadline.cancel();
+    deadline.clear();
     rc.started = worker.clock.now();
     if (ec) {
       if (timed_out) ec = beast::error::timeout;

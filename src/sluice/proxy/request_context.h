@@ -4,6 +4,7 @@
 #include <string>
 
 #include "sluice/core/clock.h"
+#include "sluice/net/lazy_deadline.h"
 #include "sluice/obs/gateway_metrics.h"
 #include "sluice/proxy/gateway_context.h"
 
@@ -15,6 +16,7 @@ struct RequestContext {
   std::string path;
   core::TimePoint started{};
   std::shared_ptr<const ConfigSnapshot> config;   // borrowed for the whole request
+  net::LazyDeadline* deadline = nullptr;          // the connection's; bounds the upstream exchange
   const tenancy::TenantEntry* tenant = nullptr;   // null until authenticated
   std::string model;                              // client-facing model, once known
   std::string instance;                           // instance id, once picked

@@ -20,6 +20,11 @@ constexpr std::uint64_t kMaxUpstreamBody = 64ull * 1024 * 1024;
 using Parser = http::response_parser<http::buffer_body>;
 
 bool is_timeout(const error_code& ec) { return ec == beast::error::timeout; }
+/// Our own side closed the connection (deadline passed, client went away):
+/// never worth a retry on a new connection.
+bool closed_by_us(const error_code& ec) {
+  return ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor;
+}
 
 Error upstream_failure(const error_code& ec, std::string_view what) {
   if (is_timeout(ec)) return Error{ErrorCode::kUpstreamTimeout, "the model instance did not answer in time", ""};
@@ -57,13 +62,12 @@ asio::awaitable<std::expected<void, Error>> send_and_read_header(Worker& worker,
       upstream.emplace(std::move(*conn));
       worker.ctx.metrics.upstream_connects.fetch_add(1, std::memory_order_relaxed);
     }
-    upstream->expires_after(plan.timeout);
     auto [wec, wn] = co_await asio::async_write(*upstream, request, use_nothrow);
     if (!wec) {
       auto [rec, rn] = co_await http::async_read_header(*upstream, buffer, parser, use_nothrow);
       if (!rec) co_return std::expected<void, Error>{};
-      if (!reused || parser.got_some() || is_timeout(rec)) co_return std::unexpected(upstream_failure(rec, "reading the response"));
-    } else if (!reused || is_timeout(wec)) {
+      if (!reused || parser.got_some() || is_timeout(rec) || closed_by_us(rec)) co_return std::unexpected(upstream_failure(rec, "reading the response"));
+    } else if (!reused || is_timeout(wec) || closed_by_us(wec)) {
       co_return std::unexpected(upstream_failure(wec, "sending the request"));
     }
     upstream.reset();  // stale pooled connection: retry on a new one
@@ -168,9 +172,23 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
   buffer.reserve(kReadChunk);  // header and a small body in one recv
   Parser parser;
   parser.body_limit(kMaxUpstreamBody);
+  // The whole exchange is bounded by plan.timeout: when it passes, the
+  // upstream connection is closed and the pending operation fails.
+  bool timed_out = false;
+  rc.deadline->set(std::chrono::steady_clock::now() + plan.timeout, [&timed_out, &upstream] {
+    timed_out = true;
+    if (!upstream) return;
+    error_code ignored;
+    upstream->socket().close(ignored);
+  });
+  struct ClearDeadline {
+    net::LazyDeadline* deadline;
+    ~ClearDeadline() { deadline->clear(); }
+  } clear_deadline{rc.deadline};
+  const Error timeout{ErrorCode::kUpstreamTimeout, "the model instance did not answer in time", ""};
   auto sent = co_await send_and_read_header(worker, rc, plan, upstream, buffer, parser);
   if (!sent) {
-    out.error = sent.error();
+    out.error = timed_out ? timeout : sent.error();
     co_return out;
   }
   const auto& res = parser.get();
@@ -182,7 +200,7 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
   } else {
     auto body = co_await read_body(*upstream, buffer, parser);
     if (!body) {
-      out.error = body.error();
+      out.error = timed_out ? timeout : body.error();
       co_return out;
     }
     upstream_clean = true;
@@ -201,8 +219,7 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
     out.client_ok = co_await write_response(client, rc, status, content_type, std::move(*body), keep) && keep;
     if (!out.client_ok) out.client_gone = true;
   }
-  if (upstream_clean && res.keep_alive() && parser.is_done()) {
-    upstream->expires_never();
+  if (upstream_clean && !timed_out && res.keep_alive() && parser.is_done()) {
     worker.pool.put_idle(*plan.instance, std::move(*upstream));
     upstream.reset();
   }
