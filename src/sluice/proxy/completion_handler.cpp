@@ -13,6 +13,8 @@ using core::ErrorCode;
 
 namespace {
 
+constexpr auto kClientWatchDelay = std::chrono::milliseconds(20);
+
 /// Counts a request against an instance and the gateway while it runs.
 class InFlight {
  public:
@@ -99,20 +101,29 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
 
   std::optional<beast::tcp_stream> upstream;
   // A client that goes away while its request runs closes the upstream
-  // connection at once, which cancels the request in the engine.
-  PeerCloseWatch watch(client.socket(), [&upstream] {
-    if (!upstream) return;
-    error_code ignored;
-    upstream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-    upstream->socket().close(ignored);
+  // connection at once, which cancels the request in the engine. Watching
+  // costs a reactor re-registration (one epoll_ctl), so the watch starts
+  // only once the exchange has run for kClientWatchDelay: most short
+  // requests end before, and a long generation is cut within that delay.
+  std::optional<PeerCloseWatch> watch;
+  rc.watch_delay->set(std::chrono::steady_clock::now() + kClientWatchDelay, [&watch, &client, &upstream] {
+    watch.emplace(client.socket(), [&upstream] {
+      if (!upstream) return;
+      error_code ignored;
+      upstream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      upstream->socket().close(ignored);
+    });
   });
   ExchangeOutcome outcome = co_await run_exchange(worker, client, rc, plan, upstream);
-  watch.stop();
-  if (watch.peer_closed()) {
-    worker.ctx.metrics.client_disconnects.fetch_add(1, std::memory_order_relaxed);
-    rc.status = 499;
-    rc.error_code = "client_closed_request";
-    co_return false;
+  rc.watch_delay->clear();
+  if (watch) {
+    watch->stop();
+    if (watch->peer_closed()) {
+      worker.ctx.metrics.client_disconnects.fetch_add(1, std::memory_order_relaxed);
+      rc.status = 499;
+      rc.error_code = "client_closed_request";
+      co_return false;
+    }
   }
   if (outcome.client_gone) {
     worker.ctx.metrics.client_disconnects.fetch_add(1, std::memory_order_relaxed);

@@ -66,10 +66,12 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket) {
   beast::flat_buffer buffer;
   buffer.reserve(kClientReadBuffer);  // a typical request in one recv, not 512-byte reads
   LazyDeadline deadline(client.get_executor());
+  LazyDeadline watch_delay(client.get_executor());
   for (;;) {
     RequestContext rc;
     rc.config = worker.ctx.config.load();
     rc.deadline = &deadline;
+    rc.watch_delay = &watch_delay;
     const config::ServerConfig& server = rc.config->config.server;
     http::request_parser<http::string_body> parser;
     parser.header_limit(server.max_header_bytes);

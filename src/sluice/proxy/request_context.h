@@ -17,6 +17,7 @@ struct RequestContext {
   core::TimePoint started{};
   std::shared_ptr<const ConfigSnapshot> config;   // borrowed for the whole request
   net::LazyDeadline* deadline = nullptr;          // the connection's; bounds the upstream exchange
+  net::LazyDeadline* watch_delay = nullptr;       // the connection's; starts the client-close watch
   const tenancy::TenantEntry* tenant = nullptr;   // null until authenticated
   std::string model;                              // client-facing model, once known
   std::string instance;                           // instance id, once picked
