@@ -156,6 +156,31 @@ TEST_F(ErrorsTest, RequestNotReceivedInTimeIs408) {
   expect_still_serving();
 }
 
+TEST_F(ErrorsTest, ExpectContinueIsAnsweredAtOnce) {
+  // curl sends `Expect: 100-continue` for bodies over 1 KiB and waits for
+  // the interim response (up to a second) before sending the body.
+  const std::string body = chat_body("small", std::string(2048, 'a'), 2).dump();
+  Connection conn(api());
+  ASSERT_TRUE(conn.connected());
+  ASSERT_TRUE(conn.send("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-demo-acme\r\n"
+                        "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n"));
+  Response interim;
+  ASSERT_TRUE(conn.read_head(interim, 500ms)) << "no interim response: " << interim.error;
+  EXPECT_EQ(interim.status, 100);
+  ASSERT_TRUE(conn.send(body));
+  const Response res = conn.read_response(5000ms);
+  EXPECT_EQ(res.status, 200) << res.body;
+
+  // A body over the limit is refused before the client sends it.
+  Connection big(api());
+  ASSERT_TRUE(big.connected());
+  ASSERT_TRUE(big.send("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-demo-acme\r\n"
+                       "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 10000000\r\n\r\n"));
+  EXPECT_TRUE(is_openai_error(big.read_response(2000ms), 413, "request_too_large"));
+  expect_still_serving();
+}
+
 TEST_F(ErrorsTest, IdleConnectionIsClosedWithoutAnAnswer) {
   Connection conn(api());
   ASSERT_TRUE(conn.connected());

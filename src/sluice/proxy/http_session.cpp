@@ -14,6 +14,11 @@ using core::ErrorCode;
 namespace {
 
 constexpr std::size_t kClientReadBuffer = 16 * 1024;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool wants_continue(const http::request<http::string_body>& req) {
+  return beast::iequals(req[http::field::expect], "100-continue");
+}
 
 /// The error for a request that could not be read, or nullopt when the
 /// connection simply ended (or idled out before a byte of a new request).
@@ -85,7 +90,18 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket) {
       error_code ignored;
       client.socket().cancel(ignored);
     });
-    auto [ec, n] = co_await http::async_read(client, buffer, parser, use_nothrow);
+    auto [ec, n] = co_await http::async_read_header(client, buffer, parser, use_nothrow);
+    if (!ec && !parser.is_done() && wants_continue(parser.get())) {
+      // curl sends `Expect: 100-continue` with bodies over 1 KiB and would
+      // otherwise wait a second before sending the body. Limits were
+      // checked with the header (a too-large Content-Length fails above).
+      auto [wec, wn] = co_await asio::async_write(client, asio::buffer(kContinue), use_nothrow);
+      ec = wec;
+    }
+    if (!ec && !parser.is_done()) {
+      auto [bec, bn] = co_await http::async_read(client, buffer, parser, use_nothrow);
+      ec = bec;
+    }
     deadline.clear();
     rc.started = worker.clock.now();
     if (ec) {
