@@ -68,37 +68,22 @@ std::string models_json(const SimContext& ctx) {
   return list.dump();
 }
 
-asio::awaitable<bool> handle_faults(SimContext& ctx, net::tcp::socket& socket, const HttpRequest& req) {
-  if (req.method() == http::verb::get) {
-      HttpResponse res_ = json_ok(req, fault_json(ctx.faults));
-      co_return co_await write_response(socket, std::move(res_));
-    }
+/// GET shows the injected faults, DELETE clears them, POST updates them
+/// (`crash` exits at once, without an answer).
+HttpResponse fault_reply(SimContext& ctx, const HttpRequest& req) {
+  if (req.method() == http::verb::get) return json_ok(req, fault_json(ctx.faults));
   if (req.method() == http::verb::delete_) {
     ctx.faults = FaultConfig{};
     ctx.driver.set_slow_factor(1.0);
-    {
-      HttpResponse res_ = json_ok(req, fault_json(ctx.faults));
-      co_return co_await write_response(socket, std::move(res_));
-    }
+    return json_ok(req, fault_json(ctx.faults));
   }
-  if (req.method() != http::verb::post) {
-      HttpResponse res_ = method_not_allowed(req, "GET, POST, DELETE");
-      co_return co_await write_response(socket, std::move(res_));
-    }
+  if (req.method() != http::verb::post) return method_not_allowed(req, "GET, POST, DELETE");
   auto update = parse_fault_update(ctx.faults, req.body());
-  if (!update) {
-    {
-      HttpResponse res_ = make_error(req, {core::ErrorCode::kInvalidRequest, update.error(), ""});
-      co_return co_await write_response(socket, std::move(res_));
-    }
-  }
+  if (!update) return make_error(req, {core::ErrorCode::kInvalidRequest, update.error(), ""});
   if (update->crash) ::_exit(1);  // a crash: no cleanup, no answer
   ctx.faults = update->faults;
   ctx.driver.set_slow_factor(ctx.faults.slow_factor);
-  {
-      HttpResponse res_ = json_ok(req, fault_json(ctx.faults));
-      co_return co_await write_response(socket, std::move(res_));
-    }
+  return json_ok(req, fault_json(ctx.faults));
 }
 
 asio::awaitable<bool> handle_wake_up(SimContext& ctx, net::tcp::socket& socket, const HttpRequest& req) {
@@ -110,10 +95,48 @@ asio::awaitable<bool> handle_wake_up(SimContext& ctx, net::tcp::socket& socket, 
     ctx.timers.erase(&timer);
     if (ctx.stopping) co_return false;
   }
-  {
-      HttpResponse res_ = make_response(req, http::status::ok, "", "text/plain");
-      co_return co_await write_response(socket, std::move(res_));
-    }
+  HttpResponse res = make_response(req, http::status::ok, "", "text/plain");
+  co_return co_await write_response(socket, std::move(res));
+}
+
+/// The answer of every endpoint that needs no waiting: /v1/models, /health,
+/// /metrics, /sleep, /is_sleeping, wrong methods and unknown paths.
+/// A plain function, so `route` has a single co_await for all of them.
+HttpResponse control_reply(SimContext& ctx, const HttpRequest& req, std::string_view path, std::string_view target) {
+  const http::verb method = req.method();
+  const auto engine_state = ctx.driver.model().state(ctx.driver.now());
+  const auto loading = [&] { return make_error(req, 503, error(core::ErrorCode::kNoInstance, "The engine is loading.")); };
+  if (path == "/v1/models") {
+    if (method != http::verb::get) return method_not_allowed(req, "GET");
+    return json_ok(req, models_json(ctx));
+  }
+  if (path == "/health") {
+    if (method != http::verb::get) return method_not_allowed(req, "GET");
+    if (engine_state == EngineState::kLoading) return loading();
+    return make_response(req, http::status::ok, "", "text/plain");
+  }
+  if (path == "/metrics") {
+    if (method != http::verb::get) return method_not_allowed(req, "GET");
+    return make_response(req, http::status::ok,
+                         render_metrics(ctx.driver.model(), ctx.driver.client_cancels(), ctx.model_name),
+                         "text/plain; version=0.0.4; charset=utf-8");
+  }
+  if (path == "/sleep") {
+    if (method != http::verb::post) return method_not_allowed(req, "POST");
+    const std::string_view level = query_param(target, "level");
+    if (!level.empty() && level != "1" && level != "2")
+      return make_error(req, {core::ErrorCode::kInvalidRequest, "level must be 1 or 2", "level"});
+    if (engine_state == EngineState::kLoading) return loading();
+    ctx.driver.sleep();
+    return make_response(req, http::status::ok, "", "text/plain");
+  }
+  if (path == "/wake_up") return method_not_allowed(req, "POST");
+  if (path == "/is_sleeping") {
+    if (method != http::verb::get) return method_not_allowed(req, "GET");
+    const bool sleeping = engine_state == EngineState::kAsleep || engine_state == EngineState::kWaking;
+    return json_ok(req, fmt::format("{{\"is_sleeping\":{}}}", sleeping));
+  }
+  return make_error(req, error(core::ErrorCode::kNotFound, fmt::format("Unknown path {}.", path)));
 }
 
 /// Routes one request. Returns whether the connection may stay open.
@@ -121,98 +144,14 @@ asio::awaitable<bool> route(SimContext& ctx, net::tcp::socket& socket, const Htt
   const std::string_view target = req.target();
   const std::string_view path = path_of(target);
   const http::verb method = req.method();
-  const auto engine_state = ctx.driver.model().state(ctx.driver.now());
-
-  if (path == "/v1/chat/completions" || path == "/v1/completions") {
-    if (method != http::verb::post) {
-      HttpResponse res_ = method_not_allowed(req, "POST");
-      co_return co_await write_response(socket, std::move(res_));
-    }
+  if ((path == "/v1/chat/completions" || path == "/v1/completions") && method == http::verb::post)
     co_return co_await handle_completion(ctx, socket, req, path == "/v1/completions" ? ApiKind::kCompletion : ApiKind::kChat);
-  }
-  if (path == "/v1/models") {
-    if (method != http::verb::get) {
-      HttpResponse res_ = method_not_allowed(req, "GET");
-      co_return co_await write_response(socket, std::move(res_));
-    }
-    {
-      HttpResponse res_ = json_ok(req, models_json(ctx));
-      co_return co_await write_response(socket, std::move(res_));
-    }
-  }
-  if (path == "/health") {
-    if (method != http::verb::get) {
-      HttpResponse res_ = method_not_allowed(req, "GET");
-      co_return co_await write_response(socket, std::move(res_));
-    }
-    if (engine_state == EngineState::kLoading) {
-      {
-      HttpResponse res_ = make_error(req, 503, error(core::ErrorCode::kNoInstance, "The engine is loading."));
-      co_return co_await write_response(socket, std::move(res_));
-    }
-    }
-    {
-      HttpResponse res_ = make_response(req, http::status::ok, "", "text/plain");
-      co_return co_await write_response(socket, std::move(res_));
-    }
-  }
-  if (path == "/metrics") {
-    if (method != http::verb::get) {
-      HttpResponse res_ = method_not_allowed(req, "GET");
-      co_return co_await write_response(socket, std::move(res_));
-    }
-    HttpResponse res_ = make_response(req, http::status::ok,
-                                      render_metrics(ctx.driver.model(), ctx.driver.client_cancels(), ctx.model_name),
-                                      "text/plain; version=0.0.4; charset=utf-8");
-    co_return co_await write_response(socket, std::move(res_));
-  }
-  if (path == "/sleep") {
-    if (method != http::verb::post) {
-      HttpResponse res_ = method_not_allowed(req, "POST");
-      co_return co_await write_response(socket, std::move(res_));
-    }
-    const std::string_view level = query_param(target, "level");
-    if (!level.empty() && level != "1" && level != "2") {
-      {
-      HttpResponse res_ = make_error(req, {core::ErrorCode::kInvalidRequest, "level must be 1 or 2", "level"});
-      co_return co_await write_response(socket, std::move(res_));
-    }
-    }
-    if (engine_state == EngineState::kLoading) {
-      {
-      HttpResponse res_ = make_error(req, 503, error(core::ErrorCode::kNoInstance, "The engine is loading."));
-      co_return co_await write_response(socket, std::move(res_));
-    }
-    }
-    ctx.driver.sleep();
-    {
-      HttpResponse res_ = make_response(req, http::status::ok, "", "text/plain");
-      co_return co_await write_response(socket, std::move(res_));
-    }
-  }
-  if (path == "/wake_up") {
-    if (method != http::verb::post) {
-      HttpResponse res_ = method_not_allowed(req, "POST");
-      co_return co_await write_response(socket, std::move(res_));
-    }
-    co_return co_await handle_wake_up(ctx, socket, req);
-  }
-  if (path == "/is_sleeping") {
-    if (method != http::verb::get) {
-      HttpResponse res_ = method_not_allowed(req, "GET");
-      co_return co_await write_response(socket, std::move(res_));
-    }
-    const bool sleeping = engine_state == EngineState::kAsleep || engine_state == EngineState::kWaking;
-    {
-      HttpResponse res_ = json_ok(req, fmt::format("{{\"is_sleeping\":{}}}", sleeping));
-      co_return co_await write_response(socket, std::move(res_));
-    }
-  }
-  if (path == "/admin/faults") co_return co_await handle_faults(ctx, socket, req);
-  {
-      HttpResponse res_ = make_error(req, error(core::ErrorCode::kNotFound, fmt::format("Unknown path {}.", path)));
-      co_return co_await write_response(socket, std::move(res_));
-    }
+  if (path == "/wake_up" && method == http::verb::post) co_return co_await handle_wake_up(ctx, socket, req);
+  // Built into a local before co_await: GCC 12 mishandles temporaries in co_await operands.
+  HttpResponse res = (path == "/v1/chat/completions" || path == "/v1/completions") ? method_not_allowed(req, "POST")
+                     : path == "/admin/faults"                                   ? fault_reply(ctx, req)
+                                                                                   : control_reply(ctx, req, path, target);
+  co_return co_await write_response(socket, std::move(res));
 }
 
 }  // namespace
