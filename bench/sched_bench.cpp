@@ -15,7 +15,7 @@ void BM_Sched_EnqueueDispatch(benchmark::State& state) {
   for (int round = 0; round < 2; ++round)
     for (std::uint32_t t = 0; t < tenants; ++t) q.enqueue({.id = ++id, .tenant = t, .input_tokens = 100, .output_tokens = 200});
   for (auto _ : state) {
-    auto r = q.dispatch();
+    auto r = q.dispatch(sluice::core::TimePoint{});
     q.on_complete(r->id, 100, 150);
     q.enqueue({.id = ++id, .tenant = r->tenant, .input_tokens = 100, .output_tokens = 200});
   }

@@ -40,6 +40,8 @@ struct ServerConfig {
   /// secret per process start (salts then change on restart, which only costs
   /// prefix-cache hits).
   std::string cache_salt_secret;
+  /// Longest wait in a model's fair queue for tenants without max_queue_wait (429 queue_timeout).
+  core::Duration max_queue_wait = std::chrono::seconds(60);
 };
 
 enum class Priority { kCritical, kStandard, kBatch };
@@ -54,14 +56,57 @@ constexpr std::string_view to_string(Priority p) {
   return "standard";
 }
 
-/// Quotas a later issue enforces; accepted and validated now. Absent = unlimited.
+/// A tenant's quotas (or a tenant's quotas for one model). Absent = unlimited.
 struct TenantLimits {
-  std::optional<std::int64_t> rpm;              // requests per minute
-  std::optional<std::int64_t> tpm;              // tokens per minute
-  std::optional<std::int64_t> max_concurrency;  // in-flight requests
-  std::optional<std::int64_t> max_queue;        // queued requests
-  std::optional<core::Duration> max_queue_wait;
-  std::optional<double> budget;                 // spend cap, in the config's currency units
+  std::optional<std::int64_t> rpm;              // requests per minute (token bucket)
+  std::optional<std::int64_t> tpm;              // input + output tokens per minute (token bucket)
+  std::optional<std::int64_t> max_concurrency;  // admitted, unfinished requests (queued or running)
+  std::optional<std::int64_t> max_queue;        // requests waiting in the fair queue
+  std::optional<core::Duration> max_queue_wait; // longest wait in the queue (else server.max_queue_wait)
+  /// Running requests guaranteed in each model pool (others borrow them while idle).
+  std::optional<std::int64_t> reserved_concurrency;
+  /// Most running requests in each model pool, even when capacity is idle.
+  std::optional<std::int64_t> concurrency_cap;
+  std::optional<double> budget;                 // spend cap; accepted, not enforced yet
+};
+
+/// Quotas of a tenant for one model, on top of its tenant-wide limits.
+struct ModelLimits {
+  std::string model;
+  TenantLimits limits;
+};
+
+/// Queueing policy inside a priority band.
+enum class SchedPolicy { kFcfs, kRoundRobin, kVtc };
+
+/// "fcfs" | "round_robin" | "vtc", as written in the YAML.
+constexpr std::string_view to_string(SchedPolicy p) {
+  switch (p) {
+    case SchedPolicy::kFcfs: return "fcfs";
+    case SchedPolicy::kRoundRobin: return "round_robin";
+    case SchedPolicy::kVtc: return "vtc";
+  }
+  return "vtc";
+}
+
+/// The scheduler in front of one model pool.
+struct SchedulerConfig {
+  SchedPolicy policy = SchedPolicy::kVtc;
+  double w_input = 1.0;   // cost of an input token in the fair share
+  double w_output = 2.0;  // cost of an output token
+  /// A batch request queued this long is promoted to standard (aging).
+  core::Duration batch_promote_after = std::chrono::seconds(60);
+  /// Requests sent to one instance at once; 0 = the engine's batch size
+  /// (the sim profile's max_num_seqs; 256 for static endpoints).
+  std::int64_t max_in_flight_per_instance = 0;
+  /// An instance whose scraped `vllm:num_requests_waiting` is above this
+  /// gets no more requests until it drains (the queue belongs in the gateway).
+  std::int64_t max_engine_waiting = 4;
+  /// … or whose scraped KV-cache use is above this fraction.
+  double max_kv_usage = 0.98;
+  /// How often each instance's /metrics is scraped (an engine without
+  /// /metrics is limited by max_in_flight_per_instance alone).
+  core::Duration engine_metrics_interval = std::chrono::milliseconds(500);
 };
 
 /// An API key as stored: the SHA-256 of the plain key (lower-case hex). Keys
@@ -80,7 +125,16 @@ struct Tenant {
   std::vector<std::string> models;
   double weight = 1.0;
   Priority priority = Priority::kStandard;
+  /// Highest priority a request may ask for with `x-sluice-priority`;
+  /// defaults to `priority` (a tenant may always ask for less).
+  Priority max_priority = Priority::kStandard;
   TenantLimits limits;
+  std::vector<ModelLimits> model_limits;
+
+  const TenantLimits* limits_for(std::string_view model) const {
+    for (const auto& m : model_limits) if (m.model == model) return &m.limits;
+    return nullptr;
+  }
 };
 
 enum class ModelSource { kSim, kStatic };
@@ -124,6 +178,7 @@ struct Model {
   bool cache_salt = true;
   /// max_tokens assumed when a request does not say (for estimates).
   std::int64_t default_max_tokens = 256;
+  SchedulerConfig scheduler;
 };
 
 struct Config {

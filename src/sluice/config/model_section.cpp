@@ -73,6 +73,35 @@ void read_static(Reader& reader, const MapReader& m, StaticSource& source) {
   }
 }
 
+constexpr std::array<std::string_view, 3> kPolicies = {"fcfs", "round_robin", "vtc"};
+
+void read_scheduler(Reader& reader, const MapReader& m, SchedulerConfig& sched) {
+  if (!m.has("scheduler")) return;
+  MapReader s(reader, m.get("scheduler"), m.key_of("scheduler"), m.location_of_child("scheduler"),
+              {"policy", "w_input", "w_output", "batch_promote_after", "max_in_flight_per_instance",
+               "max_engine_waiting", "max_kv_usage", "engine_metrics_interval"});
+  if (!s.is_map()) return;
+  if (auto text = s.string("policy")) {
+    if (*text == "fcfs") sched.policy = SchedPolicy::kFcfs;
+    else if (*text == "round_robin") sched.policy = SchedPolicy::kRoundRobin;
+    else if (*text == "vtc") sched.policy = SchedPolicy::kVtc;
+    else reader.fail(s.location_of_child("policy"), s.key_of("policy"), expected_one_of(kPolicies, *text));
+  }
+  set_if(sched.w_input, s.positive_number("w_input"));
+  set_if(sched.w_output, s.positive_number("w_output"));
+  set_if(sched.batch_promote_after, s.duration("batch_promote_after"));
+  set_if(sched.max_in_flight_per_instance, s.integer("max_in_flight_per_instance", 1, kNoMax));
+  set_if(sched.max_engine_waiting, s.integer("max_engine_waiting", 0, kNoMax));
+  if (auto usage = s.positive_number("max_kv_usage")) {
+    if (*usage > 1.0) {
+      reader.fail(s.location_of_child("max_kv_usage"), s.key_of("max_kv_usage"),
+                  fmt::format("expected a fraction in (0, 1], got {}", *usage));
+    }
+    sched.max_kv_usage = *usage;
+  }
+  set_if(sched.engine_metrics_interval, s.duration("engine_metrics_interval"));
+}
+
 void read_source(Reader& reader, const MapReader& m, Model& model) {
   if (!m.require("source")) return;
   auto text = m.string("source");
@@ -93,7 +122,7 @@ void read_source(Reader& reader, const MapReader& m, Model& model) {
 Model read_model(Reader& reader, const YAML::Node& node, const std::string& key, Location at) {
   Model model;
   MapReader m(reader, node, key, at,
-              {"name", "source", "sim", "static", "upstream_model", "cache_salt", "default_max_tokens"});
+              {"name", "source", "sim", "static", "upstream_model", "cache_salt", "default_max_tokens", "scheduler"});
   if (!m.is_map()) return model;
   if (m.require("name")) {
     if (auto name = m.string("name")) {
@@ -108,6 +137,7 @@ Model read_model(Reader& reader, const YAML::Node& node, const std::string& key,
   model.upstream_model = m.string("upstream_model").value_or(model.name);
   set_if(model.cache_salt, m.boolean("cache_salt"));
   set_if(model.default_max_tokens, m.integer("default_max_tokens", 1, kNoMax));
+  read_scheduler(reader, m, model.scheduler);
   return model;
 }
 

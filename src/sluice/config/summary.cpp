@@ -27,16 +27,20 @@ std::string limits_text(const TenantLimits& l) {
   if (l.max_concurrency) add(fmt::format("max_concurrency={}", *l.max_concurrency));
   if (l.max_queue) add(fmt::format("max_queue={}", *l.max_queue));
   if (l.max_queue_wait) add(fmt::format("max_queue_wait={}", core::format_duration(*l.max_queue_wait)));
+  if (l.reserved_concurrency) add(fmt::format("reserved_concurrency={}", *l.reserved_concurrency));
+  if (l.concurrency_cap) add(fmt::format("concurrency_cap={}", *l.concurrency_cap));
   if (l.budget) add(fmt::format("budget={}", *l.budget));
   return out.empty() ? "none" : out;
 }
 
 std::string tenant_line(const Tenant& t) {
   const bool all = std::find(t.models.begin(), t.models.end(), "*") != t.models.end();
-  return fmt::format("tenant {} \"{}\": {} API key{}, models {}, weight {}, priority {}, limits {}", t.id,
-                     t.display_name, t.api_keys.size(), t.api_keys.size() == 1 ? "" : "s",
-                     all ? std::string("* (all)") : join_strings(t.models), t.weight, to_string(t.priority),
-                     limits_text(t.limits));
+  std::string line = fmt::format("tenant {} \"{}\": {} API key{}, models {}, weight {}, priority {} (max {}), limits {}",
+                                 t.id, t.display_name, t.api_keys.size(), t.api_keys.size() == 1 ? "" : "s",
+                                 all ? std::string("* (all)") : join_strings(t.models), t.weight,
+                                 to_string(t.priority), to_string(t.max_priority), limits_text(t.limits));
+  for (const auto& m : t.model_limits) line += fmt::format("; on {}: {}", m.model, limits_text(m.limits));
+  return line;
 }
 
 std::string model_line(const Model& m) {
@@ -48,8 +52,13 @@ std::string model_line(const Model& m) {
   } else {
     where = fmt::format("static {}", join_strings(m.static_source.endpoints));
   }
-  return fmt::format("model {}: {}; upstream model {}, cache_salt {}, default_max_tokens {}", m.name, where,
-                     m.upstream_model, m.cache_salt ? "on" : "off", m.default_max_tokens);
+  const SchedulerConfig& q = m.scheduler;
+  return fmt::format("model {}: {}; upstream model {}, cache_salt {}, default_max_tokens {}; scheduler {} "
+                     "(w_input {}, w_output {}, batch_promote_after {}, max_in_flight_per_instance {})",
+                     m.name, where, m.upstream_model, m.cache_salt ? "on" : "off", m.default_max_tokens,
+                     to_string(q.policy), q.w_input, q.w_output, core::format_duration(q.batch_promote_after),
+                     q.max_in_flight_per_instance == 0 ? std::string("auto")
+                                                       : std::to_string(q.max_in_flight_per_instance));
 }
 
 }  // namespace

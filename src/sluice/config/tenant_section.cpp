@@ -97,21 +97,58 @@ void read_model_access(Reader& reader, const MapReader& m, Tenant& tenant) {
   }
 }
 
-void read_limits(Reader& reader, const MapReader& m, TenantLimits& limits) {
-  if (!m.has("limits")) return;
-  MapReader l(reader, m.get("limits"), m.key_of("limits"), m.location_of_child("limits"),
-              {"rpm", "tpm", "max_concurrency", "max_queue", "max_queue_wait", "budget"});
+void read_limits_map(Reader& reader, const MapReader& l, TenantLimits& limits) {
   set_if(limits.rpm, l.integer("rpm", 1, kNoMax));
   set_if(limits.tpm, l.integer("tpm", 1, kNoMax));
   set_if(limits.max_concurrency, l.integer("max_concurrency", 1, kNoMax));
-  set_if(limits.max_queue, l.integer("max_queue", 1, kNoMax));
+  set_if(limits.max_queue, l.integer("max_queue", 0, kNoMax));
   set_if(limits.max_queue_wait, l.duration("max_queue_wait"));
+  set_if(limits.reserved_concurrency, l.integer("reserved_concurrency", 0, kNoMax));
+  set_if(limits.concurrency_cap, l.integer("concurrency_cap", 1, kNoMax));
+  if (limits.reserved_concurrency && limits.concurrency_cap && *limits.reserved_concurrency > *limits.concurrency_cap) {
+    reader.fail(l.location_of_child("reserved_concurrency"), l.key_of("reserved_concurrency"),
+                fmt::format("must not exceed concurrency_cap ({})", *limits.concurrency_cap));
+  }
+}
+
+void read_limits(Reader& reader, const MapReader& m, TenantLimits& limits) {
+  if (!m.has("limits")) return;
+  MapReader l(reader, m.get("limits"), m.key_of("limits"), m.location_of_child("limits"),
+              {"rpm", "tpm", "max_concurrency", "max_queue", "max_queue_wait", "reserved_concurrency",
+               "concurrency_cap", "budget"});
+  read_limits_map(reader, l, limits);
   set_if(limits.budget, l.positive_number("budget"));
+}
+
+/// model_limits: {model-name: {rpm: …, …}, …}
+void read_model_limits(Reader& reader, const MapReader& m, std::vector<ModelLimits>& out) {
+  if (!m.has("model_limits")) return;
+  const YAML::Node node = m.get("model_limits");
+  const std::string key = m.key_of("model_limits");
+  if (!node.IsMap()) {
+    reader.fail(m.location_of_child("model_limits"), key,
+                fmt::format("expected a map of model name to limits, got {}", describe(node)));
+    return;
+  }
+  for (const auto& item : node) {
+    const std::string model = item.first.Scalar();
+    const std::string item_key = fmt::format("{}.{}", key, model);
+    Location at = location_of(item.first);
+    if (at.line == 0) at = m.location_of_child("model_limits");
+    reader.remember(item_key, at);
+    MapReader l(reader, item.second, item_key, at,
+                {"rpm", "tpm", "max_concurrency", "max_queue", "max_queue_wait", "reserved_concurrency",
+                 "concurrency_cap"});
+    if (!l.is_map()) continue;
+    ModelLimits limits{model, {}};
+    read_limits_map(reader, l, limits.limits);
+    out.push_back(std::move(limits));
+  }
 }
 
 Tenant read_tenant(Reader& reader, const YAML::Node& node, const std::string& key, Location at) {
   Tenant tenant;
-  MapReader m(reader, node, key, at, {"id", "name", "api_keys", "models", "weight", "priority", "limits"});
+  MapReader m(reader, node, key, at, {"id", "name", "api_keys", "models", "weight", "priority", "max_priority", "limits", "model_limits"});
   if (!m.is_map()) return tenant;
   if (m.require("id")) {
     if (auto id = m.string("id")) {
@@ -133,7 +170,20 @@ Tenant read_tenant(Reader& reader, const YAML::Node& node, const std::string& ke
       reader.fail(m.location_of_child("priority"), m.key_of("priority"), expected_one_of(kPriorities, *text));
     }
   }
+  tenant.max_priority = tenant.priority;
+  if (auto text = m.string("max_priority")) {
+    if (auto priority = parse_priority(*text)) {
+      tenant.max_priority = *priority;
+      if (*priority > tenant.priority) {
+        reader.fail(m.location_of_child("max_priority"), m.key_of("max_priority"),
+                    fmt::format("must be at least the tenant's priority ({})", to_string(tenant.priority)));
+      }
+    } else {
+      reader.fail(m.location_of_child("max_priority"), m.key_of("max_priority"), expected_one_of(kPriorities, *text));
+    }
+  }
   read_limits(reader, m, tenant.limits);
+  read_model_limits(reader, m, tenant.model_limits);
   return tenant;
 }
 

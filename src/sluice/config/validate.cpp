@@ -101,6 +101,14 @@ void check_model_access(Reader& reader, const Config& config) {
                   hint ? fmt::format("unknown model {} (did you mean \"{}\"?)", quote(models[m]), *hint)
                        : fmt::format("unknown model {}; configured models: {}", quote(models[m]), join(names)));
     }
+    for (const auto& limits : config.tenants[t].model_limits) {
+      if (config.find_model(limits.model) != nullptr) continue;
+      const std::string key = fmt::format("tenants[{}].model_limits.{}", t, limits.model);
+      auto hint = closest_match(limits.model, names);
+      reader.fail(reader.where(key), key,
+                  hint ? fmt::format("unknown model {} (did you mean \"{}\"?)", quote(limits.model), *hint)
+                       : fmt::format("unknown model {}; configured models: {}", quote(limits.model), join(names)));
+    }
   }
 }
 

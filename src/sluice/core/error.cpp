@@ -16,7 +16,10 @@ int http_status(ErrorCode code) {
     case ErrorCode::kRequestTimeout: return 408;
     case ErrorCode::kBodyTooLarge: return 413;
     case ErrorCode::kHeadersTooLarge: return 431;
-    case ErrorCode::kRateLimited: return 429;
+    case ErrorCode::kRateLimited:
+    case ErrorCode::kConcurrencyLimited:
+    case ErrorCode::kQueueFull:
+    case ErrorCode::kQueueTimeout: return 429;
     case ErrorCode::kInternal: return 500;
     case ErrorCode::kUpstreamError: return 502;
     case ErrorCode::kNoInstance:
@@ -30,7 +33,10 @@ std::string_view error_type(ErrorCode code) {
   switch (code) {
     case ErrorCode::kMissingApiKey:
     case ErrorCode::kInvalidApiKey: return "authentication_error";
-    case ErrorCode::kRateLimited: return "rate_limit_error";
+    case ErrorCode::kRateLimited:
+    case ErrorCode::kConcurrencyLimited:
+    case ErrorCode::kQueueFull:
+    case ErrorCode::kQueueTimeout: return "rate_limit_error";
     case ErrorCode::kInternal:
     case ErrorCode::kUpstreamError:
     case ErrorCode::kNoInstance:
@@ -53,6 +59,9 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kBodyTooLarge: return "request_too_large";
     case ErrorCode::kHeadersTooLarge: return "headers_too_large";
     case ErrorCode::kRateLimited: return "rate_limit_exceeded";
+    case ErrorCode::kConcurrencyLimited: return "concurrency_limit_exceeded";
+    case ErrorCode::kQueueFull: return "queue_full";
+    case ErrorCode::kQueueTimeout: return "queue_timeout";
     case ErrorCode::kInternal: return "internal_error";
     case ErrorCode::kUpstreamError: return "upstream_error";
     case ErrorCode::kNoInstance: return "no_instance_available";

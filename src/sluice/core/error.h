@@ -18,7 +18,10 @@ enum class ErrorCode {
   kRequestTimeout,     // 408 client too slow to send its request
   kBodyTooLarge,       // 413
   kHeadersTooLarge,    // 431
-  kRateLimited,        // 429 (quotas; later issue)
+  kRateLimited,        // 429 requests or tokens per minute used up (or a request larger than tpm)
+  kConcurrencyLimited, // 429 too many admitted, unfinished requests
+  kQueueFull,          // 429 the model's queue holds the tenant's max_queue already
+  kQueueTimeout,       // 429 waited max_queue_wait in the queue
   kInternal,           // 500
   kUpstreamError,      // 502 upstream broke or answered garbage
   kNoInstance,         // 503 no healthy instance of the model

@@ -5,23 +5,28 @@
 
 namespace sluice::sched {
 
-namespace {
-int band_index(Band band) { return static_cast<int>(band); }
-}  // namespace
-
 FairQueue::FairQueue(FairQueueConfig config) : config_(config) {}
 
-void FairQueue::set_weight(std::uint32_t tenant, double weight) {
-  if (weight <= 0) return;
-  tenants_[tenant].weight = weight;
+FairQueue::TenantState& FairQueue::state(std::uint32_t tenant) {
+  if (tenant >= tenants_.size()) tenants_.resize(static_cast<std::size_t>(tenant) + 1);
+  return tenants_[tenant];
+}
+
+void FairQueue::set_tenant(std::uint32_t tenant, const TenantShare& share) {
+  TenantState& t = state(tenant);
+  if (share.weight > 0) t.share.weight = share.weight;
+  t.share.reserved = std::max<std::int64_t>(0, share.reserved);
+  t.share.cap = std::max<std::int64_t>(0, share.cap);
+  std::erase(reserving_, tenant);
+  if (t.share.reserved > 0) reserving_.push_back(tenant);
+  rekey_all(tenant);
 }
 
 double FairQueue::cost(std::int64_t input, std::int64_t output) const {
   return config_.w_input * static_cast<double>(input) + config_.w_output * static_cast<double>(output);
 }
 
-FairQueue::Key FairQueue::key_for(std::uint32_t tenant, int band) const {
-  const TenantState& t = tenants_.at(tenant);
+FairQueue::Key FairQueue::key_for(const TenantState& t, std::uint32_t tenant, int band) const {
   const std::uint64_t head = t.queue[band].front().seq;
   switch (config_.policy) {
     case Policy::kFcfs: return Key{0.0, head, tenant};
@@ -31,41 +36,48 @@ FairQueue::Key FairQueue::key_for(std::uint32_t tenant, int band) const {
   return Key{t.counter, head, tenant};
 }
 
-void FairQueue::activate(std::uint32_t tenant, int band) {
-  auto it = active_key_[band].find(tenant);
-  if (it != active_key_[band].end()) active_[band].erase(it->second);
-  const Key key = key_for(tenant, band);
-  active_[band].insert(key);
-  active_key_[band][tenant] = key;
+void FairQueue::rekey(std::uint32_t tenant, int band) {
+  TenantState& t = tenants_[tenant];
+  const bool wanted = !t.queue[band].empty() && eligible(t);
+  if (!wanted) {
+    if (t.key[band]) active_[band].erase(*t.key[band]);
+    t.key[band].reset();
+    return;
+  }
+  const Key key = key_for(t, tenant, band);
+  if (t.key[band]) {
+    if (!(*t.key[band] < key) && !(key < *t.key[band])) return;  // unchanged
+    // Reuse the node: no allocation on the hot path.
+    auto node = active_[band].extract(*t.key[band]);
+    node.value() = key;
+    active_[band].insert(std::move(node));
+  } else {
+    active_[band].insert(key);
+  }
+  t.key[band] = key;
 }
 
-void FairQueue::deactivate(std::uint32_t tenant, int band) {
-  auto it = active_key_[band].find(tenant);
-  if (it == active_key_[band].end()) return;
-  active_[band].erase(it->second);
-  active_key_[band].erase(it);
+void FairQueue::rekey_all(std::uint32_t tenant) {
+  for (int b = 0; b < kBands; ++b) rekey(tenant, b);
 }
 
 void FairQueue::charge(std::uint32_t tenant, double weighted_tokens) {
   TenantState& t = tenants_[tenant];
-  t.counter += weighted_tokens / t.weight;
-  if (config_.policy != Policy::kVtc) return;
-  for (int b = 0; b < 3; ++b) {
-    if (!t.queue[b].empty()) activate(tenant, b);  // re-key with the new counter
-  }
+  t.counter += weighted_tokens / t.share.weight;
+  if (config_.policy == Policy::kVtc && t.queued > 0) rekey_all(tenant);
 }
 
 void FairQueue::enqueue(const QueuedRequest& request) {
-  TenantState& t = tenants_[request.tenant];
-  const int band = band_index(request.band);
+  TenantState& t = state(request.tenant);
+  const int band = static_cast<int>(request.band);
   if (t.queued == 0) {
     // Coming back from idle: no credit banked while away. Lift the counter
     // to the smallest counter among the tenants still waiting (the first
     // key of each band's ordered set under vtc: O(1)).
     if (config_.policy == Policy::kVtc) {
       double lowest = std::numeric_limits<double>::infinity();
-      for (int b = 0; b < 3; ++b) {
-        if (!active_[b].empty()) lowest = std::min(lowest, active_[b].begin()->counter);
+      for (const auto& active : active_) {
+        if (!active.empty()) lowest = std::min(lowest, active.begin()->counter);
       }
       if (lowest != std::numeric_limits<double>::infinity()) t.counter = std::max(t.counter, lowest);
     }
@@ -73,8 +85,12 @@ void FairQueue::enqueue(const QueuedRequest& request) {
   }
   t.queue[band].push_back(Entry{++seq_, request});
   ++t.queued;
+  ++band_size_[band];
   by_id_[request.id] = {request.tenant, band};
-  if (t.queue[band].size() == 1) activate(request.tenant, band);
+  if (band == static_cast<int>(Band::kBatch) && config_.batch_promote_after.count() > 0) {
+    batch_arrivals_.emplace_back(request.enqueued, request.id);
+  }
+  if (t.queue[band].size() == 1) rekey(request.tenant, band);
 }
 
 bool FairQueue::remove(std::uint64_t id) {
@@ -82,32 +98,84 @@ bool FairQueue::remove(std::uint64_t id) {
   if (it == by_id_.end()) return false;
   const auto [tenant, band] = it->second;
   by_id_.erase(it);
-  TenantState& t = tenants_.at(tenant);
+  TenantState& t = tenants_[tenant];
   auto& q = t.queue[band];
   const bool was_head = !q.empty() && q.front().request.id == id;
   std::erase_if(q, [id](const Entry& e) { return e.request.id == id; });
   --t.queued;
-  if (q.empty()) deactivate(tenant, band);
-  else if (was_head) activate(tenant, band);
+  --band_size_[band];
+  if (q.empty() || was_head) rekey(tenant, band);
   return true;
 }
 
-std::optional<QueuedRequest> FairQueue::dispatch() {
-  for (int band = 0; band < 3; ++band) {
+void FairQueue::promote_aged(core::TimePoint now) {
+  constexpr int kBatch = static_cast<int>(Band::kBatch);
+  constexpr int kStandard = static_cast<int>(Band::kStandard);
+  while (!batch_arrivals_.empty() && now - batch_arrivals_.front().first >= config_.batch_promote_after) {
+    const std::uint64_t id = batch_arrivals_.front().second;
+    batch_arrivals_.pop_front();
+    auto it = by_id_.find(id);
+    if (it == by_id_.end() || it->second.second != kBatch) continue;  // gone already
+    const std::uint32_t tenant = it->second.first;
+    TenantState& t = tenants_[tenant];
+    // Arrival order is global, so the oldest batch request is its tenant's head.
+    Entry entry = t.queue[kBatch].front();
+    t.queue[kBatch].pop_front();
+    auto& standard = t.queue[kStandard];
+    auto pos = std::upper_bound(standard.begin(), standard.end(), entry.seq,
+                                [](std::uint64_t seq, const Entry& e) { return seq < e.seq; });
+    standard.insert(pos, entry);
+    it->second.second = kStandard;
+    --band_size_[kBatch];
+    ++band_size_[kStandard];
+    rekey(tenant, kBatch);
+    rekey(tenant, kStandard);
+  }
+}
+
+std::optional<std::pair<int, std::uint32_t>> FairQueue::reserved_candidate() const {
+  std::optional<std::pair<int, std::uint32_t>> best;
+  std::optional<Key> best_key;
+  for (const std::uint32_t tenant : reserving_) {
+    const TenantState& t = tenants_[tenant];
+    if (t.queued == 0 || t.running >= t.share.reserved) continue;
+    for (int b = 0; b < kBands; ++b) {
+      if (!t.key[b]) continue;
+      if (!best || b < best->first || (b == best->first && *t.key[b] < *best_key)) {
+        best = std::pair{b, tenant};
+        best_key = t.key[b];
+      }
+      break;  // its best band only
+    }
+  }
+  return best;
+}
+
+QueuedRequest FairQueue::take(std::uint32_t tenant, int band) {
+  TenantState& t = tenants_[tenant];
+  QueuedRequest request = t.queue[band].front().request;
+  t.queue[band].pop_front();
+  --t.queued;
+  --band_size_[band];
+  ++t.running;
+  by_id_.erase(request.id);
+  if (config_.policy == Policy::kRoundRobin) t.turn = ++seq_;
+  const double estimate = cost(request.input_tokens, request.output_tokens);
+  running_.emplace(request.id, Running{tenant, estimate, request.input_tokens});
+  t.counter += estimate / t.share.weight;
+  rekey_all(tenant);  // new head, new counter, maybe at its cap now
+  return request;
+}
+
+std::optional<QueuedRequest> FairQueue::dispatch(core::TimePoint now) {
+  if (by_id_.empty()) return std::nullopt;
+  if (!batch_arrivals_.empty()) promote_aged(now);
+  if (!reserving_.empty()) {
+    if (auto pick = reserved_candidate()) return take(pick->second, pick->first);
+  }
+  for (int band = 0; band < kBands; ++band) {
     if (active_[band].empty()) continue;
-    const std::uint32_t tenant = active_[band].begin()->tenant;
-    TenantState& t = tenants_.at(tenant);
-    QueuedRequest request = t.queue[band].front().request;
-    t.queue[band].pop_front();
-    --t.queued;
-    by_id_.erase(request.id);
-    if (config_.policy == Policy::kRoundRobin) t.turn = ++seq_;
-    if (t.queue[band].empty()) deactivate(tenant, band);
-    else activate(tenant, band);
-    const double estimate = cost(request.input_tokens, request.output_tokens);
-    running_[request.id] = Running{tenant, estimate, request.input_tokens, request.output_tokens};
-    charge(tenant, estimate);
-    return request;
+    return take(active_[band].begin()->tenant, band);
   }
   return std::nullopt;
 }
@@ -125,20 +193,26 @@ void FairQueue::on_progress(std::uint64_t id, std::int64_t output_tokens_so_far)
 void FairQueue::on_complete(std::uint64_t id, std::int64_t input_tokens, std::int64_t output_tokens) {
   auto it = running_.find(id);
   if (it == running_.end()) return;
-  const double actual = cost(input_tokens, output_tokens);
-  charge(it->second.tenant, actual - it->second.charged);
+  const std::uint32_t tenant = it->second.tenant;
+  const double correction = cost(input_tokens, output_tokens) - it->second.charged;
   running_.erase(it);
-}
-
-std::size_t FairQueue::size(Band band) const {
-  std::size_t n = 0;
-  for (const auto& [id, where] : by_id_) n += where.second == band_index(band) ? 1 : 0;
-  return n;
+  TenantState& t = tenants_[tenant];
+  const bool was_capped = !eligible(t);
+  --t.running;
+  t.counter += correction / t.share.weight;
+  if (t.queued > 0 && (was_capped || config_.policy == Policy::kVtc)) rekey_all(tenant);
 }
 
 double FairQueue::counter(std::uint32_t tenant) const {
-  auto it = tenants_.find(tenant);
-  return it == tenants_.end() ? 0.0 : it->second.counter;
+  return tenant < tenants_.size() ? tenants_[tenant].counter : 0.0;
+}
+
+std::size_t FairQueue::queued(std::uint32_t tenant) const {
+  return tenant < tenants_.size() ? tenants_[tenant].queued : 0;
+}
+
+std::int64_t FairQueue::running(std::uint32_t tenant) const {
+  return tenant < tenants_.size() ? tenants_[tenant].running : 0;
 }
 
 }  // namespace sluice::sched

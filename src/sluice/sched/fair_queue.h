@@ -11,6 +11,18 @@
 /// so nobody banks credit while idle. The estimate is charged at dispatch,
 /// output beyond it as it streams, and the real usage corrects it at the end.
 ///
+/// Bands: `critical` before `standard` before `batch`, strictly; a `batch`
+/// request that has waited `batch_promote_after` is promoted to `standard`
+/// (aging), keeping its place by arrival.
+///
+/// Fixed quotas per tenant: `reserved` running requests are guaranteed — a
+/// tenant below its reservation goes before everyone else when a slot frees
+/// (others use the slots while it is idle) — and `cap` is never exceeded,
+/// even when capacity is idle.
+///
+/// The queue does not know the pool's capacity: the caller dispatches only
+/// while some instance has room, and reports every dispatched request's end.
+///
 /// Pure: no clock reads, no I/O; time comes in as arguments.
 /// Thread-safety: none; the caller serialises (one short critical section
 /// per model pool).
@@ -26,13 +38,23 @@
 
 namespace sluice::sched {
 
-enum class Policy { kFcfs, kRoundRobin, kVtc };
+using Policy = config::SchedPolicy;
 using Band = config::Priority;  // kCritical < kStandard < kBatch: lower goes first
+inline constexpr int kBands = 3;
 
 struct FairQueueConfig {
   Policy policy = Policy::kVtc;
   double w_input = 1.0;
   double w_output = 2.0;
+  /// A batch request queued this long moves to the standard band; 0 = never.
+  core::Duration batch_promote_after{0};
+};
+
+/// A tenant's share of one pool.
+struct TenantShare {
+  double weight = 1.0;        // > 0
+  std::int64_t reserved = 0;  // guaranteed running requests
+  std::int64_t cap = 0;       // most running requests; 0 = no cap
 };
 
 struct QueuedRequest {
@@ -48,45 +70,34 @@ class FairQueue {
  public:
   explicit FairQueue(FairQueueConfig config = {});
 
-  /// Sets a tenant's weight (> 0); tenants default to weight 1.
-  void set_weight(std::uint32_t tenant, double weight);
+  const FairQueueConfig& config() const { return config_; }
+  /// Sets a tenant's weight, reservation and cap; tenants default to {1, 0, 0}.
+  void set_tenant(std::uint32_t tenant, const TenantShare& share);
 
   void enqueue(const QueuedRequest& request);
-  /// Removes a queued request (its client went away). False if not queued.
+  /// Removes a queued request (its client went away, or it waited too
+  /// long). False if it is not queued (already dispatched, or unknown).
   bool remove(std::uint64_t id);
-  /// The next request to run, charged its estimate; nullopt when empty.
-  std::optional<QueuedRequest> dispatch();
+  /// The next request to run at `now`, charged its estimate; nullopt when
+  /// nothing queued may run (empty, or every waiting tenant at its cap).
+  std::optional<QueuedRequest> dispatch(core::TimePoint now);
 
   /// Output tokens streamed so far for a dispatched request: charges what
   /// goes beyond its estimate, at once.
   void on_progress(std::uint64_t id, std::int64_t output_tokens_so_far);
   /// The request ended with its real usage: corrects the charge (a refund
-  /// when it used less than estimated) and forgets the request.
+  /// when it used less than estimated), frees its running slot, forgets it.
   void on_complete(std::uint64_t id, std::int64_t input_tokens, std::int64_t output_tokens);
 
   std::size_t size() const { return by_id_.size(); }
-  std::size_t size(Band band) const;
+  std::size_t size(Band band) const { return band_size_[static_cast<int>(band)]; }
+  std::size_t running() const { return running_.size(); }
   /// The tenant's virtual counter (weighted tokens / weight).
   double counter(std::uint32_t tenant) const;
+  std::size_t queued(std::uint32_t tenant) const;
+  std::int64_t running(std::uint32_t tenant) const;
 
  private:
-  struct Entry {
-    std::uint64_t seq;  // arrival order across the whole queue
-    QueuedRequest request;
-  };
-  struct TenantState {
-    double weight = 1.0;
-    double counter = 0.0;
-    std::uint64_t turn = 0;   // round_robin: position in the rotation
-    std::size_t queued = 0;   // over all bands
-    std::deque<Entry> queue[3];  // per band, FIFO
-  };
-  struct Running {
-    std::uint32_t tenant;
-    double charged;  // weighted tokens charged so far (not divided by weight)
-    std::int64_t input_tokens;
-    std::int64_t output_estimate;
-  };
   struct Key {  // ordering of active tenants inside a band
     double counter;
     std::uint64_t seq;  // FIFO among equal counters / round-robin turn
@@ -97,19 +108,47 @@ class FairQueue {
       return tenant < o.tenant;
     }
   };
+  struct Entry {
+    std::uint64_t seq;  // arrival order across the whole queue
+    QueuedRequest request;
+  };
+  struct TenantState {
+    TenantShare share;
+    double counter = 0.0;
+    std::uint64_t turn = 0;    // round_robin: position in the rotation
+    std::size_t queued = 0;    // over all bands
+    std::int64_t running = 0;  // dispatched, not completed
+    std::deque<Entry> queue[kBands];   // per band, by arrival
+    std::optional<Key> key[kBands];    // set while in active_[band]
+  };
+  struct Running {
+    std::uint32_t tenant;
+    double charged;  // weighted tokens charged so far (not divided by weight)
+    std::int64_t input_tokens;
+  };
 
+  TenantState& state(std::uint32_t tenant);
   double cost(std::int64_t input, std::int64_t output) const;
+  bool eligible(const TenantState& t) const { return t.share.cap <= 0 || t.running < t.share.cap; }
+  Key key_for(const TenantState& t, std::uint32_t tenant, int band) const;
+  /// Puts the tenant's band in the active set with a fresh key, or takes it
+  /// out when it is empty or the tenant is at its cap.
+  void rekey(std::uint32_t tenant, int band);
+  void rekey_all(std::uint32_t tenant);
   void charge(std::uint32_t tenant, double weighted_tokens);
-  Key key_for(std::uint32_t tenant, int band) const;
-  void activate(std::uint32_t tenant, int band);
-  void deactivate(std::uint32_t tenant, int band);
+  void promote_aged(core::TimePoint now);
+  /// Among tenants below their reservation, the (band, tenant) to serve first.
+  std::optional<std::pair<int, std::uint32_t>> reserved_candidate() const;
+  QueuedRequest take(std::uint32_t tenant, int band);
 
   FairQueueConfig config_;
-  std::unordered_map<std::uint32_t, TenantState> tenants_;
+  std::vector<TenantState> tenants_;  // indexed by tenant id (dense)
   std::unordered_map<std::uint64_t, std::pair<std::uint32_t, int>> by_id_;  // queued: tenant, band
   std::unordered_map<std::uint64_t, Running> running_;
-  std::set<Key> active_[3];
-  std::unordered_map<std::uint32_t, Key> active_key_[3];
+  std::set<Key> active_[kBands];
+  std::vector<std::uint32_t> reserving_;  // tenants with a reservation
+  std::deque<std::pair<core::TimePoint, std::uint64_t>> batch_arrivals_;  // aging: (enqueued, id)
+  std::size_t band_size_[kBands] = {0, 0, 0};
   std::uint64_t seq_ = 0;
 };
 

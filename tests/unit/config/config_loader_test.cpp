@@ -238,9 +238,10 @@ models:
             "listen: api 127.0.0.1:8080, admin 127.0.0.1:9090\n"
             "server: threads auto, max_body_bytes 4194304, request_read_timeout 30s, upstream_timeout 600s, "
             "access_log stdout, cache_salt_secret set\n"
-            "tenant acme \"acme\": 1 API key, models * (all), weight 1, priority standard, limits rpm=10\n"
+            "tenant acme \"acme\": 1 API key, models * (all), weight 1, priority standard (max standard), limits rpm=10\n"
             "model m1: sim 2 x instant (1 GPU each, speedup 1, seed 0); upstream model m1, cache_salt on, "
-            "default_max_tokens 256\n");
+            "default_max_tokens 256; scheduler vtc (w_input 1, w_output 2, batch_promote_after 60s, "
+            "max_in_flight_per_instance auto)\n");
   EXPECT_EQ(summary.find("very-secret-salt"), std::string::npos);
   EXPECT_EQ(summary.find(config->tenants[0].api_keys[0].sha256_hex), std::string::npos);
 }

@@ -23,7 +23,7 @@ std::string name(const QueuedRequest& r) {
 std::string drain(FairQueue& q, int n = 1000) {
   std::string order;
   for (int i = 0; i < n; ++i) {
-    auto r = q.dispatch();
+    auto r = q.dispatch(core::TimePoint{});
     if (!r) break;
     order += (order.empty() ? "" : " ") + name(*r);
   }
@@ -70,7 +70,7 @@ TEST(SchedFairQueue, VtcChargesTokensNotRequests) {
 
 TEST(SchedFairQueue, VtcHonoursWeights) {
   FairQueue q;
-  q.set_weight(kB, 2.0);
+  q.set_tenant(kB, {.weight = 2.0});
   for (int i = 1; i <= 4; ++i) q.enqueue(req(kA, i));
   for (int i = 1; i <= 8; ++i) q.enqueue(req(kB, i));
   // Each dispatch costs 30 weighted tokens: A's counter +30, B's +15.
@@ -113,7 +113,7 @@ TEST(SchedFairQueue, RemovedRequestsAreNeverDispatched) {
 TEST(SchedFairQueue, StreamingOverrunIsChargedAndTheEndCorrectsTheEstimate) {
   FairQueue q;
   q.enqueue(req(kA, 1, 100, 50));
-  ASSERT_TRUE(q.dispatch());
+  ASSERT_TRUE(q.dispatch(core::TimePoint{}));
   EXPECT_DOUBLE_EQ(q.counter(kA), 100 + 2 * 50);  // the estimate, at dispatch
   q.on_progress(req(kA, 1).id, 40);                  // within the estimate: nothing more
   EXPECT_DOUBLE_EQ(q.counter(kA), 200);
