@@ -1,0 +1,95 @@
+#pragma once
+/// Admission quotas: per tenant, and per tenant × model where the config has
+/// `model_limits`. Each scope has a requests-per-minute and a tokens-per-
+/// minute bucket and a cap on admitted, unfinished requests; a request must
+/// pass every scope that applies to it.
+///
+/// Tokens are reserved at admission (input estimate + max_tokens or the
+/// model's default) and reconciled with the real usage when the request
+/// ends: unused tokens go back, overruns are taken (the bucket may go below
+/// zero), so a burst of long requests cannot overshoot the limit and short
+/// ones are not over-charged.
+///
+/// Pure (time comes in as arguments). Thread-safety: every member may be
+/// called from any thread; each tenant has its own short critical section.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sluice/config/config.h"
+#include "sluice/core/clock.h"
+#include "sluice/tenancy/token_bucket.h"
+
+namespace sluice::tenancy {
+
+enum class Refusal {
+  kNone,
+  kRequests,     // requests per minute used up
+  kTokens,       // tokens per minute used up
+  kTooLarge,     // the request alone needs more than the tokens-per-minute limit
+  kConcurrency,  // max_concurrency admitted requests unfinished
+};
+std::string_view to_string(Refusal refusal);
+
+/// What the OpenAI `x-ratelimit-*` headers say, for the tightest scope.
+struct RateLimitStatus {
+  std::optional<std::int64_t> limit_requests;  // absent: no requests-per-minute limit
+  std::int64_t remaining_requests = 0;
+  core::Duration reset_requests{};             // until the bucket is full again
+  std::optional<std::int64_t> limit_tokens;    // absent: no tokens-per-minute limit
+  std::int64_t remaining_tokens = 0;
+  core::Duration reset_tokens{};
+};
+
+struct AdmitDecision {
+  Refusal refusal = Refusal::kNone;
+  /// When refused: how long until it could pass (0 = never as it is: too large).
+  core::Duration retry_after{};
+  std::string message;  // for the 429 body
+  RateLimitStatus status;
+  std::int64_t reserved_tokens = 0;  // when admitted: to pass back to finish()
+  bool admitted() const { return refusal == Refusal::kNone; }
+};
+
+class QuotaLedger {
+ public:
+  /// Tenants and models by their index in `config`.
+  QuotaLedger(const config::Config& config, core::TimePoint now);
+
+  /// Admits a request needing `tokens` (estimate) or says why not.
+  AdmitDecision admit(std::size_t tenant, std::size_t model, std::int64_t tokens, core::TimePoint now);
+  /// The admitted request ended having used `used_tokens` (0 when it never
+  /// ran: refused later, client gone, upstream failed before any token).
+  void finish(std::size_t tenant, std::size_t model, std::int64_t reserved_tokens, std::int64_t used_tokens,
+              core::TimePoint now);
+  RateLimitStatus status(std::size_t tenant, std::size_t model, core::TimePoint now);
+  /// Admitted, unfinished requests of the tenant (all models).
+  std::int64_t in_flight(std::size_t tenant) const;
+
+ private:
+  struct Scope {
+    std::optional<TokenBucket> requests;
+    std::optional<TokenBucket> tokens;
+    std::optional<std::int64_t> max_concurrency;
+    std::int64_t in_flight = 0;
+  };
+  struct TenantQuota {
+    mutable std::mutex mutex;
+    Scope all;
+    std::vector<std::optional<Scope>> per_model;  // by model index; set where model_limits say
+  };
+
+  /// The scopes that apply to (tenant, model): 1 or 2.
+  int scopes(TenantQuota& q, std::size_t model, Scope* out[2]);
+  RateLimitStatus status_locked(Scope* const* scopes, int n, core::TimePoint now);
+
+  std::vector<std::unique_ptr<TenantQuota>> tenants_;
+};
+
+/// OpenAI's reset format: "20ms", "1s", "6m0s".
+std::string format_reset(core::Duration d);
+
+}  // namespace sluice::tenancy
