@@ -100,8 +100,9 @@ int run_serve(const ServeOptions& options) {
   const std::string secret = cfg.server.cache_salt_secret.empty() ? random_secret() : cfg.server.cache_salt_secret;
   proxy::GatewayContext ctx(nullptr, std::make_shared<balance::RoutingTable>(), cfg.server.access_log);
   ctx.config.publish(std::make_shared<proxy::ConfigSnapshot>(cfg, secret, ctx.metrics));
+  ctx.build_schedulers(*ctx.config.load());
   provider::SimFleet fleet(self_exe());
-  ctx.routes.publish(provider::build_routing_table(cfg, fleet));  // static models now; sim ones once started
+  ctx.publish_routes(provider::build_routing_table(cfg, fleet));  // static models now; sim ones once started
 
   proxy::GatewayServer server(ctx, cfg.server.threads);
   if (auto r = server.listen(cfg.listen.api); !r) {
@@ -134,7 +135,7 @@ int run_serve(const ServeOptions& options) {
         if (signo == SIGCHLD) {
           const auto exited = fleet.reap();
           for (const auto& what : exited) spdlog::error("engine {}; it leaves the rotation", what);
-          if (!exited.empty()) ctx.routes.publish(balance::without_unavailable(*ctx.routes.load()));
+          if (!exited.empty()) ctx.publish_routes(balance::without_unavailable(*ctx.routes.load()));
         } else {
           spdlog::info("received {}, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM");
           std::lock_guard lock(mu);
@@ -160,7 +161,7 @@ int run_serve(const ServeOptions& options) {
       server.shutdown(std::chrono::seconds(0));
       return 1;
     }
-    ctx.routes.publish(provider::build_routing_table(cfg, fleet));
+    ctx.publish_routes(provider::build_routing_table(cfg, fleet));
   }
   ctx.ready.store(true);
   if (!options.quiet) print_banner(cfg, server.api_port(), admin_server.port());

@@ -23,6 +23,20 @@ struct Instance {
   std::string base_path;       // "" or "/prefix" (no trailing slash)
   std::atomic<std::int64_t> outstanding{0};  // requests in flight through this gateway
   std::atomic<bool> available{true};         // false once it has exited or been removed
+  /// Last scraped engine load (vLLM metrics); < 0 = not known.
+  std::atomic<std::int64_t> engine_waiting{-1};  // vllm:num_requests_waiting
+  std::atomic<double> kv_usage{-1.0};            // vllm:kv_cache_usage_perc, 0..1
+};
+
+/// When an instance may take one more request: below `max_in_flight`
+/// requests from this gateway, and — where its metrics are known — no more
+/// than `max_engine_waiting` requests queued inside the engine and KV-cache
+/// use at most `max_kv_usage`. Keeps the queue, and so fairness, in the
+/// gateway rather than in the engine.
+struct RoomLimits {
+  std::int64_t max_in_flight = 256;
+  std::int64_t max_engine_waiting = 4;
+  double max_kv_usage = 0.98;
 };
 
 struct ModelRoute {
@@ -31,6 +45,7 @@ struct ModelRoute {
   bool cache_salt = true;
   std::int64_t default_max_tokens = 256;
   std::size_t index = 0;        // position in the config's model list (metrics)
+  RoomLimits room;
   std::vector<std::shared_ptr<Instance>> instances;
 };
 

@@ -21,7 +21,7 @@ void append_fields(std::string& out, std::initializer_list<HeadField> fields) {
 }  // namespace
 
 void append_response_head(std::string& out, unsigned status, std::string_view content_type, long long content_length,
-                          bool keep_alive, std::initializer_list<HeadField> fields) {
+                          bool keep_alive, std::initializer_list<HeadField> fields, std::string_view raw_fields) {
   out.append("HTTP/1.1 ");
   append_number(out, status);
   out.push_back(' ');
@@ -29,6 +29,7 @@ void append_response_head(std::string& out, unsigned status, std::string_view co
   out.append("\r\nServer: sluice\r\n");
   if (!content_type.empty()) out.append("Content-Type: ").append(content_type).append("\r\n");
   append_fields(out, fields);
+  out.append(raw_fields);
   if (content_length < 0) {
     out.append("Transfer-Encoding: chunked\r\n");
   } else {

@@ -20,8 +20,9 @@ struct HeadField {
 /// "HTTP/1.1 <status> <reason>\r\n" + fields + Content-Length or
 /// Transfer-Encoding: chunked + Connection + "\r\n".
 /// `content_length` < 0 means chunked.
+/// `raw_fields`: more header lines, already formatted ("Name: value\r\n" each).
 void append_response_head(std::string& out, unsigned status, std::string_view content_type, long long content_length,
-                          bool keep_alive, std::initializer_list<HeadField> fields);
+                          bool keep_alive, std::initializer_list<HeadField> fields, std::string_view raw_fields = {});
 
 /// "POST <target> HTTP/1.1\r\n" + Host + fields + Content-Length + "\r\n".
 void append_request_head(std::string& out, std::string_view method, std::string_view target, std::string_view host,

@@ -5,7 +5,8 @@
 namespace sluice::obs {
 
 RequestSeries::RequestSeries()
-    : time_to_first_token(latency_buckets_seconds()), duration(latency_buckets_seconds()) {}
+    : time_to_first_token(latency_buckets_seconds()), duration(latency_buckets_seconds()),
+      queue_wait(latency_buckets_seconds()) {}
 
 void RequestSeries::count_status(int status) {
   for (std::size_t i = 0; i + 1 < kCountedStatuses.size(); ++i) {
@@ -72,6 +73,30 @@ void GatewayMetrics::render(std::string& out) const {
     if (key.second.empty() || s->duration.count() == 0) continue;
     s->duration.render(out, "sluice_request_duration_seconds",
                        fmt::format("tenant=\"{}\",model=\"{}\"", escape_label(key.first), escape_label(key.second)));
+  }
+  render_header(out, "sluice_queue_wait_seconds", "histogram",
+                "Time a request waited in its model's fair queue before an instance had room.");
+  for (const auto& [key, s] : series_) {
+    if (key.second.empty() || s->queue_wait.count() == 0) continue;
+    s->queue_wait.render(out, "sluice_queue_wait_seconds",
+                         fmt::format("tenant=\"{}\",model=\"{}\"", escape_label(key.first), escape_label(key.second)));
+  }
+  render_header(out, "sluice_scheduler_dispatches_total", "counter", "Requests the scheduler sent to an instance.");
+  for (const auto& [key, s] : series_) {
+    const auto n = s->dispatched.load(std::memory_order_relaxed);
+    if (key.second.empty() || n == 0) continue;
+    fmt::format_to(it, "sluice_scheduler_dispatches_total{{tenant=\"{}\",model=\"{}\"}} {}\n", escape_label(key.first),
+                   escape_label(key.second), n);
+  }
+  render_header(out, "sluice_refusals_total", "counter",
+                "Requests refused with 429, by reason: requests, tokens, too_large, concurrency, queue_full, queue_timeout.");
+  for (const auto& [key, s] : series_) {
+    for (std::size_t r = 0; r < kRefusalReasons.size(); ++r) {
+      const auto n = s->refused[r].load(std::memory_order_relaxed);
+      if (n == 0) continue;
+      fmt::format_to(it, "sluice_refusals_total{{tenant=\"{}\",model=\"{}\",reason=\"{}\"}} {}\n",
+                     escape_label(key.first), escape_label(key.second), kRefusalReasons[r], n);
+    }
   }
   render_header(out, "sluice_requests_in_flight", "gauge", "Requests being served right now.");
   fmt::format_to(it, "sluice_requests_in_flight {}\n", requests_in_flight.load(std::memory_order_relaxed));

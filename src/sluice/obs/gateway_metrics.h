@@ -20,6 +20,11 @@ namespace sluice::obs {
 inline constexpr std::array<int, 15> kCountedStatuses{200, 400, 401, 404, 405, 408, 413, 429, 431,
                                                       499, 500, 502, 503, 504, 0};
 
+/// Why admission or the queue refused a request (label `reason`).
+enum class RefusalReason { kRequests, kTokens, kTooLarge, kConcurrency, kQueueFull, kQueueTimeout };
+inline constexpr std::array<std::string_view, 6> kRefusalReasons{"requests", "tokens", "too_large",
+                                                                 "concurrency", "queue_full", "queue_timeout"};
+
 /// Counters of one (tenant, model) pair.
 struct RequestSeries {
   RequestSeries();
@@ -30,6 +35,13 @@ struct RequestSeries {
   std::atomic<std::uint64_t> completion_tokens{0};
   Histogram time_to_first_token;  // seconds, streams: first content chunk; else whole response
   Histogram duration;             // seconds, request read to last byte written
+  Histogram queue_wait;           // seconds in the model's fair queue (0 when dispatched at once)
+  std::atomic<std::uint64_t> dispatched{0};  // left the queue for an instance
+  std::array<std::atomic<std::uint64_t>, kRefusalReasons.size()> refused{};
+
+  void count_refusal(RefusalReason reason) {
+    refused[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 class GatewayMetrics {

@@ -2,9 +2,24 @@
 
 #include <fmt/format.h>
 
+#include "sluice/engine/profile.h"
 #include "sluice/provider/base_url.h"
 
 namespace sluice::provider {
+
+balance::RoomLimits room_limits(const config::Model& model) {
+  constexpr std::int64_t kStaticDefault = 256;  // vLLM's default max_num_seqs
+  balance::RoomLimits room;
+  room.max_in_flight = model.scheduler.max_in_flight_per_instance;
+  if (room.max_in_flight <= 0) {
+    const engine::EngineProfile* profile =
+        model.source == config::ModelSource::kSim ? engine::find_profile(model.sim.profile) : nullptr;
+    room.max_in_flight = profile ? profile->max_num_seqs : kStaticDefault;
+  }
+  room.max_engine_waiting = model.scheduler.max_engine_waiting;
+  room.max_kv_usage = model.scheduler.max_kv_usage;
+  return room;
+}
 
 std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::Config& config, const SimFleet& fleet) {
   auto table = std::make_shared<balance::RoutingTable>();
@@ -16,6 +31,7 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
     route.cache_salt = m.cache_salt;
     route.default_max_tokens = m.default_max_tokens;
     route.index = i;
+    route.room = room_limits(m);
     if (m.source == config::ModelSource::kSim) {
       for (auto& inst : fleet.instances_of(m.name)) {
         if (inst->available.load()) route.instances.push_back(inst);

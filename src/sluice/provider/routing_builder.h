@@ -7,6 +7,11 @@
 
 namespace sluice::provider {
 
+/// When an instance of `model` has room: its scheduler settings, with
+/// max_in_flight_per_instance "auto" resolved to the sim profile's
+/// max_num_seqs (256, vLLM's default, for static endpoints).
+balance::RoomLimits room_limits(const config::Model& model);
+
 /// The routing table for `config`: static endpoints as given, sim instances
 /// from `fleet` (only those still available).
 std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::Config& config, const SimFleet& fleet);

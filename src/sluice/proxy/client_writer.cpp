@@ -11,7 +11,7 @@ asio::awaitable<bool> write_response(beast::tcp_stream& client, RequestContext& 
   std::string head;
   head.reserve(192);
   append_response_head(head, status, content_type, static_cast<long long>(body.size()), keep_alive,
-                       {{"x-request-id", rc.request_id}});
+                       {{"x-request-id", rc.request_id}}, rc.extra_head);
   rc.status = static_cast<int>(status);
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
   auto [ec, n] = co_await asio::async_write(client, buffers, use_nothrow);

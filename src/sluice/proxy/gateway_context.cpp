@@ -1,5 +1,8 @@
 #include "sluice/proxy/gateway_context.h"
 
+#include "sluice/proxy/model_pool.h"
+#include "sluice/tenancy/quota_ledger.h"
+
 namespace sluice::proxy {
 
 ConfigSnapshot::ConfigSnapshot(config::Config cfg, std::string_view salt_secret, obs::GatewayMetrics& metrics)
@@ -11,6 +14,41 @@ ConfigSnapshot::ConfigSnapshot(config::Config cfg, std::string_view salt_secret,
     series_.push_back(metrics.series(t.id, obs::GatewayMetrics::kNone));
   }
   anonymous_ = metrics.series(obs::GatewayMetrics::kNone, obs::GatewayMetrics::kNone);
+}
+
+}  // namespace sluice::proxy
+
+namespace sluice::proxy {
+
+GatewayContext::GatewayContext(std::shared_ptr<const ConfigSnapshot> cfg,
+                               std::shared_ptr<const balance::RoutingTable> routes,
+                               const std::string& access_log_destination)
+    : config(std::move(cfg)), routes(std::move(routes)), access_log(access_log_destination) {}
+
+GatewayContext::~GatewayContext() = default;
+
+void GatewayContext::build_schedulers(const ConfigSnapshot& cfg) {
+  const auto now = std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now());
+  quotas = std::make_unique<tenancy::QuotaLedger>(cfg.config, now);
+  pools.clear();
+  for (std::size_t m = 0; m < cfg.config.models.size(); ++m) {
+    const config::SchedulerConfig& s = cfg.config.models[m].scheduler;
+    auto pool = std::make_unique<ModelPool>(
+        m, sched::FairQueueConfig{.policy = s.policy, .w_input = s.w_input, .w_output = s.w_output,
+                                  .batch_promote_after = s.batch_promote_after},
+        routes, 0x5eed + m);
+    for (const auto& tenant : cfg.tenants.tenants()) {
+      const tenancy::PoolQuota& q = tenant.pools[m];
+      pool->set_tenant(static_cast<std::uint32_t>(tenant.index),
+                       sched::TenantShare{.weight = tenant.weight, .reserved = q.reserved, .cap = q.cap});
+    }
+    pools.push_back(std::move(pool));
+  }
+}
+
+void GatewayContext::publish_routes(std::shared_ptr<const balance::RoutingTable> table) {
+  routes.publish(std::move(table));
+  for (auto& pool : pools) pool->pump();
 }
 
 }  // namespace sluice::proxy

@@ -15,7 +15,13 @@
 #include "sluice/obs/gateway_metrics.h"
 #include "sluice/tenancy/tenant_directory.h"
 
+namespace sluice::tenancy {
+class QuotaLedger;
+}
+
 namespace sluice::proxy {
+
+class ModelPool;
 
 /// A loaded config with what is derived from it. Immutable.
 struct ConfigSnapshot {
@@ -39,8 +45,14 @@ struct ConfigSnapshot {
 
 struct GatewayContext {
   GatewayContext(std::shared_ptr<const ConfigSnapshot> cfg, std::shared_ptr<const balance::RoutingTable> routes,
-                 const std::string& access_log_destination)
-      : config(std::move(cfg)), routes(std::move(routes)), access_log(access_log_destination) {}
+                 const std::string& access_log_destination);
+  ~GatewayContext();
+
+  /// Builds the quota ledger and one scheduler per model from `cfg` (once,
+  /// before serving).
+  void build_schedulers(const ConfigSnapshot& cfg);
+  /// Publishes a new routing table and lets every queue use new room at once.
+  void publish_routes(std::shared_ptr<const balance::RoutingTable> table);
 
   core::Snapshot<ConfigSnapshot> config;
   core::Snapshot<balance::RoutingTable> routes;
@@ -48,6 +60,9 @@ struct GatewayContext {
   obs::AccessLog access_log;
   std::atomic<bool> ready{false};     // every instance that must be up is up
   std::atomic<bool> draining{false};  // shutting down: no keep-alive, /readyz 503
+  std::unique_ptr<tenancy::QuotaLedger> quotas;
+  std::vector<std::unique_ptr<ModelPool>> pools;  // by model index
+  std::atomic<std::uint64_t> next_ticket{1};      // scheduler ids
 };
 
 }  // namespace sluice::proxy

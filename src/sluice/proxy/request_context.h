@@ -27,7 +27,10 @@ struct RequestContext {
   std::string error_code;
   std::int64_t prompt_tokens = 0;
   std::int64_t completion_tokens = 0;
+  std::int64_t streamed_tokens = 0;  // stream events relayed (≈ tokens), before the usage arrives
   double ttfb_s = -1;  // < 0 = no body byte sent
+  /// More response header lines ("Name: value\r\n" each): x-ratelimit-*, Retry-After.
+  std::string extra_head;
 
   /// Counts the request in metrics and writes the access-log line.
   void finish(GatewayContext& ctx, core::TimePoint now);

@@ -105,7 +105,7 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
   const bool keep_alive = !worker.ctx.draining.load(std::memory_order_relaxed);
   std::string head;
   append_response_head(head, 200, "text/event-stream", -1, keep_alive,
-                       {{"Cache-Control", "no-cache"}, {"x-request-id", rc.request_id}});
+                       {{"Cache-Control", "no-cache"}, {"x-request-id", rc.request_id}}, rc.extra_head);
   rc.status = 200;
   if (auto [ec, n] = co_await asio::async_write(client, asio::buffer(head), use_nothrow); ec) {
     out.client_ok = false;
@@ -116,6 +116,7 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
 
   SseParser sse;
   std::string batch;
+  std::int64_t streamed = 0;
   std::array<char, kReadChunk> chunk;
   bool upstream_failed = false;
   while (!parser.is_done()) {
@@ -129,14 +130,21 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
     }
     const std::size_t got = chunk.size() - parser.get().body().size;
     batch.clear();
+    const std::int64_t streamed_before = streamed;
     for (const SseEvent& event : sse.feed(std::string_view(chunk.data(), got))) {
       if (auto usage = extract_usage(event.data)) {
         rc.prompt_tokens = usage->prompt_tokens;
         rc.completion_tokens = usage->completion_tokens;
-        if (usage->usage_only_chunk && !plan.client_wants_usage) continue;
+        if (usage->usage_only_chunk) {
+          if (!plan.client_wants_usage) continue;
+          batch.append(event.raw);
+          continue;
+        }
       }
+      if (event.data != "[DONE]") ++streamed;  // engines send about one token per event
       batch.append(event.raw);
     }
+    if (streamed != streamed_before && plan.on_streamed) plan.on_streamed(streamed);
     if (batch.empty()) continue;
     if (rc.ttfb_s < 0) rc.ttfb_s = core::to_seconds(worker.clock.now() - rc.started);
     auto [wec, wn] = co_await asio::async_write(client, ChunkFrame(batch.size()).buffers(batch), use_nothrow);

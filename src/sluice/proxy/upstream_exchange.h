@@ -3,6 +3,7 @@
 /// the client: non-streamed bodies are read whole (they are small), streams
 /// are relayed event by event as they arrive, the usage chunk is read (and
 /// stripped when the client did not ask for it).
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -21,6 +22,8 @@ struct ExchangePlan {
   bool client_wants_usage = false;
   core::Duration connect_timeout{};
   core::Duration timeout{};  // whole exchange
+  /// Called as a stream is relayed, with the events (≈ tokens) relayed so far.
+  std::function<void(std::int64_t)> on_streamed;
 };
 
 struct ExchangeOutcome {

@@ -58,6 +58,21 @@ std::string derive_cache_salt(std::string_view secret, std::string_view tenant_i
   return salt;
 }
 
+PoolQuota pool_quota(const config::Config& config, const config::Tenant& tenant, std::string_view model) {
+  const config::TenantLimits& all = tenant.limits;
+  const config::TenantLimits* own = tenant.limits_for(model);
+  auto pick = [&](auto member) {
+    if (own && (own->*member)) return own->*member;
+    return all.*member;
+  };
+  PoolQuota q;
+  q.max_queue = pick(&config::TenantLimits::max_queue);
+  q.max_queue_wait = pick(&config::TenantLimits::max_queue_wait).value_or(config.server.max_queue_wait);
+  q.reserved = pick(&config::TenantLimits::reserved_concurrency).value_or(0);
+  q.cap = pick(&config::TenantLimits::concurrency_cap).value_or(0);
+  return q;
+}
+
 TenantDirectory::TenantDirectory(const config::Config& config, std::string_view salt_secret) {
   tenants_.reserve(config.tenants.size());
   for (const auto& t : config.tenants) {
@@ -71,6 +86,8 @@ TenantDirectory::TenantDirectory(const config::Config& config, std::string_view 
     e.cache_salt = derive_cache_salt(salt_secret, t.id);
     e.weight = t.weight;
     e.priority = t.priority;
+    e.max_priority = t.max_priority;
+    for (const auto& m : config.models) e.pools.push_back(pool_quota(config, t, m.name));
     for (const auto& key : t.api_keys) {
       KeySlot slot{};
       if (!parse_digest_hex(key.sha256_hex, slot.digest)) continue;  // the loader validated it

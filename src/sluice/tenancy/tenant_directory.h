@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,6 +25,18 @@ bool parse_digest_hex(std::string_view hex, KeyDigest& out);
 /// HMAC-SHA256(secret, tenant_id) as 32 hex digits: the tenant's prefix-cache salt.
 std::string derive_cache_salt(std::string_view secret, std::string_view tenant_id);
 
+/// A tenant's limits inside one model's queue: model_limits where the
+/// config has them, else the tenant's limits, else the server defaults.
+struct PoolQuota {
+  std::optional<std::int64_t> max_queue;
+  core::Duration max_queue_wait{};
+  std::int64_t reserved = 0;  // reserved_concurrency
+  std::int64_t cap = 0;       // concurrency_cap; 0 = none
+};
+
+/// The PoolQuota of `tenant` for `model`.
+PoolQuota pool_quota(const config::Config& config, const config::Tenant& tenant, std::string_view model);
+
 struct TenantEntry {
   std::size_t index = 0;  // position in the directory, stable within a snapshot
   core::TenantId id;
@@ -33,6 +46,8 @@ struct TenantEntry {
   std::string cache_salt;           // sent upstream as `cache_salt`
   double weight = 1.0;
   config::Priority priority = config::Priority::kStandard;
+  config::Priority max_priority = config::Priority::kStandard;  // highest x-sluice-priority allowed
+  std::vector<PoolQuota> pools;  // by model index
 };
 
 class TenantDirectory {

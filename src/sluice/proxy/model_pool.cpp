@@ -1,0 +1,165 @@
+#include "sluice/proxy/model_pool.h"
+
+#include <algorithm>
+
+#include "sluice/balance/room.h"
+#include "sluice/net/listener.h"
+
+namespace sluice::proxy {
+
+using namespace sluice::net;
+
+struct ModelPool::Waiter {
+  explicit Waiter(const asio::any_io_executor& ex) : executor(ex), timer(ex) {}
+  asio::any_io_executor executor;
+  asio::steady_timer timer;
+  std::shared_ptr<balance::Instance> instance;  // set on the waiter's executor
+  bool client_gone = false;
+};
+
+namespace {
+core::TimePoint steady_now() {
+  return std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now());
+}
+}  // namespace
+
+ModelPool::ModelPool(std::size_t model_index, const sched::FairQueueConfig& config,
+                     const core::Snapshot<balance::RoutingTable>& routes, std::uint64_t seed)
+    : model_index_(model_index), routes_(routes), queue_(config), rng_(seed) {}
+
+void ModelPool::set_tenant(std::uint32_t tenant, const sched::TenantShare& share) {
+  std::lock_guard lock(mu_);
+  queue_.set_tenant(tenant, share);
+}
+
+const balance::ModelRoute* ModelPool::route(const balance::RoutingTable& table) const {
+  for (const auto& m : table.models) {
+    if (m.index == model_index_) return &m;
+  }
+  return nullptr;
+}
+
+void ModelPool::pump_locked(core::TimePoint now, std::uint64_t self_id, std::shared_ptr<balance::Instance>* self) {
+  if (queue_.size() == 0) return;
+  const auto table = routes_.load();
+  const balance::ModelRoute* r = route(*table);
+  if (!r) return;
+  while (queue_.size() > 0) {
+    const int pick = balance::pick_with_room(r->instances, r->room, rng_(), rng_());
+    if (pick < 0) return;
+    auto next = queue_.dispatch(now);
+    if (!next) return;  // everyone waiting is at their cap
+    std::shared_ptr<balance::Instance> instance = r->instances[static_cast<std::size_t>(pick)];
+    instance->outstanding.fetch_add(1, std::memory_order_relaxed);
+    auto it = waiters_.find(next->id);
+    if (it == waiters_.end()) continue;  // cannot happen: every queued request has a waiter
+    std::shared_ptr<Waiter> waiter = std::move(it->second);
+    waiters_.erase(it);
+    if (next->id == self_id && self) {
+      *self = std::move(instance);
+      continue;
+    }
+    asio::post(waiter->executor, [waiter, instance = std::move(instance)]() mutable {
+      waiter->instance = std::move(instance);
+      waiter->timer.cancel();
+    });
+  }
+}
+
+asio::awaitable<Acquired> ModelPool::acquire(const PoolTicket& ticket, tcp::socket& client) {
+  const core::TimePoint start = steady_now();
+  Acquired result;
+  auto waiter = std::make_shared<Waiter>(co_await asio::this_coro::executor);
+  {
+    std::lock_guard lock(mu_);
+    const auto table = routes_.load();
+    const balance::ModelRoute* r = route(*table);
+    const bool any = r && std::any_of(r->instances.begin(), r->instances.end(), [](const auto& i) {
+      return i->available.load(std::memory_order_relaxed);
+    });
+    if (!any) co_return result;  // kNoInstance
+    if (ticket.tenant >= seen_tenants_.size() || !std::binary_search(seen_tenants_.begin(), seen_tenants_.end(), ticket.tenant)) {
+      seen_tenants_.insert(std::upper_bound(seen_tenants_.begin(), seen_tenants_.end(), ticket.tenant), ticket.tenant);
+    }
+    queue_.enqueue(sched::QueuedRequest{.id = ticket.id, .tenant = ticket.tenant, .band = ticket.band,
+                                        .input_tokens = ticket.input_tokens, .output_tokens = ticket.output_tokens,
+                                        .enqueued = start});
+    waiters_.emplace(ticket.id, waiter);
+    pump_locked(start, ticket.id, &result.instance);
+    if (result.instance) {
+      result.end = AcquireEnd::kGranted;
+      co_return result;
+    }
+    if (ticket.max_queue && static_cast<std::int64_t>(queue_.queued(ticket.tenant)) > *ticket.max_queue) {
+      queue_.remove(ticket.id);
+      waiters_.erase(ticket.id);
+      result.end = AcquireEnd::kQueueFull;
+      co_return result;
+    }
+  }
+
+  // Wait for a grant (posted to this executor), the deadline, or the client.
+  waiter->timer.expires_after(ticket.max_wait);
+  PeerCloseWatch watch(client, [waiter] {
+    waiter->client_gone = true;
+    waiter->timer.cancel();
+  });
+  for (;;) {
+    co_await waiter->timer.async_wait(use_nothrow);
+    if (waiter->instance) break;
+    bool removed = false;
+    {
+      std::lock_guard lock(mu_);
+      removed = queue_.remove(ticket.id);
+      if (removed) waiters_.erase(ticket.id);
+    }
+    if (removed) {
+      result.end = waiter->client_gone ? AcquireEnd::kClientGone : AcquireEnd::kQueueTimeout;
+      result.waited = steady_now() - start;
+      co_return result;
+    }
+    // Dispatched at the same moment: the grant is already on its way here.
+    waiter->timer.expires_at(asio::steady_timer::time_point::max());
+  }
+  watch.stop();
+  result.waited = steady_now() - start;
+  result.instance = std::move(waiter->instance);
+  if (waiter->client_gone) {
+    release(ticket.id, *result.instance, 0, 0);
+    result.instance.reset();
+    result.end = AcquireEnd::kClientGone;
+    co_return result;
+  }
+  result.end = AcquireEnd::kGranted;
+  co_return result;
+}
+
+void ModelPool::progress(std::uint64_t id, std::int64_t output_tokens_so_far) {
+  std::lock_guard lock(mu_);
+  queue_.on_progress(id, output_tokens_so_far);
+}
+
+void ModelPool::release(std::uint64_t id, balance::Instance& instance, std::int64_t input_tokens,
+                        std::int64_t output_tokens) {
+  instance.outstanding.fetch_sub(1, std::memory_order_relaxed);
+  std::lock_guard lock(mu_);
+  queue_.on_complete(id, input_tokens, output_tokens);
+  pump_locked(steady_now(), 0, nullptr);
+}
+
+void ModelPool::pump() {
+  std::lock_guard lock(mu_);
+  pump_locked(steady_now(), 0, nullptr);
+}
+
+ModelPool::View ModelPool::view() const {
+  std::lock_guard lock(mu_);
+  View v{};
+  for (int b = 0; b < sched::kBands; ++b) v.queued_by_band[b] = queue_.size(static_cast<sched::Band>(b));
+  for (const std::uint32_t t : seen_tenants_) {
+    v.tenants.push_back(TenantView{t, queue_.queued(t), queue_.running(t), queue_.counter(t)});
+  }
+  return v;
+}
+
+}  // namespace sluice::proxy

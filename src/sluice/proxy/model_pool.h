@@ -1,0 +1,100 @@
+#pragma once
+/// The queue in front of one model, in the live gateway: a sched::FairQueue
+/// behind a mutex, plus the requests waiting on it. A request enqueues and
+/// leaves the queue when the scheduler picks it and some instance of the
+/// model has room (balance::pick_with_room); the instance is counted busy
+/// from that moment until the request is released. A request that waits
+/// longer than its max_queue_wait, or whose client goes away, leaves the
+/// queue at once.
+///
+/// Thread-safety: every member may be called from any I/O thread. A waiting
+/// request is woken on its own executor (asio::post), so its timer and
+/// socket are only ever touched from their own thread.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sluice/balance/routing_table.h"
+#include "sluice/core/snapshot.h"
+#include "sluice/net/asio.h"
+#include "sluice/sched/fair_queue.h"
+
+namespace sluice::proxy {
+
+/// What one request asks of the pool.
+struct PoolTicket {
+  std::uint64_t id = 0;
+  std::uint32_t tenant = 0;
+  sched::Band band = sched::Band::kStandard;
+  std::int64_t input_tokens = 0;   // estimate
+  std::int64_t output_tokens = 0;  // max_tokens or the model default
+  core::Duration max_wait{};
+  std::optional<std::int64_t> max_queue;  // the tenant's queued requests in this pool
+};
+
+enum class AcquireEnd { kGranted, kNoInstance, kQueueFull, kQueueTimeout, kClientGone };
+
+struct Acquired {
+  AcquireEnd end = AcquireEnd::kNoInstance;
+  std::shared_ptr<balance::Instance> instance;  // set when granted; release() it
+  core::Duration waited{};
+};
+
+class ModelPool {
+ public:
+  /// `model_index`: the model's position in the config (and routing table).
+  ModelPool(std::size_t model_index, const sched::FairQueueConfig& config,
+            const core::Snapshot<balance::RoutingTable>& routes, std::uint64_t seed);
+
+  /// Sets a tenant's weight, reservation and cap in this pool.
+  void set_tenant(std::uint32_t tenant, const sched::TenantShare& share);
+
+  /// Enqueues and waits for an instance with room. `client` is watched for
+  /// a close while the request waits.
+  net::asio::awaitable<Acquired> acquire(const PoolTicket& ticket, net::tcp::socket& client);
+  /// Output tokens relayed so far (vtc charges overruns as they stream).
+  void progress(std::uint64_t id, std::int64_t output_tokens_so_far);
+  /// The granted request ended with this usage: frees its slot on the
+  /// instance, corrects its charge, and dispatches whoever may go next.
+  void release(std::uint64_t id, balance::Instance& instance, std::int64_t input_tokens,
+               std::int64_t output_tokens);
+  /// Dispatches what can go now (room may have appeared: a scrape, a new
+  /// instance).
+  void pump();
+
+  struct TenantView {
+    std::uint32_t tenant;
+    std::size_t queued;
+    std::int64_t running;
+    double counter;
+  };
+  struct View {
+    std::size_t queued_by_band[sched::kBands];
+    std::vector<TenantView> tenants;  // those seen so far
+  };
+  View view() const;
+  std::size_t model_index() const { return model_index_; }
+
+ private:
+  struct Waiter;
+
+  const balance::ModelRoute* route(const balance::RoutingTable& table) const;
+  /// Dispatches while the queue has requests and an instance has room.
+  /// `self` receives the instance when the request being enqueued by the
+  /// caller is dispatched right away.
+  void pump_locked(core::TimePoint now, std::uint64_t self_id, std::shared_ptr<balance::Instance>* self);
+
+  const std::size_t model_index_;
+  const core::Snapshot<balance::RoutingTable>& routes_;
+  mutable std::mutex mu_;
+  sched::FairQueue queue_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<Waiter>> waiters_;
+  std::vector<std::uint32_t> seen_tenants_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace sluice::proxy
