@@ -13,9 +13,12 @@
 #include "commands.h"
 #include "sluice/admin/admin_server.h"
 #include "sluice/config/loader.h"
+#include "sluice/health/load_scraper.h"
 #include "sluice/provider/routing_builder.h"
 #include "sluice/provider/sim_fleet.h"
 #include "sluice/proxy/gateway_server.h"
+#include "sluice/proxy/model_pool.h"
+#include "sluice/proxy/scheduler_metrics.h"
 
 namespace sluice::app {
 
@@ -66,6 +69,18 @@ std::string instances_json(const balance::RoutingTable& table) {
   return nlohmann::json{{"models", std::move(models)}}.dump();
 }
 
+/// The shortest engine_metrics_interval of any model (one scrape loop serves all).
+std::chrono::milliseconds scrape_interval(const config::Config& cfg) {
+  auto interval = std::chrono::milliseconds(500);
+  bool first = true;
+  for (const auto& m : cfg.models) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(m.scheduler.engine_metrics_interval);
+    if (first || ms < interval) interval = std::max(ms, std::chrono::milliseconds(10));
+    first = false;
+  }
+  return interval;
+}
+
 void print_banner(const config::Config& cfg, std::uint16_t api_port, std::uint16_t admin_port) {
   const std::string base = fmt::format("http://{}:{}", cfg.listen.api.host, api_port);
   std::string models;
@@ -113,6 +128,7 @@ int run_serve(const ServeOptions& options) {
       .render_metrics = [&ctx] {
         std::string out;
         ctx.metrics.render(out);
+        proxy::render_scheduler_metrics(ctx, out);
         render_instances(*ctx.routes.load(), out);
         obs::render_header(out, "sluice_ready", "gauge", "1 when the gateway is ready to serve.");
         out += fmt::format("sluice_ready {}\n", ctx.ready.load() && !ctx.draining.load() ? 1 : 0);
@@ -148,6 +164,10 @@ int run_serve(const ServeOptions& options) {
 
   server.start();
   admin_server.start();
+  health::LoadScraper scraper(server.control_io(), ctx.routes, scrape_interval(cfg), [&ctx] {
+    for (auto& pool : ctx.pools) pool->pump();
+  });
+  scraper.start();
 
   const std::size_t sims = [&] {
     std::size_t n = 0;
@@ -172,6 +192,7 @@ int run_serve(const ServeOptions& options) {
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return stop_requested; });
   }
+  scraper.stop();
   admin_server.stop();
   server.shutdown(cfg.server.shutdown_grace);
   fleet.stop(std::chrono::seconds(5));

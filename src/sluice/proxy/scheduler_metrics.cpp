@@ -1,0 +1,74 @@
+#include "sluice/proxy/scheduler_metrics.h"
+
+#include <fmt/format.h>
+
+#include "sluice/obs/histogram.h"
+#include "sluice/proxy/model_pool.h"
+#include "sluice/tenancy/quota_ledger.h"
+
+namespace sluice::proxy {
+
+void render_scheduler_metrics(GatewayContext& ctx, std::string& out) {
+  const auto cfg = ctx.config.load();
+  const auto& tenants = cfg->tenants.tenants();
+  const auto& models = cfg->config.models;
+  auto it = std::back_inserter(out);
+  std::vector<ModelPool::View> views;
+  for (const auto& pool : ctx.pools) views.push_back(pool->view());
+
+  obs::render_header(out, "sluice_queue_depth", "gauge", "Requests waiting in a model's fair queue, by priority band.");
+  for (std::size_t m = 0; m < views.size(); ++m) {
+    for (int b = 0; b < sched::kBands; ++b) {
+      fmt::format_to(it, "sluice_queue_depth{{model=\"{}\",band=\"{}\"}} {}\n", obs::escape_label(models[m].name),
+                     config::to_string(static_cast<config::Priority>(b)), views[m].queued_by_band[b]);
+    }
+  }
+  obs::render_header(out, "sluice_queue_tenant_depth", "gauge", "Requests of a tenant waiting in a model's queue.");
+  for (std::size_t m = 0; m < views.size(); ++m) {
+    for (const auto& t : views[m].tenants) {
+      fmt::format_to(it, "sluice_queue_tenant_depth{{model=\"{}\",tenant=\"{}\"}} {}\n",
+                     obs::escape_label(models[m].name), obs::escape_label(tenants[t.tenant].id.str()), t.queued);
+    }
+  }
+  obs::render_header(out, "sluice_scheduler_running", "gauge", "Requests of a tenant running on a model's instances.");
+  for (std::size_t m = 0; m < views.size(); ++m) {
+    for (const auto& t : views[m].tenants) {
+      fmt::format_to(it, "sluice_scheduler_running{{model=\"{}\",tenant=\"{}\"}} {}\n",
+                     obs::escape_label(models[m].name), obs::escape_label(tenants[t.tenant].id.str()), t.running);
+    }
+  }
+  obs::render_header(out, "sluice_scheduler_virtual_counter", "gauge",
+                     "A tenant's virtual token counter in a model's queue (weighted tokens / weight; vtc).");
+  for (std::size_t m = 0; m < views.size(); ++m) {
+    for (const auto& t : views[m].tenants) {
+      fmt::format_to(it, "sluice_scheduler_virtual_counter{{model=\"{}\",tenant=\"{}\"}} {}\n",
+                     obs::escape_label(models[m].name), obs::escape_label(tenants[t.tenant].id.str()), t.counter);
+    }
+  }
+
+  if (!ctx.quotas) return;
+  const auto now = std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now());
+  const std::size_t no_model = models.size();
+  obs::render_header(out, "sluice_quota_remaining_requests", "gauge", "Requests left in a tenant's per-minute bucket.");
+  std::string tokens;
+  for (const auto& t : tenants) {
+    const auto s = ctx.quotas->status(t.index, no_model, now);
+    if (s.limit_requests) {
+      fmt::format_to(it, "sluice_quota_remaining_requests{{tenant=\"{}\"}} {}\n", obs::escape_label(t.id.str()),
+                     s.remaining_requests);
+    }
+    if (s.limit_tokens) {
+      fmt::format_to(std::back_inserter(tokens), "sluice_quota_remaining_tokens{{tenant=\"{}\"}} {}\n",
+                     obs::escape_label(t.id.str()), s.remaining_tokens);
+    }
+  }
+  obs::render_header(out, "sluice_quota_remaining_tokens", "gauge", "Tokens left in a tenant's per-minute bucket.");
+  out += tokens;
+  obs::render_header(out, "sluice_quota_in_flight", "gauge", "A tenant's admitted, unfinished requests.");
+  for (const auto& t : tenants) {
+    fmt::format_to(it, "sluice_quota_in_flight{{tenant=\"{}\"}} {}\n", obs::escape_label(t.id.str()),
+                   ctx.quotas->in_flight(t.index));
+  }
+}
+
+}  // namespace sluice::proxy

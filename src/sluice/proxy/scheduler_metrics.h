@@ -1,0 +1,13 @@
+#pragma once
+/// Prometheus text for the schedulers and quotas, read at scrape time:
+/// queue depth per model and band and per model and tenant, running
+/// requests and virtual counters per tenant, and the quota left.
+#include <string>
+
+#include "sluice/proxy/gateway_context.h"
+
+namespace sluice::proxy {
+
+void render_scheduler_metrics(GatewayContext& ctx, std::string& out);
+
+}  // namespace sluice::proxy
