@@ -4,6 +4,7 @@
 
 #include "sluice/balance/room.h"
 #include "sluice/net/listener.h"
+#include "sluice/sched/dispatch_loop.h"
 
 namespace sluice::proxy {
 
@@ -44,26 +45,28 @@ void ModelPool::pump_locked(core::TimePoint now, std::uint64_t self_id, std::sha
   const auto table = routes_.load();
   const balance::ModelRoute* r = route(*table);
   if (!r) return;
-  while (queue_.size() > 0) {
-    const int pick = balance::pick_with_room(r->instances, r->room, rng_(), rng_());
-    if (pick < 0) return;
-    auto next = queue_.dispatch(now);
-    if (!next) return;  // everyone waiting is at their cap
-    std::shared_ptr<balance::Instance> instance = r->instances[static_cast<std::size_t>(pick)];
+  const auto pick = [&](std::int64_t extra_room) {
+    balance::RoomLimits room = r->room;
+    room.max_in_flight += extra_room;
+    return balance::pick_with_room(r->instances, room, rng_(), rng_());
+  };
+  const auto start = [&](const sched::QueuedRequest& next, int pick_index) {
+    std::shared_ptr<balance::Instance> instance = r->instances[static_cast<std::size_t>(pick_index)];
     instance->outstanding.fetch_add(1, std::memory_order_relaxed);
-    auto it = waiters_.find(next->id);
-    if (it == waiters_.end()) continue;  // cannot happen: every queued request has a waiter
+    auto it = waiters_.find(next.id);
+    if (it == waiters_.end()) return;  // cannot happen: every queued request has a waiter
     std::shared_ptr<Waiter> waiter = std::move(it->second);
     waiters_.erase(it);
-    if (next->id == self_id && self) {
+    if (next.id == self_id && self) {
       *self = std::move(instance);
-      continue;
+      return;
     }
     asio::post(waiter->executor, [waiter, instance = std::move(instance)]() mutable {
       waiter->instance = std::move(instance);
       waiter->timer.cancel();
     });
-  }
+  };
+  sched::dispatch_while_room(queue_, now, pick, start);
 }
 
 asio::awaitable<Acquired> ModelPool::acquire(const PoolTicket& ticket, tcp::socket& client) {

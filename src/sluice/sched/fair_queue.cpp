@@ -14,9 +14,11 @@ FairQueue::TenantState& FairQueue::state(std::uint32_t tenant) {
 
 void FairQueue::set_tenant(std::uint32_t tenant, const TenantShare& share) {
   TenantState& t = state(tenant);
+  total_reserved_ -= t.share.reserved;
   if (share.weight > 0) t.share.weight = share.weight;
   t.share.reserved = std::max<std::int64_t>(0, share.reserved);
   t.share.cap = std::max<std::int64_t>(0, share.cap);
+  total_reserved_ += t.share.reserved;
   std::erase(reserving_, tenant);
   if (t.share.reserved > 0) reserving_.push_back(tenant);
   rekey_all(tenant);
@@ -177,6 +179,13 @@ std::optional<QueuedRequest> FairQueue::dispatch(core::TimePoint now) {
     if (active_[band].empty()) continue;
     return take(active_[band].begin()->tenant, band);
   }
+  return std::nullopt;
+}
+
+std::optional<QueuedRequest> FairQueue::dispatch_reserved(core::TimePoint now) {
+  if (by_id_.empty() || reserving_.empty()) return std::nullopt;
+  if (!batch_arrivals_.empty()) promote_aged(now);
+  if (auto pick = reserved_candidate()) return take(pick->second, pick->first);
   return std::nullopt;
 }
 

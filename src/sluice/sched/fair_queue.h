@@ -81,6 +81,11 @@ class FairQueue {
   /// The next request to run at `now`, charged its estimate; nullopt when
   /// nothing queued may run (empty, or every waiting tenant at its cap).
   std::optional<QueuedRequest> dispatch(core::TimePoint now);
+  /// Like dispatch, but only a request of a tenant below its reservation:
+  /// reserved slots may go above the pool's usual room (see dispatch_loop.h).
+  std::optional<QueuedRequest> dispatch_reserved(core::TimePoint now);
+  /// Running requests reserved over all tenants (the extra room they may use).
+  std::int64_t total_reserved() const { return total_reserved_; }
 
   /// Output tokens streamed so far for a dispatched request: charges what
   /// goes beyond its estimate, at once.
@@ -149,6 +154,7 @@ class FairQueue {
   std::vector<std::uint32_t> reserving_;  // tenants with a reservation
   std::deque<std::pair<core::TimePoint, std::uint64_t>> batch_arrivals_;  // aging: (enqueued, id)
   std::size_t band_size_[kBands] = {0, 0, 0};
+  std::int64_t total_reserved_ = 0;
   std::uint64_t seq_ = 0;
 };
 

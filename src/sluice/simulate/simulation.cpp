@@ -14,7 +14,7 @@
 #include "sluice/engine/profile.h"
 #include "sluice/engine/timing_model.h"
 #include "sluice/provider/routing_builder.h"
-#include "sluice/sched/fair_queue.h"
+#include "sluice/sched/dispatch_loop.h"
 #include "sluice/tenancy/quota_ledger.h"
 #include "sluice/tenancy/tenant_directory.h"
 
@@ -200,25 +200,27 @@ class Simulator {
 
   void pump(std::size_t model) {
     Pool& pool = *pools_[model];
-    while (pool.queue.size() > 0) {
-      const int pick = balance::pick_with_room(pool.instances, pool.room, rng_(), rng_());
-      if (pick < 0) return;
-      auto next = pool.queue.dispatch(now_);
-      if (!next) return;
-      const auto i = static_cast<std::size_t>(pick);
-      Request& r = requests_.at(next->id);
+    const auto pick = [&](std::int64_t extra_room) {
+      balance::RoomLimits room = pool.room;
+      room.max_in_flight += extra_room;
+      return balance::pick_with_room(pool.instances, room, rng_(), rng_());
+    };
+    const auto start = [&](const sched::QueuedRequest& next, int pick_index) {
+      const auto i = static_cast<std::size_t>(pick_index);
+      Request& r = requests_.at(next.id);
       r.instance = i;
-      running_.insert(next->id);
+      running_.insert(next.id);
       pool.instances[i]->outstanding.fetch_add(1, std::memory_order_relaxed);
-      engine::SequenceSpec spec{.id = next->id, .prompt_tokens = r.input, .prefix_text = {}, .cache_salt = {},
+      engine::SequenceSpec spec{.id = next.id, .prompt_tokens = r.input, .prefix_text = {}, .cache_salt = {},
                                 .max_tokens = r.output};
       if (!pool.engines[i]->submit(std::move(spec), now_)) {
-        finish(model, next->id, workload::Outcome::kError);
-        continue;
+        finish(model, next.id, workload::Outcome::kError);
+        return;
       }
       observe(pool, i);
       kick(model, i);
-    }
+    };
+    sched::dispatch_while_room(pool.queue, now_, pick, start);
   }
 
   /// What the room check reads: the engine's own queue and KV use, exactly.
