@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "load_command.h"
 #include "sluice/engine/sim_cli.h"
 
 int main(int argc, char** argv) {
@@ -34,15 +35,25 @@ int main(int argc, char** argv) {
   auto* sim_cmd = app.add_subcommand("engine-sim", "Run the engine simulator: an OpenAI-compatible stand-in for vLLM.");
   sluice::engine::add_sim_server_options(*sim_cmd, sim);
 
+  sluice::app::LoadCommandOptions load;
+  auto* load_cmd = app.add_subcommand("load", "Send a workload to a live gateway (open loop); report fairness and latency.");
+  sluice::app::add_load_options(*load_cmd, load);
+
   app.add_subcommand("version", "Print the version.");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints and exits 0; a usage error exits 2, like an invalid config.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   spdlog::set_default_logger(spdlog::stderr_color_mt("sluice"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
   if (serve_cmd->parsed()) return sluice::app::run_serve(serve);
   if (check_cmd->parsed()) return sluice::app::run_check_config(check_path);
   if (sim_cmd->parsed()) return sluice::engine::run_sim_server(sim);
+  if (load_cmd->parsed()) return sluice::app::run_load_command(load);
   fmt::print("sluice {}\n", SLUICE_VERSION);
   return 0;
 }
