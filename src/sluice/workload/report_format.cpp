@@ -87,12 +87,12 @@ std::string_view short_name(Outcome outcome) {
   }
 }
 
-/// "rate:12 qfull:3", or "-" when nothing was refused.
+/// "rate:12,qfull:3" (no spaces: one word per cell), or "-" when nothing was refused.
 std::string refused_text(const std::map<Outcome, std::int64_t>& refused) {
   std::string out;
   for (const auto& [outcome, n] : refused) {
     if (n == 0) continue;
-    if (!out.empty()) out += ' ';
+    if (!out.empty()) out += ',';
     out += fmt::format("{}:{}", short_name(outcome), n);
   }
   return out.empty() ? "-" : out;
