@@ -35,6 +35,27 @@ int main(int argc, char** argv) {
   auto* sim_cmd = app.add_subcommand("engine-sim", "Run the engine simulator: an OpenAI-compatible stand-in for vLLM.");
   sluice::engine::add_sim_server_options(*sim_cmd, sim);
 
+  sluice::app::SimulateOptions simulate;
+  auto* simulate_cmd = app.add_subcommand(
+      "simulate", "Replay a workload through the real scheduler, quotas and picking in virtual time.");
+  simulate_cmd->add_option("-c,--config", simulate.config_path, "Gateway config: tenants, weights, limits, sim models")
+      ->required()
+      ->check(CLI::ExistingFile);
+  simulate_cmd->add_option("-w,--workload", simulate.workload_path, "Workload file (see docs/load.md)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  simulate_cmd->add_option("--policy", simulate.policy, "fcfs | round_robin | vtc | config (each model's own)")
+      ->capture_default_str();
+  simulate_cmd->add_option("--compare", simulate.compare, "Run several policies on the same arrivals, e.g. fcfs,vtc");
+  simulate_cmd->add_option("--instances", simulate.instances, "Instances per model (replaces the config's)");
+  simulate_cmd->add_option("--duration", simulate.duration_s, "Seconds of traffic (replaces the workload's)");
+  simulate_cmd->add_option("--csv", simulate.csv_path, "Write the service time series as CSV");
+  simulate_cmd->add_option("--chart", simulate.chart_path, "Write the cumulative-service chart as SVG");
+  simulate_cmd->footer(
+      "Example:\n  sluice simulate -c examples/fairness.yaml -w examples/workloads/flood-10x.yaml --compare fcfs,vtc\n"
+      "With --compare, --csv/--chart files get the policy name before the extension (out-vtc.svg).\n"
+      "Exit status: 0 done, 2 bad config, workload or options.");
+
   sluice::app::LoadCommandOptions load;
   auto* load_cmd = app.add_subcommand("load", "Send a workload to a live gateway (open loop); report fairness and latency.");
   sluice::app::add_load_options(*load_cmd, load);
@@ -53,6 +74,7 @@ int main(int argc, char** argv) {
   if (serve_cmd->parsed()) return sluice::app::run_serve(serve);
   if (check_cmd->parsed()) return sluice::app::run_check_config(check_path);
   if (sim_cmd->parsed()) return sluice::engine::run_sim_server(sim);
+  if (simulate_cmd->parsed()) return sluice::app::run_simulate(simulate);
   if (load_cmd->parsed()) return sluice::app::run_load_command(load);
   fmt::print("sluice {}\n", SLUICE_VERSION);
   return 0;
