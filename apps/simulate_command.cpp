@@ -62,8 +62,10 @@ int run_simulate(const SimulateOptions& options) {
     return 2;
   }
   if (options.duration_s > 0) {
+    // Tenants that ran to the end keep running to the new end.
+    for (auto& t : load->tenants) t.stop_s = t.stop_s >= load->duration_s ? options.duration_s
+                                                                          : std::min(t.stop_s, options.duration_s);
     load->duration_s = options.duration_s;
-    for (auto& t : load->tenants) t.stop_s = std::min(t.stop_s, options.duration_s);
   }
   if (auto ok = simulate::check_compatible(*cfg, *load); !ok) {
     for (const auto& e : ok.error()) fmt::print(stderr, "{}\n", e);

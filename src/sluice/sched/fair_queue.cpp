@@ -103,7 +103,12 @@ bool FairQueue::remove(std::uint64_t id) {
   TenantState& t = tenants_[tenant];
   auto& q = t.queue[band];
   const bool was_head = !q.empty() && q.front().request.id == id;
-  std::erase_if(q, [id](const Entry& e) { return e.request.id == id; });
+  if (was_head) {
+    q.pop_front();  // the common case: time-outs leave from the head
+  } else if (auto pos = std::find_if(q.begin(), q.end(), [id](const Entry& e) { return e.request.id == id; });
+             pos != q.end()) {
+    q.erase(pos);
+  }
   --t.queued;
   --band_size_[band];
   if (q.empty() || was_head) rekey(tenant, band);
@@ -123,6 +128,7 @@ void FairQueue::promote_aged(core::TimePoint now) {
     // Arrival order is global, so the oldest batch request is its tenant's head.
     Entry entry = t.queue[kBatch].front();
     t.queue[kBatch].pop_front();
+    entry.request.band = Band::kStandard;
     auto& standard = t.queue[kStandard];
     auto pos = std::upper_bound(standard.begin(), standard.end(), entry.seq,
                                 [](std::uint64_t seq, const Entry& e) { return seq < e.seq; });

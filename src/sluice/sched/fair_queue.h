@@ -7,8 +7,11 @@
 /// VTC: each tenant has a counter of the service it received, in weighted
 /// tokens (w_input · input + w_output · output) divided by its weight. The
 /// tenant with the smallest counter goes next. A tenant that becomes active
-/// again is lifted to the smallest counter among the tenants still waiting,
-/// so nobody banks credit while idle. The estimate is charged at dispatch,
+/// again is lifted to the smallest counter among the tenants waiting that
+/// may be dispatched (a tenant waiting at its cap does not count), so nobody
+/// banks credit while others were served. When nobody is waiting there is
+/// nothing to lift to and the tenant keeps its counter (as in the paper's
+/// reference code): credit banked then is spent only once the pool saturates. The estimate is charged at dispatch,
 /// output beyond it as it streams, and the real usage corrects it at the end.
 ///
 /// Bands: `critical` before `standard` before `batch`, strictly; a `batch`

@@ -161,15 +161,17 @@ std::int64_t QuotaLedger::in_flight(std::size_t tenant) const {
 std::string format_reset(core::Duration d) {
   using namespace std::chrono;
   if (d <= core::Duration::zero()) return "0s";
-  if (d < seconds(1)) return fmt::format("{}ms", std::max<std::int64_t>(1, ceil<milliseconds>(d).count()));
-  const double s = core::to_seconds(d);
-  if (s < 60) {
-    const std::string text = fmt::format("{:.3f}", s);
+  // Buckets add a nanosecond to every wait so it is never early; round it
+  // away here (a full minute reads "1m0s", not "1m1s").
+  const auto ms = (d.count() + 999'999 - 1) / 1'000'000;  // ms, rounded up, ignoring the last ns
+  if (ms < 1000) return fmt::format("{}ms", std::max<std::int64_t>(1, ms));
+  if (ms < 60'000) {
+    const std::string text = fmt::format("{:.3f}", static_cast<double>(ms) / 1000.0);
     std::string trimmed = text.substr(0, text.find_last_not_of('0') + 1);
     if (trimmed.ends_with('.')) trimmed.pop_back();
     return trimmed + "s";
   }
-  const auto whole = ceil<seconds>(d).count();
+  const auto whole = (ms + 999) / 1000;
   return fmt::format("{}m{}s", whole / 60, whole % 60);
 }
 
