@@ -81,7 +81,10 @@ void FairQueue::enqueue(const QueuedRequest& request) {
       for (const auto& active : active_) {
         if (!active.empty()) lowest = std::min(lowest, active.begin()->counter);
       }
-      if (lowest != std::numeric_limits<double>::infinity()) t.counter = std::max(t.counter, lowest);
+      // Nobody waiting: lift to the counter of the last tenant that left
+      // the queue, so credit cannot be banked across an idle pool either.
+      if (lowest == std::numeric_limits<double>::infinity()) lowest = last_left_counter_;
+      t.counter = std::max(t.counter, lowest);
     }
     t.turn = ++seq_;
   }
@@ -112,6 +115,7 @@ bool FairQueue::remove(std::uint64_t id) {
   --t.queued;
   --band_size_[band];
   if (q.empty() || was_head) rekey(tenant, band);
+  if (by_id_.empty()) last_left_counter_ = std::max(last_left_counter_, t.counter);
   return true;
 }
 
@@ -172,6 +176,7 @@ QueuedRequest FairQueue::take(std::uint32_t tenant, int band) {
   running_.emplace(request.id, Running{tenant, estimate, request.input_tokens});
   t.counter += estimate / t.share.weight;
   rekey_all(tenant);  // new head, new counter, maybe at its cap now
+  if (by_id_.empty()) last_left_counter_ = t.counter;
   return request;
 }
 

@@ -8,10 +8,9 @@
 /// tokens (w_input · input + w_output · output) divided by its weight. The
 /// tenant with the smallest counter goes next. A tenant that becomes active
 /// again is lifted to the smallest counter among the tenants waiting that
-/// may be dispatched (a tenant waiting at its cap does not count), so nobody
-/// banks credit while others were served. When nobody is waiting there is
-/// nothing to lift to and the tenant keeps its counter (as in the paper's
-/// reference code): credit banked then is spent only once the pool saturates. The estimate is charged at dispatch,
+/// may be dispatched (a tenant waiting at its cap does not count), or, when
+/// nobody is waiting, to the counter of the last tenant that left the queue;
+/// so nobody banks credit while idle. The estimate is charged at dispatch,
 /// output beyond it as it streams, and the real usage corrects it at the end.
 ///
 /// Bands: `critical` before `standard` before `batch`, strictly; a `batch`
@@ -158,6 +157,7 @@ class FairQueue {
   std::deque<std::pair<core::TimePoint, std::uint64_t>> batch_arrivals_;  // aging: (enqueued, id)
   std::size_t band_size_[kBands] = {0, 0, 0};
   std::int64_t total_reserved_ = 0;
+  double last_left_counter_ = 0.0;  // counter of the tenant that last emptied the queue
   std::uint64_t seq_ = 0;
 };
 
