@@ -81,7 +81,7 @@ asio::awaitable<Acquired> ModelPool::acquire(const PoolTicket& ticket, tcp::sock
       return i->available.load(std::memory_order_relaxed);
     });
     if (!any) co_return result;  // kNoInstance
-    if (ticket.tenant >= seen_tenants_.size() || !std::binary_search(seen_tenants_.begin(), seen_tenants_.end(), ticket.tenant)) {
+    if (!std::binary_search(seen_tenants_.begin(), seen_tenants_.end(), ticket.tenant)) {
       seen_tenants_.insert(std::upper_bound(seen_tenants_.begin(), seen_tenants_.end(), ticket.tenant), ticket.tenant);
     }
     queue_.enqueue(sched::QueuedRequest{.id = ticket.id, .tenant = ticket.tenant, .band = ticket.band,

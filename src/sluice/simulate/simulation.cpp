@@ -169,7 +169,7 @@ class Simulator {
       refuse(r, workload::Outcome::kError);
       return;
     }
-    const std::uint64_t id = ++next_id_;
+    const std::uint64_t id = ++next_id_ * load_tenant_.size() + a.tenant;  // the id carries the workload tenant
     const auto tenant = static_cast<std::uint32_t>(r.tenant);
     pool.queue.enqueue(sched::QueuedRequest{.id = id, .tenant = tenant, .band = load_band_[a.tenant],
                                             .input_tokens = r.input, .output_tokens = r.output, .enqueued = now_});
@@ -261,7 +261,15 @@ class Simulator {
     step_events_.clear();
     pool.engines[i]->finish_step(now_, step_events_);
     const double t = seconds_of(now_);
+    const std::uint64_t loads = load_tenant_.size();
     for (const engine::StepEvent& ev : step_events_) {
+      // A token in the middle of a stream needs no lookup: the id carries
+      // the workload tenant. (The gateway also charges output beyond the
+      // estimate as it streams; here output never exceeds max_tokens.)
+      if (ev.token_index > 0 && !ev.finished) {
+        recorder_.add_service(static_cast<std::uint32_t>(ev.id % loads), t, 0, 1);
+        continue;
+      }
       auto it = requests_.find(ev.id);
       if (it == requests_.end()) continue;
       Request& r = it->second;
@@ -273,8 +281,6 @@ class Simulator {
       } else {
         recorder_.add_service(r.load, t, 0, 1);
       }
-      // The gateway charges streamed output beyond the estimate as it passes.
-      if (r.produced > r.output) pool.queue.on_progress(ev.id, r.produced);
       if (ev.finished) finish(model, ev.id, workload::Outcome::kOk);
     }
     observe(pool, i);
