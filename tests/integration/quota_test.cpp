@@ -366,6 +366,8 @@ TEST_F(QuotaTest, QueueFullAndQueueTimeout) {
   EXPECT_EQ(metric("sluice_queue_tenant_depth", depth_labels), 0);
   EXPECT_EQ(metric("sluice_refusals_total", {{"tenant", "queue"}, {"model", "slowq"}, {"reason", "queue_full"}}), 1);
   EXPECT_EQ(metric("sluice_refusals_total", {{"tenant", "queue"}, {"model", "slowq"}, {"reason", "queue_timeout"}}), 1);
+  // The queue-wait histogram counts served requests only (A), not B's or C's refusals.
+  EXPECT_EQ(metric("sluice_queue_wait_seconds_count", depth_labels), 1);
 
   // A was running all along and is still streaming.
   EXPECT_EQ(metric("sluice_scheduler_running", depth_labels), 1);

@@ -75,7 +75,7 @@ void GatewayMetrics::render(std::string& out) const {
                        fmt::format("tenant=\"{}\",model=\"{}\"", escape_label(key.first), escape_label(key.second)));
   }
   render_header(out, "sluice_queue_wait_seconds", "histogram",
-                "Time a request waited in its model's fair queue before an instance had room.");
+                "Time a served request waited in its model's fair queue before an instance had room (refusals are in sluice_refusals_total).");
   for (const auto& [key, s] : series_) {
     if (key.second.empty() || s->queue_wait.count() == 0) continue;
     s->queue_wait.render(out, "sluice_queue_wait_seconds",

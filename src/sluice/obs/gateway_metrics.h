@@ -35,7 +35,7 @@ struct RequestSeries {
   std::atomic<std::uint64_t> completion_tokens{0};
   Histogram time_to_first_token;  // seconds, streams: first content chunk; else whole response
   Histogram duration;             // seconds, request read to last byte written
-  Histogram queue_wait;           // seconds in the model's fair queue (0 when dispatched at once)
+  Histogram queue_wait;           // seconds in the model's fair queue, served requests only (0 when dispatched at once)
   std::atomic<std::uint64_t> dispatched{0};  // left the queue for an instance
   std::array<std::atomic<std::uint64_t>, kRefusalReasons.size()> refused{};
 

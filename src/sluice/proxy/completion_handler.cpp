@@ -187,7 +187,6 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
                           .max_wait = pool_quota.max_queue_wait,
                           .max_queue = pool_quota.max_queue};
   Acquired acquired = co_await pool.acquire(ticket, client.socket());
-  if (acquired.end != AcquireEnd::kNoInstance) rc.series->queue_wait.observe(core::to_seconds(acquired.waited));
   switch (acquired.end) {
     case AcquireEnd::kGranted: break;
     case AcquireEnd::kNoInstance: {
@@ -220,6 +219,7 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
       co_return false;
   }
   rc.series->dispatched.fetch_add(1, std::memory_order_relaxed);
+  rc.series->queue_wait.observe(core::to_seconds(acquired.waited));  // served requests only; refusals are counted apart
   balance::Instance& instance = *acquired.instance;
   SlotHold slot_hold(pool, ticket.id, std::move(acquired.instance), rc);
   rc.instance = instance.id.str();
