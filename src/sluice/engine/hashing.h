@@ -4,15 +4,11 @@
 #include <cstdint>
 #include <string_view>
 
+#include "sluice/core/mix64.h"
+
 namespace sluice::engine {
 
-/// SplitMix64 finalizer: a good bijective mix of one 64-bit word.
-constexpr std::uint64_t mix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
+using core::mix64;
 
 /// FNV-1a over bytes, then mixed; `seed` chains hashes.
 constexpr std::uint64_t hash_bytes(std::string_view bytes, std::uint64_t seed = 0) {

@@ -54,23 +54,19 @@ int QuotaLedger::scopes(TenantQuota& q, std::size_t model, Scope* out[2]) {
 
 RateLimitStatus QuotaLedger::status_locked(Scope* const* scopes, int n, core::TimePoint now) {
   RateLimitStatus s;
+  // Keeps the bucket with the least left (the tightest scope).
+  const auto tighter = [now](std::optional<TokenBucket>& bucket, std::optional<std::int64_t>& limit,
+                             std::int64_t& remaining, core::Duration& reset) {
+    if (!bucket) return;
+    const std::int64_t left = floor_nonneg(bucket->available(now));
+    if (limit && left >= remaining) return;
+    limit = bucket->limit();
+    remaining = left;
+    reset = bucket->time_until_full(now);
+  };
   for (int i = 0; i < n; ++i) {
-    if (auto& b = scopes[i]->requests) {
-      const std::int64_t remaining = floor_nonneg(b->available(now));
-      if (!s.limit_requests || remaining < s.remaining_requests) {
-        s.limit_requests = b->limit();
-        s.remaining_requests = remaining;
-        s.reset_requests = b->time_until_full(now);
-      }
-    }
-    if (auto& b = scopes[i]->tokens) {
-      const std::int64_t remaining = floor_nonneg(b->available(now));
-      if (!s.limit_tokens || remaining < s.remaining_tokens) {
-        s.limit_tokens = b->limit();
-        s.remaining_tokens = remaining;
-        s.reset_tokens = b->time_until_full(now);
-      }
-    }
+    tighter(scopes[i]->requests, s.limit_requests, s.remaining_requests, s.reset_requests);
+    tighter(scopes[i]->tokens, s.limit_tokens, s.remaining_tokens, s.reset_tokens);
   }
   return s;
 }

@@ -7,15 +7,11 @@
 #include <cmath>
 #include <cstdint>
 
+#include "sluice/core/mix64.h"
+
 namespace sluice::workload {
 
-/// SplitMix64's output function: a good 64-bit mix of `x`.
-constexpr std::uint64_t mix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
+using core::mix64;
 
 class RandomStream {
  public:
