@@ -4,6 +4,7 @@
 /// instance load counters inside it are atomics the data path updates.
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -23,16 +24,16 @@ struct Instance {
   std::string base_path;       // "" or "/prefix" (no trailing slash)
   std::atomic<std::int64_t> outstanding{0};  // requests in flight through this gateway
   std::atomic<bool> available{true};         // false once it has exited or been removed
-  /// Last scraped engine load (vLLM metrics); < 0 = not known.
-  std::atomic<std::int64_t> engine_waiting{-1};  // vllm:num_requests_waiting
-  std::atomic<double> kv_usage{-1.0};            // vllm:kv_cache_usage_perc, 0..1
+  /// Most requests in flight the engine's own load allows, from its last
+  /// scraped metrics (see balance::engine_limit); no limit until known.
+  std::atomic<std::int64_t> engine_limit{std::numeric_limits<std::int64_t>::max()};
 };
 
 /// When an instance may take one more request: below `max_in_flight`
-/// requests from this gateway, and — where its metrics are known — no more
-/// than `max_engine_waiting` requests queued inside the engine and KV-cache
-/// use at most `max_kv_usage`. Keeps the queue, and so fairness, in the
-/// gateway rather than in the engine.
+/// requests from this gateway, and — where its metrics are known — below the
+/// limit they imply: no more than `max_engine_waiting` requests queued inside
+/// the engine, and nothing more while KV-cache use is above `max_kv_usage`.
+/// Keeps the queue, and so fairness, in the gateway rather than in the engine.
 struct RoomLimits {
   std::int64_t max_in_flight = 256;
   std::int64_t max_engine_waiting = 4;

@@ -1,5 +1,6 @@
 #include "sluice/health/load_scraper.h"
 
+#include "sluice/balance/room.h"
 #include "sluice/health/engine_load.h"
 #include "sluice/net/http_get.h"
 
@@ -20,12 +21,14 @@ void LoadScraper::stop() {
 
 namespace {
 
-asio::awaitable<void> scrape_one(std::shared_ptr<balance::Instance> instance, std::chrono::milliseconds timeout) {
+asio::awaitable<void> scrape_one(std::shared_ptr<balance::Instance> instance, balance::RoomLimits room,
+                                 std::chrono::milliseconds timeout) {
   auto body = co_await http_get(instance->host, instance->port, instance->base_path + "/metrics", timeout);
   EngineLoad load;
   if (body) load = parse_engine_load(*body);
-  instance->engine_waiting.store(load.waiting.value_or(-1), std::memory_order_relaxed);
-  instance->kv_usage.store(load.kv_usage.value_or(-1.0), std::memory_order_relaxed);
+  const std::int64_t outstanding = instance->outstanding.load(std::memory_order_relaxed);
+  instance->engine_limit.store(balance::engine_limit(outstanding, load.waiting, load.kv_usage, room),
+                               std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -37,7 +40,7 @@ asio::awaitable<void> LoadScraper::run() {
     for (const auto& model : table->models) {
       for (const auto& instance : model.instances) {
         if (!instance->available.load(std::memory_order_relaxed)) continue;
-        asio::co_spawn(io_, scrape_one(instance, interval_), asio::detached);
+        asio::co_spawn(io_, scrape_one(instance, model.room, interval_), asio::detached);
       }
     }
     timer_.expires_after(interval_);

@@ -1,9 +1,10 @@
 #pragma once
-/// Scrapes every instance's /metrics in the background and stores its load
-/// (balance::Instance::engine_waiting, kv_usage) where the schedulers'
-/// room check reads it; then calls `on_scraped` so queues can use room that
-/// appeared. An instance whose scrape fails has its load forgotten (-1):
-/// it is then limited by max_in_flight_per_instance alone.
+/// Scrapes every instance's /metrics in the background and stores the
+/// in-flight limit its load implies (balance::engine_limit, on
+/// Instance::engine_limit) where the schedulers' room check reads it; then
+/// calls `on_scraped` so queues can use room that appeared. An instance whose
+/// scrape fails has no engine limit: it is then limited by
+/// max_in_flight_per_instance alone.
 /// Thread-safety: runs on the io_context it is started on.
 #include <functional>
 #include <memory>

@@ -225,8 +225,11 @@ class Simulator {
 
   /// What the room check reads: the engine's own queue and KV use, exactly.
   void observe(Pool& pool, std::size_t i) {
-    pool.instances[i]->engine_waiting.store(pool.engines[i]->num_waiting(), std::memory_order_relaxed);
-    pool.instances[i]->kv_usage.store(pool.engines[i]->kv_usage(), std::memory_order_relaxed);
+    balance::Instance& inst = *pool.instances[i];
+    inst.engine_limit.store(balance::engine_limit(inst.outstanding.load(std::memory_order_relaxed),
+                                                  pool.engines[i]->num_waiting(), pool.engines[i]->kv_usage(),
+                                                  pool.room),
+                            std::memory_order_relaxed);
   }
 
   void kick(std::size_t model, std::size_t i) {
