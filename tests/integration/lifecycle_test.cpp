@@ -116,6 +116,42 @@ TEST(LifecycleTest, InFlightStreamFinishesWithinGraceAndNewConnectionsAreRefused
   EXPECT_TRUE(wait_pids_gone(engines, 500ms));
 }
 
+TEST(LifecycleTest, QueuedRequestGets503AtOnceOnShutdown) {
+  // One slot: A runs, B waits in the fair queue (max_queue_wait 60 s by default).
+  Gateway gateway(make_config("shutdown_grace: 4s",
+                              "  - name: big\n"
+                              "    source: sim\n"
+                              "    sim: {instances: 1, profile: llama-3.1-8b-h100, speedup: 4}\n"
+                              "    scheduler: {max_in_flight_per_instance: 1}\n"
+                              "  - name: small\n"
+                              "    source: sim\n"
+                              "    sim: {instances: 1, profile: instant}\n"));
+  ASSERT_TRUE(gateway.start()) << gateway.error();
+  SseStream a(gateway.api_port(), "/v1/chat/completions", chat_body("big", "a long story", 600, true), kAcmeKey);
+  ASSERT_TRUE(a.ok()) << a.head().status << a.head().error;
+  ASSERT_TRUE(a.next(5s).has_value());
+  Connection b(gateway.api_port());
+  ASSERT_TRUE(b.connected()) << b.connect_error();
+  ASSERT_TRUE(b.send(build_request("POST", "/v1/chat/completions", chat_body("big", "hello", 5).dump(),
+                                   {{"Authorization", "Bearer " + std::string(kAcmeKey)}})));
+  ASSERT_TRUE(wait_until([&] {
+    return metric_value(gateway.metrics(), "sluice_queue_tenant_depth", {{"model", "big"}, {"tenant", "acme"}})
+               .value_or(0) == 1;
+  }, 2000ms)) << "B is not queued";
+
+  const auto term_at = Clock::now();
+  ASSERT_TRUE(gateway.signal(SIGTERM));
+  const Response res = b.read_response(2000ms);
+  EXPECT_TRUE(is_openai_error(res, 503, "shutting_down"));
+  EXPECT_LT(Clock::now() - term_at, 1s) << "the queued request waited for its deadline instead";
+  const auto events = a.read_all(8s);
+  ASSERT_FALSE(events.empty());
+  EXPECT_TRUE(events.back().is_done()) << "the running stream was cut: last event " << events.back().data;
+  const auto status = gateway.wait_exit(8000ms);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 0);
+}
+
 TEST(LifecycleTest, StreamLongerThanGraceIsEndedAtTheDeadline) {
   Gateway gateway(make_config("shutdown_grace: 1s, upstream_timeout: 30s", instant_models(1)));
   ASSERT_TRUE(gateway.start()) << gateway.error();

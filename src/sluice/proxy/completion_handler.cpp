@@ -211,6 +211,10 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
                           ""};
       co_return co_await write_error(client, rc, timeout, keep);
     }
+    case AcquireEnd::kShuttingDown: {
+      const Error closing{ErrorCode::kShuttingDown, "The gateway is shutting down; please retry.", ""};
+      co_return co_await write_error(client, rc, closing, false);
+    }
     case AcquireEnd::kClientGone:
       ctx.metrics.client_disconnects.fetch_add(1, std::memory_order_relaxed);
       rc.status = 499;

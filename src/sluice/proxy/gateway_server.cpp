@@ -4,6 +4,7 @@
 
 #include "sluice/net/listener.h"
 #include "sluice/proxy/http_session.h"
+#include "sluice/proxy/model_pool.h"
 
 namespace sluice::proxy {
 
@@ -68,6 +69,7 @@ void GatewayServer::start() {
 
 void GatewayServer::shutdown(core::Duration grace) {
   ctx_.draining.store(true);
+  for (auto& pool : ctx_.pools) pool->drain();  // queued requests get 503 now, not at their deadline
   for (std::size_t i = 0; i < acceptors_.size(); ++i) {
     asio::post(*ios_[i], [&acceptor = acceptors_[i]] {
       error_code ignored;

@@ -16,6 +16,7 @@ struct ModelPool::Waiter {
   asio::steady_timer timer;
   std::shared_ptr<balance::Instance> instance;  // set on the waiter's executor
   bool client_gone = false;
+  bool shutting_down = false;                   // set on the waiter's executor
 };
 
 namespace {
@@ -81,6 +82,10 @@ asio::awaitable<Acquired> ModelPool::acquire(const PoolTicket& ticket, tcp::sock
       return i->available.load(std::memory_order_relaxed);
     });
     if (!any) co_return result;  // kNoInstance
+    if (draining_) {
+      result.end = AcquireEnd::kShuttingDown;
+      co_return result;
+    }
     if (!std::binary_search(seen_tenants_.begin(), seen_tenants_.end(), ticket.tenant)) {
       seen_tenants_.insert(std::upper_bound(seen_tenants_.begin(), seen_tenants_.end(), ticket.tenant), ticket.tenant);
     }
@@ -116,6 +121,11 @@ asio::awaitable<Acquired> ModelPool::acquire(const PoolTicket& ticket, tcp::sock
       removed = queue_.remove(ticket.id);
       if (removed) waiters_.erase(ticket.id);
     }
+    if (waiter->shutting_down) {
+      result.end = AcquireEnd::kShuttingDown;
+      result.waited = steady_now() - start;
+      co_return result;
+    }
     if (removed) {
       result.end = waiter->client_gone ? AcquireEnd::kClientGone : AcquireEnd::kQueueTimeout;
       result.waited = steady_now() - start;
@@ -148,6 +158,19 @@ void ModelPool::release(std::uint64_t id, balance::Instance& instance, std::int6
   std::lock_guard lock(mu_);
   queue_.on_complete(id, input_tokens, output_tokens);
   pump_locked(steady_now(), 0, nullptr);
+}
+
+void ModelPool::drain() {
+  std::lock_guard lock(mu_);
+  draining_ = true;
+  for (auto& [id, waiter] : waiters_) {
+    queue_.remove(id);
+    asio::post(waiter->executor, [waiter] {
+      waiter->shutting_down = true;
+      waiter->timer.cancel();
+    });
+  }
+  waiters_.clear();
 }
 
 void ModelPool::pump() {

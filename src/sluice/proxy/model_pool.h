@@ -36,7 +36,7 @@ struct PoolTicket {
   std::optional<std::int64_t> max_queue;  // the tenant's queued requests in this pool
 };
 
-enum class AcquireEnd { kGranted, kNoInstance, kQueueFull, kQueueTimeout, kClientGone };
+enum class AcquireEnd { kGranted, kNoInstance, kQueueFull, kQueueTimeout, kClientGone, kShuttingDown };
 
 struct Acquired {
   AcquireEnd end = AcquireEnd::kNoInstance;
@@ -65,6 +65,9 @@ class ModelPool {
   /// Dispatches what can go now (room may have appeared: a scrape, a new
   /// instance).
   void pump();
+  /// Shutting down: every queued request leaves the queue and ends with
+  /// kShuttingDown (a 503), and new ones are refused the same way.
+  void drain();
 
   struct TenantView {
     std::uint32_t tenant;
@@ -94,6 +97,7 @@ class ModelPool {
   sched::FairQueue queue_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Waiter>> waiters_;
   std::vector<std::uint32_t> seen_tenants_;
+  bool draining_ = false;
   std::mt19937_64 rng_;
 };
 
