@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "sluice/core/mix64.h"
+#include "sluice/core/stable_hash.h"
 
 namespace sluice::balance {
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "sluice/core/mix64.h"
+#include "sluice/core/stable_hash.h"
 
 namespace sluice::workload {
 
