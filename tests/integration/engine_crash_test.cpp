@@ -1,6 +1,7 @@
 // An engine instance dies under a steady trickle of requests: nobody hangs,
-// failures are only 502/503 and only around the crash, the survivor takes
-// all the traffic, and the admin API and metrics drop the dead instance.
+// no non-streamed request fails (retried on the survivor), stream failures
+// are only 502/503 and only around the crash, the survivor takes all the
+// traffic, and the admin API and metrics drop the dead instance.
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -11,6 +12,7 @@ namespace sluice::itest {
 namespace {
 
 struct Outcome {
+  bool stream = false;
   Clock::time_point sent;
   Duration took;
   int status = 0;
@@ -37,6 +39,7 @@ TEST(EngineCrashTest, TrafficMovesToTheSurvivorWithoutHanging) {
   auto client = [&](bool stream) {
     while (!stop.load()) {
       Outcome o;
+      o.stream = stream;
       o.sent = Clock::now();
       if (stream) {
         SseStream s(gateway.api_port(), "/v1/chat/completions", chat_body("small", "tick", 50, true), kAcmeKey, 3000ms);
@@ -88,6 +91,12 @@ TEST(EngineCrashTest, TrafficMovesToTheSurvivorWithoutHanging) {
     EXPECT_TRUE(o.status == 200 || o.status == 502 || o.status == 503)
         << "status " << o.status << " (" << o.error << ") at +"
         << std::chrono::duration_cast<Duration>(o.sent - crash_at).count() << " ms";
+    // A non-streamed request never fails: one that met the dead instance
+    // (refused, reset) is retried on the survivor before anything was sent.
+    if (!o.stream) {
+      EXPECT_EQ(o.status, 200) << "non-streamed request failed " << o.error << " at +"
+                               << std::chrono::duration_cast<Duration>(o.sent - crash_at).count() << " ms";
+    }
     if (o.sent + o.took < crash_at) {
       EXPECT_EQ(o.status, 200) << "failed before the crash: " << o.error;
       before_ok += o.status == 200;

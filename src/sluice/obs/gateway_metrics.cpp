@@ -106,6 +106,9 @@ void GatewayMetrics::render(std::string& out) const {
   fmt::format_to(it, "sluice_upstream_connections_opened_total {}\n", upstream_connects.load(std::memory_order_relaxed));
   render_header(out, "sluice_upstream_connections_reused_total", "counter", "Requests sent on a pooled keep-alive connection.");
   fmt::format_to(it, "sluice_upstream_connections_reused_total {}\n", upstream_reused.load(std::memory_order_relaxed));
+  render_header(out, "sluice_upstream_retries_total", "counter",
+                "Requests retried on another instance after the first gave no response (refused, reset).");
+  fmt::format_to(it, "sluice_upstream_retries_total {}\n", upstream_retries.load(std::memory_order_relaxed));
 }
 
 }  // namespace sluice::obs

@@ -57,6 +57,7 @@ class GatewayMetrics {
   std::atomic<std::uint64_t> client_disconnects{0};
   std::atomic<std::uint64_t> upstream_connects{0};
   std::atomic<std::uint64_t> upstream_reused{0};
+  std::atomic<std::uint64_t> upstream_retries{0};  // tries moved to another instance after a transport failure
 
   /// Prometheus text for everything above.
   void render(std::string& out) const;

@@ -66,6 +66,14 @@ class SlotHold {
   SlotHold(ModelPool& pool, std::uint64_t id, std::shared_ptr<balance::Instance> instance, const RequestContext& rc)
       : pool_(pool), id_(id), instance_(std::move(instance)), rc_(rc) {}
   ~SlotHold() { pool_.release(id_, *instance_, rc_.prompt_tokens, used_output(rc_)); }
+  balance::Instance& instance() { return *instance_; }
+  /// Moves the slot to another instance (see ModelPool::move_to_another).
+  bool move_to_another() {
+    auto next = pool_.move_to_another(*instance_);
+    if (!next) return false;
+    instance_ = std::move(next);
+    return true;
+  }
   SlotHold(const SlotHold&) = delete;
   SlotHold& operator=(const SlotHold&) = delete;
 
@@ -224,14 +232,13 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
   }
   rc.series->dispatched.fetch_add(1, std::memory_order_relaxed);
   rc.series->queue_wait.observe(core::to_seconds(acquired.waited));  // served requests only; refusals are counted apart
-  balance::Instance& instance = *acquired.instance;
   SlotHold slot_hold(pool, ticket.id, std::move(acquired.instance), rc);
-  rc.instance = instance.id.str();
+  rc.instance = slot_hold.instance().id.str();
   InFlight in_flight(ctx.metrics);
 
   ExchangePlan plan;
-  plan.instance = &instance;
-  plan.target = instance.base_path + std::string(rc.path);
+  plan.instance = &slot_hold.instance();
+  plan.target = slot_hold.instance().base_path + std::string(rc.path);
   plan.body = build_upstream_body(
       req.body(), *summary,
       UpstreamBodyEdits{route->upstream_model == route->name ? std::string_view() : std::string_view(route->upstream_model),
@@ -261,6 +268,16 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
     });
   });
   ExchangeOutcome outcome = co_await run_exchange(worker, client, rc, plan, upstream);
+  // An instance that gave no response at all (crashed, refused, reset) gets
+  // one more try on another instance, since nothing reached the client yet.
+  if (outcome.retryable && !outcome.response_started && slot_hold.move_to_another()) {
+    ctx.metrics.upstream_retries.fetch_add(1, std::memory_order_relaxed);
+    upstream.reset();
+    plan.instance = &slot_hold.instance();
+    plan.target = slot_hold.instance().base_path + std::string(rc.path);
+    rc.instance = slot_hold.instance().id.str();
+    outcome = co_await run_exchange(worker, client, rc, plan, upstream);
+  }
   rc.watch_delay->clear();
   if (watch) {
     watch->stop();

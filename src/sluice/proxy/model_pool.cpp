@@ -147,6 +147,25 @@ asio::awaitable<Acquired> ModelPool::acquire(const PoolTicket& ticket, tcp::sock
   co_return result;
 }
 
+std::shared_ptr<balance::Instance> ModelPool::move_to_another(balance::Instance& from) {
+  std::lock_guard lock(mu_);
+  const auto table = routes_.load();
+  const balance::ModelRoute* r = route(*table);
+  if (!r) return nullptr;
+  std::vector<std::shared_ptr<balance::Instance>> others;
+  others.reserve(r->instances.size());
+  for (const auto& i : r->instances) {
+    if (i->serial != from.serial) others.push_back(i);
+  }
+  const int pick = balance::pick_with_room(others, r->room, rng_(), rng_());
+  if (pick < 0) return nullptr;
+  std::shared_ptr<balance::Instance> to = others[static_cast<std::size_t>(pick)];
+  to->outstanding.fetch_add(1, std::memory_order_relaxed);
+  from.outstanding.fetch_sub(1, std::memory_order_relaxed);
+  pump_locked(steady_now(), 0, nullptr);  // the slot left on `from` may serve a queued request
+  return to;
+}
+
 void ModelPool::progress(std::uint64_t id, std::int64_t output_tokens_so_far) {
   std::lock_guard lock(mu_);
   queue_.on_progress(id, output_tokens_so_far);

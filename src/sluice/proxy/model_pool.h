@@ -56,6 +56,10 @@ class ModelPool {
   /// Enqueues and waits for an instance with room. `client` is watched for
   /// a close while the request waits.
   net::asio::awaitable<Acquired> acquire(const PoolTicket& ticket, net::tcp::socket& client);
+  /// The granted request's instance failed before answering: moves its slot
+  /// to another instance with room (not `from`), without queueing again.
+  /// Null when there is none; the request keeps its slot on `from` then.
+  std::shared_ptr<balance::Instance> move_to_another(balance::Instance& from);
   /// Output tokens relayed so far (vtc charges overruns as they stream).
   void progress(std::uint64_t id, std::int64_t output_tokens_so_far);
   /// The granted request ended with this usage: frees its slot on the

@@ -197,6 +197,9 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
   auto sent = co_await send_and_read_header(worker, rc, plan, upstream, buffer, parser);
   if (!sent) {
     out.error = timed_out ? timeout : sent.error();
+    // A timeout used up the request's time; anything else was a transport
+    // failure before any response: another instance may serve it.
+    out.retryable = !timed_out && out.error->code == ErrorCode::kUpstreamError;
     co_return out;
   }
   const auto& res = parser.get();
