@@ -22,6 +22,8 @@ struct Instance {
   std::string host;            // "127.0.0.1"
   std::uint16_t port = 0;
   std::string base_path;       // "" or "/prefix" (no trailing slash)
+  std::uint32_t weight = 1;    // weighted_round_robin share
+  bool backup = false;         // used only while no primary is usable
   std::atomic<std::int64_t> outstanding{0};  // requests in flight through this gateway
   std::atomic<bool> available{true};         // false once it has exited or been removed
   /// Most requests in flight the engine's own load allows, from its last

@@ -25,6 +25,40 @@ struct ListenConfig {
   Endpoint admin{"127.0.0.1", 9090};
 };
 
+/// Conditions a failed try is retried on (a bit set).
+enum RetryOn : std::uint32_t {
+  kRetryConnectFailure = 1u << 0,   // connect failed or timed out
+  kRetryRefused = 1u << 1,          // connection refused
+  kRetryReset = 1u << 2,            // reset or closed before a response, or the per-try timeout
+  kRetry5xx = 1u << 3,              // any 5xx answer, and everything gateway_error covers
+  kRetryGatewayError = 1u << 4,     // 502, 503, 504 answers, and connect failures, refusals, resets
+  kRetryStatusCodes = 1u << 5,      // an answer whose status is in retriable_status_codes
+};
+
+/// How a request is retried (per route; `server.retry` is the default).
+struct RetryPolicy {
+  std::uint32_t retries = 2;  // tries after the first
+  std::uint32_t retry_on = kRetryConnectFailure | kRetryRefused | kRetryReset | kRetryGatewayError;
+  std::vector<int> retriable_status_codes = {503};
+  /// Exponential backoff with full jitter: try n waits a random time in
+  /// [0, min(backoff_max, backoff_base × 2^(n-1))].
+  core::Duration backoff_base = std::chrono::milliseconds(25);
+  core::Duration backoff_max = std::chrono::milliseconds(250);
+  /// Retries in flight may not exceed this percent of active requests
+  /// (per model) ...
+  std::uint32_t budget_percent = 20;
+  /// ... but this many are always allowed.
+  std::uint32_t min_retry_concurrency = 3;
+};
+
+/// Time limits of one request. Zero = none.
+struct TimeoutConfig {
+  core::Duration total = std::chrono::seconds(600);    // whole request, all tries (504)
+  core::Duration per_try{};                            // one try, until its response header
+  core::Duration first_token{};                        // streams: until the first token
+  core::Duration stream_idle{};                        // streams: between two chunks
+};
+
 /// Limits and timeouts of the HTTP server and the upstream client.
 struct ServerConfig {
   int threads = 0;                                   // 0 = one per core
@@ -33,7 +67,6 @@ struct ServerConfig {
   std::uint32_t max_header_count = 100;              // 431 above
   core::Duration request_read_timeout = std::chrono::seconds(30);  // 408
   core::Duration upstream_connect_timeout = std::chrono::seconds(5);
-  core::Duration upstream_timeout = std::chrono::seconds(600);     // 504; whole upstream exchange
   core::Duration shutdown_grace = std::chrono::seconds(10);
   std::string access_log = "-";                      // "-" = stdout, "" = off, else a file path
   /// Secret the per-tenant cache_salt is derived from. Empty = a random
@@ -42,6 +75,10 @@ struct ServerConfig {
   std::string cache_salt_secret;
   /// Longest wait in a model's fair queue for tenants without max_queue_wait (429 queue_timeout).
   core::Duration max_queue_wait = std::chrono::seconds(60);
+  /// Default retry policy and time limits of routes (and of requests no
+  /// route matches). In YAML, `upstream_timeout` sets timeouts.total.
+  RetryPolicy retry;
+  TimeoutConfig timeouts;
 };
 
 enum class Priority { kCritical, kStandard, kBatch };
@@ -159,11 +196,99 @@ struct SimSource {
   int gpus_per_instance = 1;  // informational now; placement uses it later
   double speedup = 1.0;       // engine-sim --speedup
   std::uint64_t seed = 0;     // engine-sim --seed (each instance adds its index)
+  /// The last `backup_instances` of the instances are backups: used only
+  /// while no primary is usable.
+  int backup_instances = 0;
+};
+
+/// One endpoint run elsewhere. In YAML either a URL string or a map
+/// `{url, weight, backup}`.
+struct StaticEndpoint {
+  std::string url;          // base URL, http://host:port[/prefix], no trailing slash
+  std::uint32_t weight = 1; // weighted_round_robin share (1..1000)
+  bool backup = false;      // used only while no primary instance is usable
 };
 
 /// Endpoints run elsewhere (vLLM, SGLang, llama.cpp server, Ollama, …).
 struct StaticSource {
-  std::vector<std::string> endpoints;  // base URLs, http://host:port[/prefix]
+  std::vector<StaticEndpoint> endpoints;
+};
+
+/// Active health checks of a model's instances (health/active_check.h
+/// explains the defaults).
+struct HealthCheckConfig {
+  bool enabled = true;
+  std::string path = "/health";
+  core::Duration interval = std::chrono::seconds(5);
+  core::Duration timeout = std::chrono::seconds(2);
+  std::uint32_t unhealthy_threshold = 3;
+  std::uint32_t healthy_threshold = 2;
+  std::uint32_t jitter_percent = 10;
+};
+
+/// Passive outlier detection (health/outlier_detector.h explains the
+/// defaults and how they differ from Envoy's).
+struct OutlierDetectionConfig {
+  bool enabled = true;
+  std::uint32_t consecutive_5xx = 5;              // 0 disables
+  std::uint32_t consecutive_gateway_failure = 3;  // 0 disables
+  core::Duration interval = std::chrono::seconds(10);
+  core::Duration base_ejection_time = std::chrono::seconds(30);
+  core::Duration max_ejection_time = std::chrono::seconds(300);
+  std::uint32_t max_ejection_percent = 50;        // 0..100
+  bool enforce_failure_percentage = true;
+  std::uint32_t failure_percentage_threshold = 85;  // 0..100
+  std::uint32_t failure_percentage_minimum_hosts = 3;
+  std::uint32_t failure_percentage_request_volume = 20;
+  std::uint32_t panic_threshold_percent = 50;     // 0..100; 0 disables panic
+};
+
+/// Per-instance circuit breaker (health/circuit_breaker.h).
+struct CircuitBreakerConfig {
+  std::int64_t max_connections = 1024;
+  std::int64_t max_in_flight = 1024;
+  std::int64_t max_pending = 128;
+};
+
+/// Where a hash key comes from (consistent hashing, sticky splits).
+struct HashKeyConfig {
+  enum class Source { kNone, kHeader, kTenant, kUser };
+  Source source = Source::kNone;
+  std::string header;  // lower-case header name, for kHeader
+};
+
+enum class BalancePolicy {
+  kLeastRequest,        // power of two choices on outstanding requests
+  kRoundRobin,
+  kWeightedRoundRobin,  // instance weights (static endpoints' weight)
+  kLeastTokens,         // outstanding estimated tokens
+  kConsistentHash,      // on hash_on, with a bounded load
+  kPrefixAffinity,      // on the first prefix_tokens of the prompt, bounded load
+};
+
+/// "least_request" | "round_robin" | "weighted_round_robin" | "least_tokens"
+/// | "consistent_hash" | "prefix_affinity", as written in the YAML.
+constexpr std::string_view to_string(BalancePolicy p) {
+  switch (p) {
+    case BalancePolicy::kLeastRequest: return "least_request";
+    case BalancePolicy::kRoundRobin: return "round_robin";
+    case BalancePolicy::kWeightedRoundRobin: return "weighted_round_robin";
+    case BalancePolicy::kLeastTokens: return "least_tokens";
+    case BalancePolicy::kConsistentHash: return "consistent_hash";
+    case BalancePolicy::kPrefixAffinity: return "prefix_affinity";
+  }
+  return "least_request";
+}
+
+enum class HashTableKind { kMaglev, kRing };
+
+/// How a model's requests are spread over its instances.
+struct BalanceConfig {
+  BalancePolicy policy = BalancePolicy::kLeastRequest;
+  HashKeyConfig hash_on;                         // consistent_hash: required
+  HashTableKind hash_table = HashTableKind::kMaglev;
+  double load_factor = 1.25;                     // bounded load c (>= 1)
+  std::int64_t prefix_tokens = 256;              // prefix_affinity
 };
 
 struct Model {
@@ -179,6 +304,59 @@ struct Model {
   /// max_tokens assumed when a request does not say (for estimates).
   std::int64_t default_max_tokens = 256;
   SchedulerConfig scheduler;
+  BalanceConfig balance;
+  HealthCheckConfig health_check;
+  OutlierDetectionConfig outlier_detection;
+  CircuitBreakerConfig circuit_breaker;
+};
+
+enum class MatchKind { kExact, kPrefix, kRegex };
+
+struct HeaderMatch {
+  std::string name;   // lower-case
+  MatchKind kind = MatchKind::kExact;
+  std::string value;  // for kRegex: an ECMAScript regex matching the whole value
+};
+
+/// What a route matches; every given part must match. Nothing given
+/// matches every request.
+struct RouteMatch {
+  std::optional<std::string> model;  // the client's "model", exactly
+  std::vector<HeaderMatch> headers;
+  std::vector<std::string> tenants;  // tenant ids; empty = any
+};
+
+struct SplitTarget {
+  std::string model;          // a model in `models`
+  std::uint32_t weight = 1;
+};
+
+/// A percentage of requests copied to another model, fire-and-forget.
+struct MirrorConfig {
+  std::string model;
+  double percent = 100.0;     // (0, 100]
+};
+
+/// Fault injection, for drills.
+struct FaultConfig {
+  double abort_percent = 0;   // [0, 100]
+  int abort_status = 503;     // 400..599
+  double delay_percent = 0;   // [0, 100]
+  core::Duration delay{};
+};
+
+/// One entry of `routes`: the first whose match holds decides where a
+/// request goes. Requests no route matches go to the model they name.
+struct Route {
+  std::string name;                     // unique; defaults to "routes[i]"
+  RouteMatch match;
+  std::vector<SplitTarget> split;       // at least one; one target = plain forward
+  HashKeyConfig sticky;                 // same key → same split target
+  std::optional<std::string> upstream_model;  // rewrite of the model name sent upstream
+  std::optional<MirrorConfig> mirror;
+  FaultConfig fault;
+  std::optional<TimeoutConfig> timeouts;      // else server.timeouts
+  std::optional<RetryPolicy> retry;           // else server.retry
 };
 
 struct Config {
@@ -187,6 +365,7 @@ struct Config {
   ServerConfig server;
   std::vector<Tenant> tenants;
   std::vector<Model> models;
+  std::vector<Route> routes;
 
   const Model* find_model(std::string_view name) const {
     for (const auto& m : models) if (m.name == name) return &m;

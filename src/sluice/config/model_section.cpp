@@ -50,7 +50,7 @@ void read_static(Reader& reader, const MapReader& m, StaticSource& source) {
     // An entry that fails keeps its slot (empty) so indices match the file.
     auto text = reader.string(list[i], item, at, /*allow_empty=*/false);
     if (!text) {
-      source.endpoints.emplace_back();
+      source.endpoints.push_back(StaticEndpoint{});
       continue;
     }
     if (!parse_http_url(*text)) {
@@ -59,17 +59,17 @@ void read_static(Reader& reader, const MapReader& m, StaticSource& source) {
                       ? fmt::format("expected an http://host:port URL (https upstreams are not supported), got {}",
                                     quote(*text))
                       : fmt::format("expected an http://host:port[/prefix] URL, got {}", quote(*text)));
-      source.endpoints.emplace_back();
+      source.endpoints.push_back(StaticEndpoint{});
       continue;
     }
     while (text->ends_with('/')) text->pop_back();
     for (std::size_t j = 0; j < source.endpoints.size(); ++j) {
-      if (source.endpoints[j] == *text) {
+      if (source.endpoints[j].url == *text) {
         reader.fail(at, item, fmt::format("duplicate endpoint {}; also at {}", quote(*text),
                                           reader.place(fmt::format("{}[{}]", key, j))));
       }
     }
-    source.endpoints.push_back(std::move(*text));
+    source.endpoints.push_back(StaticEndpoint{.url = std::move(*text)});
   }
 }
 

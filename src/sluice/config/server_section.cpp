@@ -39,7 +39,7 @@ void read_server(Reader& reader, const MapReader& root, ServerConfig& server) {
   set_if(server.max_header_count, m.integer("max_header_count", 1, kMaxUint32));
   set_if(server.request_read_timeout, m.duration("request_read_timeout"));
   set_if(server.upstream_connect_timeout, m.duration("upstream_connect_timeout"));
-  set_if(server.upstream_timeout, m.duration("upstream_timeout"));
+  set_if(server.timeouts.total, m.duration("upstream_timeout"));
   set_if(server.shutdown_grace, m.duration("shutdown_grace"));
   set_if(server.max_queue_wait, m.duration("max_queue_wait"));
   set_if(server.access_log, m.string("access_log", /*allow_empty=*/true));

@@ -50,7 +50,12 @@ std::string model_line(const Model& m) {
                         m.sim.gpus_per_instance, m.sim.gpus_per_instance == 1 ? "" : "s", m.sim.speedup,
                         m.sim.seed);
   } else {
-    where = fmt::format("static {}", join_strings(m.static_source.endpoints));
+    std::vector<std::string> urls;
+    for (const auto& e : m.static_source.endpoints) {
+      urls.push_back(e.weight == 1 && !e.backup ? e.url
+                                                : fmt::format("{} (weight {}{})", e.url, e.weight, e.backup ? ", backup" : ""));
+    }
+    where = fmt::format("static {}", join_strings(urls));
   }
   const SchedulerConfig& q = m.scheduler;
   return fmt::format("model {}: {}; upstream model {}, cache_salt {}, default_max_tokens {}; scheduler {} "
@@ -74,7 +79,7 @@ std::string summarize(const Config& config) {
       "server: threads {}, max_body_bytes {}, request_read_timeout {}, upstream_timeout {}, access_log {}, "
       "cache_salt_secret {}\n",
       s.threads == 0 ? std::string("auto") : std::to_string(s.threads), s.max_body_bytes,
-      core::format_duration(s.request_read_timeout), core::format_duration(s.upstream_timeout),
+      core::format_duration(s.request_read_timeout), core::format_duration(s.timeouts.total),
       s.access_log == "-" ? std::string("stdout") : s.access_log.empty() ? std::string("off") : s.access_log,
       s.cache_salt_secret.empty() ? "random per start" : "set");
   for (const auto& tenant : config.tenants) out += tenant_line(tenant) + "\n";

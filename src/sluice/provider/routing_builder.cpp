@@ -38,8 +38,8 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
       }
     } else {
       int k = 0;
-      for (const auto& url : m.static_source.endpoints) {
-        auto parsed = parse_base_url(url);
+      for (const auto& endpoint : m.static_source.endpoints) {
+        auto parsed = parse_base_url(endpoint.url);
         if (!parsed) continue;  // the loader validated the URLs
         auto inst = std::make_shared<balance::Instance>();
         inst->serial = balance::next_instance_serial();
@@ -47,6 +47,8 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
         inst->host = parsed->host;
         inst->port = parsed->port;
         inst->base_path = parsed->path;
+        inst->weight = endpoint.weight;
+        inst->backup = endpoint.backup;
         route.instances.push_back(std::move(inst));
       }
     }

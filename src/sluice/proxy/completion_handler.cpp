@@ -246,7 +246,7 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
   plan.stream = summary->stream;
   plan.client_wants_usage = summary->include_usage;
   plan.connect_timeout = cfg.config.server.upstream_connect_timeout;
-  plan.timeout = cfg.config.server.upstream_timeout;
+  plan.timeout = cfg.config.server.timeouts.total;
   plan.on_streamed = [&pool, &rc, id = ticket.id](std::int64_t streamed) {
     rc.streamed_tokens = streamed;
     pool.progress(id, streamed);

@@ -83,7 +83,7 @@ models:
   EXPECT_EQ(config->server.threads, defaults.threads);
   EXPECT_EQ(config->server.max_body_bytes, defaults.max_body_bytes);
   EXPECT_EQ(config->server.request_read_timeout, 30s);
-  EXPECT_EQ(config->server.upstream_timeout, 600s);
+  EXPECT_EQ(config->server.timeouts.total, 600s);
   EXPECT_EQ(config->server.access_log, "-");
   EXPECT_EQ(config->server.cache_salt_secret, "");
   const Tenant& t = config->tenants[0];
@@ -150,7 +150,7 @@ models:
   EXPECT_EQ(config->server.max_header_count, 50u);
   EXPECT_EQ(config->server.request_read_timeout, 250ms);
   EXPECT_EQ(config->server.upstream_connect_timeout, 2s);
-  EXPECT_EQ(config->server.upstream_timeout, 5min);
+  EXPECT_EQ(config->server.timeouts.total, 5min);
   EXPECT_EQ(config->server.shutdown_grace, 1500ms);
   EXPECT_EQ(config->server.access_log, "");
   EXPECT_EQ(config->server.cache_salt_secret, "pepper");
@@ -176,8 +176,9 @@ models:
   EXPECT_EQ(m1.default_max_tokens, 64);
   const Model& m2 = config->models[1];
   EXPECT_EQ(m2.source, ModelSource::kStatic);
-  EXPECT_EQ(m2.static_source.endpoints,
-            (std::vector<std::string>{"http://10.0.0.5:8000", "http://[fd00::1]:8000/v1"}));
+  ASSERT_EQ(m2.static_source.endpoints.size(), 2u);
+  EXPECT_EQ(m2.static_source.endpoints[0].url, "http://10.0.0.5:8000");
+  EXPECT_EQ(m2.static_source.endpoints[1].url, "http://[fd00::1]:8000/v1");
   EXPECT_EQ(m2.upstream_model, "org/M2");
 }
 
