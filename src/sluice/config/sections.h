@@ -12,6 +12,9 @@ void read_listen(Reader& reader, const MapReader& root, ListenConfig& listen);
 void read_server(Reader& reader, const MapReader& root, ServerConfig& server);
 void read_tenants(Reader& reader, const MapReader& root, std::vector<Tenant>& tenants);
 void read_models(Reader& reader, const MapReader& root, std::vector<Model>& models);
+/// Routes' retry and timeouts start from `server`'s (keys a route leaves out
+/// keep the server's values).
+void read_routes(Reader& reader, const MapReader& root, const ServerConfig& server, std::vector<Route>& routes);
 void validate(Reader& reader, const Config& config);
 
 // Readers of sub-mappings. Each reads its key (`health_check`, `retry`, …)
