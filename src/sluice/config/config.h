@@ -282,6 +282,9 @@ constexpr std::string_view to_string(BalancePolicy p) {
 
 enum class HashTableKind { kMaglev, kRing };
 
+/// "maglev" | "ring", as written in the YAML.
+constexpr std::string_view to_string(HashTableKind k) { return k == HashTableKind::kRing ? "ring" : "maglev"; }
+
 /// How a model's requests are spread over its instances.
 struct BalanceConfig {
   BalancePolicy policy = BalancePolicy::kLeastRequest;
@@ -311,6 +314,16 @@ struct Model {
 };
 
 enum class MatchKind { kExact, kPrefix, kRegex };
+
+/// "exact" | "prefix" | "regex", as written in the YAML.
+constexpr std::string_view to_string(MatchKind k) {
+  switch (k) {
+    case MatchKind::kExact: return "exact";
+    case MatchKind::kPrefix: return "prefix";
+    case MatchKind::kRegex: return "regex";
+  }
+  return "exact";
+}
 
 struct HeaderMatch {
   std::string name;   // lower-case

@@ -1,5 +1,6 @@
 /// The `models` section: each model's name, where its instances come from
-/// (`sim` or `static`), and how requests are sent upstream.
+/// (`sim` or `static`), and how requests are sent upstream. Balancing and
+/// health are read by balance_section.cpp and resilience_section.cpp.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,12 +15,14 @@ namespace {
 
 constexpr std::array<std::string_view, 2> kSources = {"sim", "static"};
 constexpr std::int64_t kMaxInt = std::numeric_limits<int>::max();
+constexpr std::int64_t kMaxEndpointWeight = 1000;
 
 void read_sim(Reader& reader, const MapReader& m, SimSource& sim) {
   MapReader s(reader, m.get("sim"), m.key_of("sim"), m.location_of_child("sim"),
-              {"instances", "profile", "gpus_per_instance", "speedup", "seed"});
+              {"instances", "profile", "gpus_per_instance", "speedup", "seed", "backup_instances"});
   if (!s.is_map()) return;
-  set_if(sim.instances, s.integer("instances", 1, kMaxInt));
+  const auto instances = s.integer("instances", 1, kMaxInt);
+  set_if(sim.instances, instances);
   if (s.require("profile")) {
     if (auto profile = s.string("profile")) {
       const auto known = known_sim_profiles();
@@ -32,6 +35,49 @@ void read_sim(Reader& reader, const MapReader& m, SimSource& sim) {
   set_if(sim.gpus_per_instance, s.integer("gpus_per_instance", 1, kMaxInt));
   set_if(sim.speedup, s.positive_number("speedup"));
   set_if(sim.seed, s.integer("seed", 0, kNoMax));
+  if (auto backups = s.integer("backup_instances", 0, kMaxInt)) {
+    // Checked only against an instance count that was read (or defaulted).
+    if ((instances || !s.has("instances")) && *backups >= sim.instances) {
+      reader.fail(s.location_of_child("backup_instances"), s.key_of("backup_instances"),
+                  fmt::format("must be less than instances ({}): at least one instance must be a primary",
+                              sim.instances));
+    }
+    sim.backup_instances = static_cast<int>(*backups);
+  }
+}
+
+/// An endpoint URL; errors are reported at `at` under `key`.
+std::optional<std::string> read_endpoint_url(Reader& reader, const YAML::Node& node, const std::string& key,
+                                             Location at) {
+  auto text = reader.string(node, key, at, /*allow_empty=*/false);
+  if (!text) return std::nullopt;
+  if (!parse_http_url(*text)) {
+    reader.fail(at, key,
+                text->starts_with("https://")
+                    ? fmt::format("expected an http://host:port URL (https upstreams are not supported), got {}",
+                                  quote(*text))
+                    : fmt::format("expected an http://host:port[/prefix] URL, got {}", quote(*text)));
+    return std::nullopt;
+  }
+  while (text->ends_with('/')) text->pop_back();
+  return text;
+}
+
+/// One entry of `endpoints`: a URL, or {url, weight, backup}. A failed entry
+/// comes back with an empty URL.
+StaticEndpoint read_endpoint(Reader& reader, const YAML::Node& node, const std::string& key, Location at) {
+  StaticEndpoint endpoint;
+  if (!node.IsMap()) {
+    endpoint.url = read_endpoint_url(reader, node, key, at).value_or("");
+    return endpoint;
+  }
+  MapReader e(reader, node, key, at, {"url", "weight", "backup"});
+  if (e.require("url")) {
+    endpoint.url = read_endpoint_url(reader, e.get("url"), e.key_of("url"), e.location_of_child("url")).value_or("");
+  }
+  set_if(endpoint.weight, e.integer("weight", 1, kMaxEndpointWeight));
+  set_if(endpoint.backup, e.boolean("backup"));
+  return endpoint;
 }
 
 void read_static(Reader& reader, const MapReader& m, StaticSource& source) {
@@ -44,32 +90,26 @@ void read_static(Reader& reader, const MapReader& m, StaticSource& source) {
     reader.fail(s.location_of_child("endpoints"), key, "expected at least one endpoint");
     return;
   }
+  bool any_primary = false;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string item = fmt::format("{}[{}]", key, i);
     const Location at = reader.where(item);
-    // An entry that fails keeps its slot (empty) so indices match the file.
-    auto text = reader.string(list[i], item, at, /*allow_empty=*/false);
-    if (!text) {
-      source.endpoints.push_back(StaticEndpoint{});
-      continue;
-    }
-    if (!parse_http_url(*text)) {
-      reader.fail(at, item,
-                  text->starts_with("https://")
-                      ? fmt::format("expected an http://host:port URL (https upstreams are not supported), got {}",
-                                    quote(*text))
-                      : fmt::format("expected an http://host:port[/prefix] URL, got {}", quote(*text)));
-      source.endpoints.push_back(StaticEndpoint{});
-      continue;
-    }
-    while (text->ends_with('/')) text->pop_back();
-    for (std::size_t j = 0; j < source.endpoints.size(); ++j) {
-      if (source.endpoints[j].url == *text) {
-        reader.fail(at, item, fmt::format("duplicate endpoint {}; also at {}", quote(*text),
-                                          reader.place(fmt::format("{}[{}]", key, j))));
+    // An entry that fails keeps its slot (empty URL) so indices match the file.
+    StaticEndpoint endpoint = read_endpoint(reader, list[i], item, at);
+    any_primary = any_primary || !endpoint.backup;
+    if (!endpoint.url.empty()) {
+      for (std::size_t j = 0; j < source.endpoints.size(); ++j) {
+        if (source.endpoints[j].url == endpoint.url) {
+          reader.fail(at, item, fmt::format("duplicate endpoint {}; also at {}", quote(endpoint.url),
+                                            reader.place(fmt::format("{}[{}]", key, j))));
+        }
       }
     }
-    source.endpoints.push_back(StaticEndpoint{.url = std::move(*text)});
+    source.endpoints.push_back(std::move(endpoint));
+  }
+  if (!any_primary) {
+    reader.fail(s.location_of_child("endpoints"), key,
+                "every endpoint is a backup; at least one must be a primary (backup: false)");
   }
 }
 
@@ -122,7 +162,8 @@ void read_source(Reader& reader, const MapReader& m, Model& model) {
 Model read_model(Reader& reader, const YAML::Node& node, const std::string& key, Location at) {
   Model model;
   MapReader m(reader, node, key, at,
-              {"name", "source", "sim", "static", "upstream_model", "cache_salt", "default_max_tokens", "scheduler"});
+              {"name", "source", "sim", "static", "upstream_model", "cache_salt", "default_max_tokens", "scheduler",
+               "balance", "health_check", "outlier_detection", "circuit_breaker"});
   if (!m.is_map()) return model;
   if (m.require("name")) {
     if (auto name = m.string("name")) {
@@ -138,6 +179,10 @@ Model read_model(Reader& reader, const YAML::Node& node, const std::string& key,
   set_if(model.cache_salt, m.boolean("cache_salt"));
   set_if(model.default_max_tokens, m.integer("default_max_tokens", 1, kNoMax));
   read_scheduler(reader, m, model.scheduler);
+  read_balance(reader, m, model.balance);
+  read_health_check(reader, m, model.health_check);
+  read_outlier_detection(reader, m, model.outlier_detection);
+  read_circuit_breaker(reader, m, model.circuit_breaker);
   return model;
 }
 

@@ -12,6 +12,25 @@ void read_listen(Reader& reader, const MapReader& root, ListenConfig& listen);
 void read_server(Reader& reader, const MapReader& root, ServerConfig& server);
 void read_tenants(Reader& reader, const MapReader& root, std::vector<Tenant>& tenants);
 void read_models(Reader& reader, const MapReader& root, std::vector<Model>& models);
+/// Routes' retry and timeouts start from `server`'s (keys a route leaves out
+/// keep the server's values).
+void read_routes(Reader& reader, const MapReader& root, const ServerConfig& server, std::vector<Route>& routes);
 void validate(Reader& reader, const Config& config);
+
+// Readers of sub-mappings. Each reads its key (`health_check`, `retry`, …)
+// under `parent`, doing nothing when it is absent, on top of the values
+// already in `out`.
+
+/// health_check, outlier_detection, circuit_breaker (resilience_section.cpp).
+void read_health_check(Reader& reader, const MapReader& parent, HealthCheckConfig& out);
+void read_outlier_detection(Reader& reader, const MapReader& parent, OutlierDetectionConfig& out);
+void read_circuit_breaker(Reader& reader, const MapReader& parent, CircuitBreakerConfig& out);
+/// `retry` and `timeouts` of server and routes (retry_section.cpp).
+void read_retry(Reader& reader, const MapReader& parent, RetryPolicy& out);
+void read_timeouts(Reader& reader, const MapReader& parent, TimeoutConfig& out);
+/// A model's `balance`, and a hash key (`hash_on`, `sticky`) written as
+/// "tenant", "user" or {header: NAME} (balance_section.cpp).
+void read_balance(Reader& reader, const MapReader& parent, BalanceConfig& out);
+std::optional<HashKeyConfig> read_hash_key(Reader& reader, const MapReader& parent, std::string_view name);
 
 }  // namespace sluice::config

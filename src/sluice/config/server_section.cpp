@@ -1,4 +1,5 @@
-/// The `listen` and `server` sections: listeners, HTTP limits, timeouts.
+/// The `listen` and `server` sections: listeners, HTTP limits, timeouts, and
+/// the default retry policy and time limits (retry_section.cpp).
 #include <fmt/format.h>
 
 #include <limits>
@@ -25,7 +26,7 @@ void read_server(Reader& reader, const MapReader& root, ServerConfig& server) {
   MapReader m(reader, root.get("server"), "server", root.location_of_child("server"),
               {"threads", "max_body_bytes", "max_header_bytes", "max_header_count", "request_read_timeout",
                "upstream_connect_timeout", "upstream_timeout", "shutdown_grace", "access_log",
-               "cache_salt_secret", "max_queue_wait"});
+               "cache_salt_secret", "max_queue_wait", "retry", "timeouts"});
   set_if(server.threads, m.integer("threads", 0, kMaxThreads));
   set_if(server.max_body_bytes, m.byte_size("max_body_bytes"));
   if (auto bytes = m.byte_size("max_header_bytes")) {
@@ -43,6 +44,13 @@ void read_server(Reader& reader, const MapReader& root, ServerConfig& server) {
   set_if(server.shutdown_grace, m.duration("shutdown_grace"));
   set_if(server.max_queue_wait, m.duration("max_queue_wait"));
   set_if(server.access_log, m.string("access_log", /*allow_empty=*/true));
+  read_retry(reader, m, server.retry);
+  read_timeouts(reader, m, server.timeouts);
+  if (m.has("upstream_timeout") && reader.where("server.timeouts.total").line != 0) {
+    reader.fail(reader.where("server.timeouts.total"), "server.timeouts.total",
+                fmt::format("conflicts with {}: upstream_timeout is the older name of timeouts.total; give one",
+                            reader.place("server.upstream_timeout")));
+  }
 
   if (m.has("cache_salt_secret")) {
     const YAML::Node secret = m.get("cache_salt_secret");

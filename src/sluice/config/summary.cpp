@@ -10,10 +10,10 @@
 namespace sluice::config {
 namespace {
 
-std::string join_strings(const std::vector<std::string>& items) {
+std::string join_strings(const std::vector<std::string>& items, std::string_view separator = ", ") {
   std::string out;
   for (const auto& item : items) {
-    if (!out.empty()) out += ", ";
+    if (!out.empty()) out += separator;
     out += item;
   }
   return out;
@@ -43,12 +43,38 @@ std::string tenant_line(const Tenant& t) {
   return line;
 }
 
+std::string hash_key_text(const HashKeyConfig& key) {
+  switch (key.source) {
+    case HashKeyConfig::Source::kHeader: return "header " + key.header;
+    case HashKeyConfig::Source::kTenant: return "tenant";
+    case HashKeyConfig::Source::kUser: return "user";
+    case HashKeyConfig::Source::kNone: break;
+  }
+  return "none";
+}
+
+/// "" for the default policy, else "; balance …".
+std::string balance_text(const BalanceConfig& b) {
+  switch (b.policy) {
+    case BalancePolicy::kLeastRequest: return "";
+    case BalancePolicy::kConsistentHash:
+      return fmt::format("; balance consistent_hash on {} ({}, load_factor {})", hash_key_text(b.hash_on),
+                         to_string(b.hash_table), b.load_factor);
+    case BalancePolicy::kPrefixAffinity:
+      return fmt::format("; balance prefix_affinity on {} prompt tokens ({}, load_factor {})", b.prefix_tokens,
+                         to_string(b.hash_table), b.load_factor);
+    default: return fmt::format("; balance {}", to_string(b.policy));
+  }
+}
+
 std::string model_line(const Model& m) {
   std::string where;
   if (m.source == ModelSource::kSim) {
-    where = fmt::format("sim {} x {} ({} GPU{} each, speedup {}, seed {})", m.sim.instances, m.sim.profile,
+    where = fmt::format("sim {} x {} ({} GPU{} each, speedup {}, seed {}{})", m.sim.instances, m.sim.profile,
                         m.sim.gpus_per_instance, m.sim.gpus_per_instance == 1 ? "" : "s", m.sim.speedup,
-                        m.sim.seed);
+                        m.sim.seed,
+                        m.sim.backup_instances == 0 ? std::string()
+                                                    : fmt::format(", {} backup", m.sim.backup_instances));
   } else {
     std::vector<std::string> urls;
     for (const auto& e : m.static_source.endpoints) {
@@ -59,11 +85,47 @@ std::string model_line(const Model& m) {
   }
   const SchedulerConfig& q = m.scheduler;
   return fmt::format("model {}: {}; upstream model {}, cache_salt {}, default_max_tokens {}; scheduler {} "
-                     "(w_input {}, w_output {}, batch_promote_after {}, max_in_flight_per_instance {})",
+                     "(w_input {}, w_output {}, batch_promote_after {}, max_in_flight_per_instance {}){}",
                      m.name, where, m.upstream_model, m.cache_salt ? "on" : "off", m.default_max_tokens,
                      to_string(q.policy), q.w_input, q.w_output, core::format_duration(q.batch_promote_after),
                      q.max_in_flight_per_instance == 0 ? std::string("auto")
-                                                       : std::to_string(q.max_in_flight_per_instance));
+                                                       : std::to_string(q.max_in_flight_per_instance),
+                     balance_text(m.balance));
+}
+
+std::string limit_text(core::Duration d) { return d == core::Duration::zero() ? "none" : core::format_duration(d); }
+
+/// `route NAME: MATCH -> TARGETS[; extras]`, leaving out what is not set.
+std::string route_line(const Route& r) {
+  std::vector<std::string> match;
+  if (r.match.model) match.push_back("model=" + *r.match.model);
+  for (const auto& h : r.match.headers) {
+    const std::string_view op = h.kind == MatchKind::kExact ? "=" : h.kind == MatchKind::kPrefix ? "^=" : "~=";
+    match.push_back(fmt::format("{}{}{}", h.name, op, h.value));
+  }
+  if (!r.match.tenants.empty()) match.push_back("tenants=" + join_strings(r.match.tenants, ","));
+  std::vector<std::string> targets;
+  for (const auto& t : r.split) {
+    targets.push_back(r.split.size() == 1 ? t.model : fmt::format("{}={}", t.model, t.weight));
+  }
+  std::string line = fmt::format("route {}: {} -> {}", r.name, match.empty() ? "everything" : join_strings(match, " "),
+                                 join_strings(targets, " "));
+  if (r.sticky.source != HashKeyConfig::Source::kNone) line += "; sticky on " + hash_key_text(r.sticky);
+  if (r.upstream_model) line += "; upstream model " + *r.upstream_model;
+  if (r.mirror) line += fmt::format("; mirror {}% to {}", r.mirror->percent, r.mirror->model);
+  if (r.fault.abort_percent > 0) {
+    line += fmt::format("; abort {}% with {}", r.fault.abort_percent, r.fault.abort_status);
+  }
+  if (r.fault.delay_percent > 0) {
+    line += fmt::format("; delay {}% by {}", r.fault.delay_percent, core::format_duration(r.fault.delay));
+  }
+  if (r.timeouts) {
+    const TimeoutConfig& t = *r.timeouts;
+    line += fmt::format("; timeouts total {}, per_try {}, first_token {}, stream_idle {}", limit_text(t.total),
+                        limit_text(t.per_try), limit_text(t.first_token), limit_text(t.stream_idle));
+  }
+  if (r.retry) line += fmt::format("; retries {}", r.retry->retries);
+  return line;
 }
 
 }  // namespace
@@ -84,6 +146,7 @@ std::string summarize(const Config& config) {
       s.cache_salt_secret.empty() ? "random per start" : "set");
   for (const auto& tenant : config.tenants) out += tenant_line(tenant) + "\n";
   for (const auto& model : config.models) out += model_line(model) + "\n";
+  for (const auto& route : config.routes) out += route_line(route) + "\n";
   return out;
 }
 

@@ -1,9 +1,12 @@
 /// Checks that need the whole config: listeners that collide, duplicate
-/// tenant ids, model names and API keys, and tenants naming unknown models.
-/// Each error points at the second occurrence and names the first.
+/// tenant ids, model names, API keys and route names, and tenants or routes
+/// naming unknown models or tenants. Each duplicate error points at the
+/// second occurrence and names the first.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
 
 #include "sluice/config/sections.h"
 #include "sluice/config/suggest.h"
@@ -83,31 +86,90 @@ void check_api_keys(Reader& reader, const std::vector<Tenant>& tenants) {
   }
 }
 
-void check_model_access(Reader& reader, const Config& config) {
+/// The names of `items` (by `name_of`); nothing when one failed to load:
+/// it would make every reference to it look unknown, and its own error is
+/// enough.
+template <class T, class F>
+std::optional<std::vector<std::string_view>> names_of(const std::vector<T>& items, F name_of) {
   std::vector<std::string_view> names;
-  for (const auto& model : config.models) {
-    // A model whose name failed to load would make every reference to it
-    // look unknown; its own error is enough.
-    if (model.name.empty()) return;
-    names.push_back(model.name);
+  for (const auto& item : items) {
+    const std::string& name = name_of(item);
+    if (name.empty()) return std::nullopt;
+    names.push_back(name);
   }
+  return names;
+}
+
+/// Records `unknown <what> "x" (did you mean "y"?)`, or with the list of
+/// configured ones, at `key` when `name` is not among `names`. An empty name
+/// failed to load and was reported already, unless `check_empty`.
+void check_known(Reader& reader, const std::string& key, std::string_view what, const std::string& name,
+                 const std::vector<std::string_view>& names, bool check_empty = false) {
+  if ((name.empty() && !check_empty) || std::find(names.begin(), names.end(), name) != names.end()) return;
+  auto hint = closest_match(name, names);
+  reader.fail(reader.where(key), key,
+              hint ? fmt::format("unknown {} {} (did you mean \"{}\"?)", what, quote(name), *hint)
+                   : fmt::format("unknown {} {}; configured {}s: {}", what, quote(name), what, join(names)));
+}
+
+void check_model_access(Reader& reader, const Config& config) {
+  const auto names = names_of(config.models, [](const Model& m) -> const std::string& { return m.name; });
+  if (!names) return;
   for (std::size_t t = 0; t < config.tenants.size(); ++t) {
     const auto& models = config.tenants[t].models;
     for (std::size_t m = 0; m < models.size(); ++m) {
-      if (models[m].empty() || models[m] == "*" || config.find_model(models[m]) != nullptr) continue;
-      const std::string key = fmt::format("tenants[{}].models[{}]", t, m);
-      auto hint = closest_match(models[m], names);
-      reader.fail(reader.where(key), key,
-                  hint ? fmt::format("unknown model {} (did you mean \"{}\"?)", quote(models[m]), *hint)
-                       : fmt::format("unknown model {}; configured models: {}", quote(models[m]), join(names)));
+      if (models[m] == "*") continue;
+      check_known(reader, fmt::format("tenants[{}].models[{}]", t, m), "model", models[m], *names);
     }
     for (const auto& limits : config.tenants[t].model_limits) {
-      if (config.find_model(limits.model) != nullptr) continue;
-      const std::string key = fmt::format("tenants[{}].model_limits.{}", t, limits.model);
-      auto hint = closest_match(limits.model, names);
-      reader.fail(reader.where(key), key,
-                  hint ? fmt::format("unknown model {} (did you mean \"{}\"?)", quote(limits.model), *hint)
-                       : fmt::format("unknown model {}; configured models: {}", quote(limits.model), join(names)));
+      check_known(reader, fmt::format("tenants[{}].model_limits.{}", t, limits.model), "model", limits.model, *names,
+                  /*check_empty=*/true);
+    }
+  }
+}
+
+void check_route_names(Reader& reader, const std::vector<Route>& routes) {
+  std::map<std::string_view, std::size_t> seen;
+  // A name the file does not give is the route's default, "routes[i]".
+  auto key_of = [&reader](std::size_t i) {
+    const std::string name_key = fmt::format("routes[{}].name", i);
+    return reader.where(name_key).line != 0 ? name_key : fmt::format("routes[{}]", i);
+  };
+  for (std::size_t i = 0; i < routes.size(); ++i) {
+    if (routes[i].name.empty()) continue;
+    auto [it, inserted] = seen.emplace(routes[i].name, i);
+    if (inserted) continue;
+    const std::string key = key_of(i);
+    reader.fail(reader.where(key), key,
+                fmt::format("duplicate route name {}; first used by {}", quote(routes[i].name),
+                            reader.place(key_of(it->second))));
+  }
+}
+
+/// Split targets and mirrors name configured models; `match.tenants`
+/// configured tenants. (`match.model` may be any name: a virtual model.)
+void check_route_references(Reader& reader, const Config& config) {
+  const auto models = names_of(config.models, [](const Model& m) -> const std::string& { return m.name; });
+  const auto tenants = names_of(config.tenants, [](const Tenant& t) -> const std::string& { return t.id; });
+  for (std::size_t r = 0; r < config.routes.size(); ++r) {
+    const Route& route = config.routes[r];
+    if (models) {
+      // `model` wins when both are given (that is an error of its own).
+      const bool plain = reader.where(fmt::format("routes[{}].model", r)).line != 0;
+      for (std::size_t s = 0; s < route.split.size(); ++s) {
+        const std::string key =
+            plain ? fmt::format("routes[{}].model", r) : fmt::format("routes[{}].split[{}].model", r, s);
+        check_known(reader, key, "model", route.split[s].model, *models);
+      }
+      if (route.mirror) {
+        check_known(reader, fmt::format("routes[{}].mirror.model", r), "model", route.mirror->model, *models);
+      }
+    }
+    if (tenants) {
+      for (std::size_t t = 0; t < route.match.tenants.size(); ++t) {
+        check_known(reader, fmt::format("routes[{}].match.tenants[{}]", r, t), "tenant", route.match.tenants[t],
+                    *tenants);
+      }
     }
   }
 }
@@ -120,6 +182,8 @@ void validate(Reader& reader, const Config& config) {
   check_model_names(reader, config.models);
   check_api_keys(reader, config.tenants);
   check_model_access(reader, config);
+  check_route_names(reader, config.routes);
+  check_route_references(reader, config);
 }
 
 }  // namespace sluice::config

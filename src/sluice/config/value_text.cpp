@@ -84,6 +84,24 @@ std::optional<HttpUrl> parse_http_url(std::string_view text) {
   return HttpUrl{std::move(*endpoint), std::string(prefix)};
 }
 
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+bool is_header_name(std::string_view text) {
+  constexpr std::string_view kTokenPunct = "!#$%&'*+-.^_`|~";
+  if (text.empty()) return false;
+  for (char c : text) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && kTokenPunct.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
 std::string quote(std::string_view text) {
   std::string out = "\"";
   const bool cut = text.size() > kQuoteLimit;

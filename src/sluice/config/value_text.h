@@ -32,6 +32,12 @@ struct HttpUrl {
 /// a missing or bad port, a query or a fragment.
 std::optional<HttpUrl> parse_http_url(std::string_view text);
 
+/// `text` with A–Z turned into a–z (header names are compared lower-cased).
+std::string ascii_lower(std::string_view text);
+
+/// An HTTP field name: one or more token characters (RFC 9110, 5.6.2).
+bool is_header_name(std::string_view text);
+
 /// How a value is shown after "got": the quoted scalar (cut at 60
 /// characters), "a mapping", "a list" or "an empty value".
 std::string describe(const YAML::Node& node);

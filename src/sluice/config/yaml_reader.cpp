@@ -126,12 +126,31 @@ std::optional<bool> Reader::boolean(const YAML::Node& node, const std::string& k
   return value;
 }
 
-std::optional<core::Duration> Reader::duration(const YAML::Node& node, const std::string& key, Location at) {
+std::optional<core::Duration> Reader::duration(const YAML::Node& node, const std::string& key, Location at,
+                                               bool allow_zero) {
   std::optional<core::Duration> value;
   if (is_scalar(node)) value = core::parse_duration(node.Scalar());
-  if (!value || *value <= core::Duration::zero()) {
-    fail(at, key, fmt::format("expected a positive duration such as \"30s\", \"250ms\" or \"5m\", got {}",
-                              describe(node)));
+  if (!value || *value < core::Duration::zero() || (!allow_zero && *value == core::Duration::zero())) {
+    const std::string_view expected = allow_zero ? "a duration such as \"30s\", \"250ms\" or \"5m\", or 0 for none"
+                                                 : "a positive duration such as \"30s\", \"250ms\" or \"5m\"";
+    fail(at, key, fmt::format("expected {}, got {}", expected, describe(node)));
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<double> Reader::percent(const YAML::Node& node, const std::string& key, Location at, bool allow_zero) {
+  double value = 0;
+  bool parsed = false;
+  if (is_scalar(node)) {
+    std::string_view text = node.Scalar();
+    if (text.starts_with('+')) text.remove_prefix(1);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    parsed = !text.empty() && ec == std::errc{} && end == text.data() + text.size() && std::isfinite(value);
+  }
+  if (!parsed || value < 0 || value > 100 || (!allow_zero && value == 0)) {
+    const std::string_view expected = allow_zero ? "a percentage from 0 to 100" : "a percentage above 0, at most 100";
+    fail(at, key, fmt::format("expected {}, got {}", expected, describe(node)));
     return std::nullopt;
   }
   return value;
@@ -267,9 +286,14 @@ std::optional<bool> MapReader::boolean(std::string_view name) const {
   return e ? reader_.boolean(e->value, key_of(name), e->at) : std::nullopt;
 }
 
-std::optional<core::Duration> MapReader::duration(std::string_view name) const {
+std::optional<core::Duration> MapReader::duration(std::string_view name, bool allow_zero) const {
   const Entry* e = find(name);
-  return e ? reader_.duration(e->value, key_of(name), e->at) : std::nullopt;
+  return e ? reader_.duration(e->value, key_of(name), e->at, allow_zero) : std::nullopt;
+}
+
+std::optional<double> MapReader::percent(std::string_view name, bool allow_zero) const {
+  const Entry* e = find(name);
+  return e ? reader_.percent(e->value, key_of(name), e->at, allow_zero) : std::nullopt;
 }
 
 std::optional<std::uint64_t> MapReader::byte_size(std::string_view name) const {

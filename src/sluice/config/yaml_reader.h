@@ -67,7 +67,11 @@ class Reader {
                                       std::int64_t min, std::int64_t max);
   std::optional<double> positive_number(const YAML::Node& node, const std::string& key, Location at);
   std::optional<bool> boolean(const YAML::Node& node, const std::string& key, Location at);
-  std::optional<core::Duration> duration(const YAML::Node& node, const std::string& key, Location at);
+  /// Normally > 0; with `allow_zero`, 0 (meaning "none") is accepted too.
+  std::optional<core::Duration> duration(const YAML::Node& node, const std::string& key, Location at,
+                                         bool allow_zero = false);
+  /// A number from 0 to 100 (above 0 unless `allow_zero`).
+  std::optional<double> percent(const YAML::Node& node, const std::string& key, Location at, bool allow_zero);
   std::optional<std::uint64_t> byte_size(const YAML::Node& node, const std::string& key, Location at);
   std::optional<Endpoint> endpoint(const YAML::Node& node, const std::string& key, Location at);
   /// `{env: NAME}`: the variable's value, read now; an error if it is unset or empty.
@@ -109,7 +113,8 @@ class MapReader {
   std::optional<std::int64_t> integer(std::string_view name, std::int64_t min, std::int64_t max) const;
   std::optional<double> positive_number(std::string_view name) const;
   std::optional<bool> boolean(std::string_view name) const;
-  std::optional<core::Duration> duration(std::string_view name) const;
+  std::optional<core::Duration> duration(std::string_view name, bool allow_zero = false) const;
+  std::optional<double> percent(std::string_view name, bool allow_zero) const;
   std::optional<std::uint64_t> byte_size(std::string_view name) const;
   std::optional<Endpoint> endpoint(std::string_view name) const;
 

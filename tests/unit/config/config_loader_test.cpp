@@ -247,5 +247,51 @@ models:
   EXPECT_EQ(summary.find(config->tenants[0].api_keys[0].sha256_hex), std::string::npos);
 }
 
+TEST(ConfigLoader, SummaryHasRouteLinesAndNonDefaultBalancePolicies) {
+  auto config = load_config_text(with_key(R"(tenants:
+  - id: acme
+    api_keys: [$KEY]
+models:
+  - name: v1
+    source: sim
+    sim: {instances: 2, profile: instant, backup_instances: 1}
+    balance: {policy: consistent_hash, hash_on: {header: X-Session-Id}}
+  - name: v2
+    source: sim
+    sim: {profile: instant}
+    balance: {policy: least_tokens}
+  - name: shadow
+    source: sim
+    sim: {profile: instant}
+routes:
+  - name: canary
+    match: {model: chat, headers: [{name: X-Env, exact: prod}, {name: x-u, regex: "u.*"}], tenants: [acme]}
+    split: [{model: v1, weight: 90}, {model: v2, weight: 10}]
+    sticky: user
+    mirror: {model: shadow, percent: 5}
+    fault: {abort: {percent: 1}, delay: {percent: 2, duration: 250ms}}
+    timeouts: {per_try: 5s}
+    retry: {retries: 1}
+  - model: v1
+    upstream_model: org/v1
+)"),
+                                 "t.yaml");
+  ASSERT_TRUE(config) << render(config.error());
+  const std::string summary = summarize(*config);
+  EXPECT_NE(summary.find("(w_input 1, w_output 2, batch_promote_after 60s, max_in_flight_per_instance auto); balance "
+                         "consistent_hash on header x-session-id (maglev, load_factor 1.25)\n"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("model v1: sim 2 x instant (1 GPU each, speedup 1, seed 0, 1 backup);"), std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("max_in_flight_per_instance auto); balance least_tokens\n"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("route canary: model=chat x-env=prod x-u~=u.* tenants=acme -> v1=90 v2=10; sticky on user; "
+                         "mirror 5% to shadow; abort 1% with 503; delay 2% by 250ms; timeouts total 600s, per_try 5s, "
+                         "first_token none, stream_idle none; retries 1\n"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("route routes[1]: everything -> v1; upstream model org/v1\n"), std::string::npos) << summary;
+}
+
 }  // namespace
 }  // namespace sluice::config
