@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <fmt/format.h>
 #include <mutex>
+#include <random>
 #include <nlohmann/json.hpp>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -13,10 +14,12 @@
 #include "commands.h"
 #include "sluice/admin/admin_server.h"
 #include "sluice/config/loader.h"
+#include "sluice/health/health_prober.h"
 #include "sluice/health/load_scraper.h"
 #include "sluice/provider/routing_builder.h"
 #include "sluice/provider/sim_fleet.h"
 #include "sluice/proxy/gateway_server.h"
+#include "sluice/proxy/instance_metrics.h"
 #include "sluice/proxy/model_pool.h"
 #include "sluice/proxy/scheduler_metrics.h"
 
@@ -38,35 +41,6 @@ std::string self_exe() {
   char buf[4096];
   const auto n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
   return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("sluice");
-}
-
-/// Renders the instance gauges of the current routing table.
-void render_instances(const balance::RoutingTable& table, std::string& out) {
-  obs::render_header(out, "sluice_instance_up", "gauge", "1 when the instance is in rotation.");
-  for (const auto& m : table.models)
-    for (const auto& i : m.instances)
-      out += fmt::format("sluice_instance_up{{model=\"{}\",instance=\"{}\"}} {}\n", obs::escape_label(m.name),
-                         obs::escape_label(i->id.str()), i->available.load() ? 1 : 0);
-  obs::render_header(out, "sluice_instance_outstanding_requests", "gauge", "Requests in flight to the instance.");
-  for (const auto& m : table.models)
-    for (const auto& i : m.instances)
-      out += fmt::format("sluice_instance_outstanding_requests{{model=\"{}\",instance=\"{}\"}} {}\n",
-                         obs::escape_label(m.name), obs::escape_label(i->id.str()), i->outstanding.load());
-}
-
-std::string instances_json(const balance::RoutingTable& table) {
-  nlohmann::json models = nlohmann::json::array();
-  for (const auto& m : table.models) {
-    nlohmann::json instances = nlohmann::json::array();
-    for (const auto& i : m.instances) {
-      instances.push_back({{"id", i->id.str()},
-                           {"address", fmt::format("{}:{}", i->host, i->port)},
-                           {"available", i->available.load()},
-                           {"outstanding", i->outstanding.load()}});
-    }
-    models.push_back({{"model", m.name}, {"upstream_model", m.upstream_model}, {"instances", std::move(instances)}});
-  }
-  return nlohmann::json{{"models", std::move(models)}}.dump();
 }
 
 /// The shortest engine_metrics_interval of any model (one scrape loop serves all).
@@ -129,13 +103,13 @@ int run_serve(const ServeOptions& options) {
         std::string out;
         ctx.metrics.render(out);
         proxy::render_scheduler_metrics(ctx, out);
-        render_instances(*ctx.routes.load(), out);
+        proxy::render_instance_metrics(*ctx.routes.load(), out);
         obs::render_header(out, "sluice_ready", "gauge", "1 when the gateway is ready to serve.");
         out += fmt::format("sluice_ready {}\n", ctx.ready.load() && !ctx.draining.load() ? 1 : 0);
         return out;
       },
       .ready = [&ctx] { return ctx.ready.load() && !ctx.draining.load(); },
-      .instances_json = [&ctx] { return instances_json(*ctx.routes.load()); }});
+      .instances_json = [&ctx] { return proxy::instances_json(*ctx.routes.load()); }});
   if (auto r = admin_server.listen(cfg.listen.admin); !r) {
     fmt::print(stderr, "sluice serve: cannot listen for admin on {}\n", r.error());
     return 1;
@@ -164,10 +138,32 @@ int run_serve(const ServeOptions& options) {
 
   server.start();
   admin_server.start();
+  // Every scrape round also runs the outlier sweeps that are due.
   health::LoadScraper scraper(server.control_io(), ctx.routes, scrape_interval(cfg), [&ctx] {
-    for (auto& pool : ctx.pools) pool->pump();
+    const auto now = std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now());
+    for (auto& pool : ctx.pools) {
+      pool->sweep_if_due(now);
+      pool->pump();
+    }
   });
   scraper.start();
+  health::HealthProber prober(
+      server.control_io(), ctx.routes,
+      [&ctx](std::size_t model) -> std::optional<health::ActiveCheckConfig> {
+        const auto snapshot = ctx.config.load();
+        if (model >= snapshot->config.models.size()) return std::nullopt;
+        const config::HealthCheckConfig& c = snapshot->config.models[model].health_check;
+        if (!c.enabled) return std::nullopt;
+        return health::ActiveCheckConfig{.path = c.path, .interval = c.interval, .timeout = c.timeout,
+                                         .unhealthy_threshold = c.unhealthy_threshold,
+                                         .healthy_threshold = c.healthy_threshold,
+                                         .jitter_percent = c.jitter_percent};
+      },
+      [&ctx] {
+        for (auto& pool : ctx.pools) pool->pump();
+      },
+      std::random_device{}());
+  prober.start();
 
   const std::size_t sims = [&] {
     std::size_t n = 0;
@@ -193,6 +189,7 @@ int run_serve(const ServeOptions& options) {
     cv.wait(lock, [&] { return stop_requested; });
   }
   scraper.stop();
+  prober.stop();
   admin_server.stop();
   server.shutdown(cfg.server.shutdown_grace);
   fleet.stop(std::chrono::seconds(5));

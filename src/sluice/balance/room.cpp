@@ -7,6 +7,7 @@ namespace sluice::balance {
 
 bool has_room(const Instance& instance, const RoomLimits& limits) {
   if (!instance.available.load(std::memory_order_relaxed)) return false;
+  if (!limits.panic && !instance.usable(limits.now_ns)) return false;
   const std::int64_t outstanding = instance.outstanding.load(std::memory_order_relaxed);
   return outstanding < limits.max_in_flight && outstanding < instance.engine_limit.load(std::memory_order_relaxed);
 }

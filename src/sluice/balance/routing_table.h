@@ -2,6 +2,7 @@
 /// The table the data path reads to find a model's instances. A RoutingTable
 /// is an immutable snapshot (published through core::Snapshot); the per-
 /// instance load counters inside it are atomics the data path updates.
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <limits>
@@ -12,7 +13,22 @@
 
 #include "sluice/core/ids.h"
 
+namespace sluice::health {
+class CircuitBreaker;
+}
+
 namespace sluice::balance {
+
+/// Per-instance counters for metrics, written where the event happens.
+struct InstanceCounters {
+  /// Ejections by health::EjectReason (consecutive_5xx,
+  /// consecutive_gateway_failure, failure_percentage).
+  std::array<std::atomic<std::uint64_t>, 3> ejections{};
+  /// Failed tries on this instance that were retried elsewhere, by cause
+  /// (kRetryCauses order: connect_failure, refused, reset, per_try_timeout, status).
+  std::array<std::atomic<std::uint64_t>, 5> retries{};
+  std::atomic<std::uint64_t> tries{0};  // tries sent to the instance
+};
 
 /// One upstream engine instance. Shared between successive routing tables so
 /// its counters survive a republish. Thread-safety: counters are atomics.
@@ -29,6 +45,21 @@ struct Instance {
   /// Most requests in flight the engine's own load allows, from its last
   /// scraped metrics (see balance::engine_limit); no limit until known.
   std::atomic<std::int64_t> engine_limit{std::numeric_limits<std::int64_t>::max()};
+  /// Estimated tokens (input + max output) of the requests in flight here
+  /// (least_tokens).
+  std::atomic<std::int64_t> outstanding_tokens{0};
+  /// Health as the picker sees it: the active checks' verdict, and the end
+  /// of an outlier ejection (steady-clock nanoseconds; ejected while the
+  /// pick's now is before it). See RoomLimits::now_ns and ::panic.
+  std::atomic<bool> check_healthy{true};
+  std::atomic<std::int64_t> ejected_until_ns{0};
+  /// Hard caps on connections, in-flight and pending requests; null = none.
+  std::shared_ptr<health::CircuitBreaker> breaker;
+  mutable InstanceCounters counters;  // metrics, counted through const references too
+
+  bool usable(std::int64_t now_ns) const {
+    return check_healthy.load(std::memory_order_relaxed) && now_ns >= ejected_until_ns.load(std::memory_order_relaxed);
+  }
 };
 
 /// When an instance may take one more request: below `max_in_flight`
@@ -40,6 +71,12 @@ struct RoomLimits {
   std::int64_t max_in_flight = 256;
   std::int64_t max_engine_waiting = 4;
   double max_kv_usage = 0.98;
+  /// Set by the caller for each pick: an instance that is not usable at
+  /// `now_ns` (failing its active checks, or ejected) has no room, unless
+  /// the pool is in panic (health/panic.h), when every available instance
+  /// may be used.
+  std::int64_t now_ns = 0;
+  bool panic = false;
 };
 
 struct ModelRoute {

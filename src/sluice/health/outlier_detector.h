@@ -173,6 +173,10 @@ class OutlierDetector {
   const OutlierCounters& counters(std::size_t instance) const { return states_[instance].counters; }
   /// How long the next ejection of the instance would last.
   core::Duration next_ejection_time(std::size_t instance) const;
+  /// Gives instance `to` the whole state of `from` in `old` (counters,
+  /// multiplier, ejection): used when a pool's instance list changes and the
+  /// detector is rebuilt, so instances that stay keep their history.
+  void adopt(std::size_t to, const OutlierDetector& old, std::size_t from) { states_[to] = old.states_[from]; }
 
  private:
   struct InstanceState {

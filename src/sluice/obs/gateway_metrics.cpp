@@ -109,6 +109,9 @@ void GatewayMetrics::render(std::string& out) const {
   render_header(out, "sluice_upstream_retries_total", "counter",
                 "Requests retried on another instance after the first gave no response (refused, reset).");
   fmt::format_to(it, "sluice_upstream_retries_total {}\n", upstream_retries.load(std::memory_order_relaxed));
+  render_header(out, "sluice_retry_budget_exhausted_total", "counter",
+                "Retries not made because the model's retry budget was used up.");
+  fmt::format_to(it, "sluice_retry_budget_exhausted_total {}\n", retry_budget_exhausted.load(std::memory_order_relaxed));
 }
 
 }  // namespace sluice::obs

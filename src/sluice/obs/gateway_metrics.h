@@ -57,7 +57,8 @@ class GatewayMetrics {
   std::atomic<std::uint64_t> client_disconnects{0};
   std::atomic<std::uint64_t> upstream_connects{0};
   std::atomic<std::uint64_t> upstream_reused{0};
-  std::atomic<std::uint64_t> upstream_retries{0};  // tries moved to another instance after a transport failure
+  std::atomic<std::uint64_t> upstream_retries{0};  // failed tries retried on another instance
+  std::atomic<std::uint64_t> retry_budget_exhausted{0};  // retries the retry budget refused
 
   /// Prometheus text for everything above.
   void render(std::string& out) const;

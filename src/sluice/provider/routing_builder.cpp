@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "sluice/engine/profile.h"
+#include "sluice/health/circuit_breaker.h"
 #include "sluice/provider/base_url.h"
 
 namespace sluice::provider {
@@ -16,10 +19,24 @@ balance::RoomLimits room_limits(const config::Model& model) {
         model.source == config::ModelSource::kSim ? engine::find_profile(model.sim.profile) : nullptr;
     room.max_in_flight = profile ? profile->max_num_seqs : kStaticDefault;
   }
+  // The circuit breaker's in-flight cap is a hard limit above the room
+  // check: an instance at it is skipped like a full one.
+  room.max_in_flight = std::min(room.max_in_flight, model.circuit_breaker.max_in_flight);
   room.max_engine_waiting = model.scheduler.max_engine_waiting;
   room.max_kv_usage = model.scheduler.max_kv_usage;
   return room;
 }
+
+/// A new instance's breaker and starting health: unhealthy until its first
+/// active check passes, when checks are on.
+namespace {
+void join_health(balance::Instance& instance, const config::Model& model) {
+  const config::CircuitBreakerConfig& b = model.circuit_breaker;
+  instance.breaker = std::make_shared<health::CircuitBreaker>(health::BreakerLimits{
+      .max_connections = b.max_connections, .max_in_flight = b.max_in_flight, .max_pending = b.max_pending});
+  instance.check_healthy.store(!model.health_check.enabled, std::memory_order_relaxed);
+}
+}  // namespace
 
 std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::Config& config, const SimFleet& fleet) {
   auto table = std::make_shared<balance::RoutingTable>();
@@ -33,7 +50,13 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
     route.index = i;
     route.room = room_limits(m);
     if (m.source == config::ModelSource::kSim) {
-      for (auto& inst : fleet.instances_of(m.name)) {
+      const auto fleet_instances = fleet.instances_of(m.name);
+      for (std::size_t k = 0; k < fleet_instances.size(); ++k) {
+        const auto& inst = fleet_instances[k];
+        if (!inst->breaker) {  // first time in a table
+          inst->backup = static_cast<int>(k) >= m.sim.instances - m.sim.backup_instances;
+          join_health(*inst, m);
+        }
         if (inst->available.load()) route.instances.push_back(inst);
       }
     } else {
@@ -49,6 +72,7 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
         inst->base_path = parsed->path;
         inst->weight = endpoint.weight;
         inst->backup = endpoint.backup;
+        join_health(*inst, m);
         route.instances.push_back(std::move(inst));
       }
     }

@@ -1,3 +1,5 @@
+#include <spdlog/spdlog.h>
+
 #include <expected>
 
 #include "sluice/core/duration_text.h"
@@ -8,6 +10,7 @@
 #include "sluice/proxy/rate_limit_head.h"
 #include "sluice/proxy/upstream_body.h"
 #include "sluice/proxy/upstream_exchange.h"
+#include "sluice/route/retry_budget.h"
 #include "sluice/tenancy/quota_ledger.h"
 
 namespace sluice::proxy {
@@ -68,8 +71,8 @@ class SlotHold {
   ~SlotHold() { pool_.release(id_, *instance_, rc_.prompt_tokens, used_output(rc_)); }
   balance::Instance& instance() { return *instance_; }
   /// Moves the slot to another instance (see ModelPool::move_to_another).
-  bool move_to_another() {
-    auto next = pool_.move_to_another(*instance_);
+  bool move_to_another(std::span<const std::uint64_t> tried) {
+    auto next = pool_.move_to_another(*instance_, tried);
     if (!next) return false;
     instance_ = std::move(next);
     return true;
@@ -83,6 +86,53 @@ class SlotHold {
   std::shared_ptr<balance::Instance> instance_;
   const RequestContext& rc_;
 };
+
+/// A request counted in its model's retry budget, and the retry it has in
+/// flight, if any.
+class BudgetHold {
+ public:
+  explicit BudgetHold(route::RetryBudget& budget) : budget_(budget) { budget_.request_started(); }
+  ~BudgetHold() {
+    end_retry();
+    budget_.request_finished();
+  }
+  bool start_retry(const config::RetryPolicy& policy) {
+    retrying_ = budget_.try_start_retry(policy);
+    return retrying_;
+  }
+  void end_retry() {
+    if (retrying_) budget_.retry_finished();
+    retrying_ = false;
+  }
+  BudgetHold(const BudgetHold&) = delete;
+  BudgetHold& operator=(const BudgetHold&) = delete;
+
+ private:
+  route::RetryBudget& budget_;
+  bool retrying_ = false;
+};
+
+/// Counts a failed try that is retried, on the instance it failed on.
+void count_retry(balance::Instance& instance, const route::TryResult& result) {
+  std::size_t cause = 4;  // an answer (status)
+  switch (result.failure) {
+    case route::TryFailure::kConnectFailure: cause = 0; break;
+    case route::TryFailure::kRefused: cause = 1; break;
+    case route::TryFailure::kReset: cause = 2; break;
+    case route::TryFailure::kPerTryTimeout: cause = 3; break;
+    case route::TryFailure::kStatus:
+    case route::TryFailure::kNone: break;
+  }
+  instance.counters.retries[cause].fetch_add(1, std::memory_order_relaxed);
+}
+
+/// Waits out a retry's backoff.
+asio::awaitable<void> backoff_wait(beast::tcp_stream& client, core::Duration wait) {
+  if (wait <= core::Duration::zero()) co_return;
+  asio::steady_timer timer(client.get_executor());
+  timer.expires_after(wait);
+  co_await timer.async_wait(use_nothrow);
+}
 
 obs::RefusalReason refusal_reason(tenancy::Refusal refusal) {
   switch (refusal) {
@@ -118,6 +168,20 @@ std::expected<sched::Band, Error> request_band(const tenancy::TenantEntry& tenan
                                  "x-sluice-priority"});
   }
   return band;
+}
+
+/// Tells outlier detection what a try said about its instance. A try cut
+/// short because the client went away says nothing about the instance.
+void report_try(ModelPool& pool, balance::Instance& instance, const ExchangeOutcome& outcome,
+                const std::optional<PeerCloseWatch>& watch) {
+  const bool client_left = outcome.client_gone || (watch && watch->peer_closed());
+  const auto ejection = pool.report(instance, client_left ? health::Outcome::kIgnored : outcome.verdict);
+  if (ejection) {
+    spdlog::warn("instance {} ejected for {}: {}", instance.id.str(),
+                 core::format_duration(ejection->until - std::chrono::time_point_cast<core::Duration>(
+                                                             std::chrono::steady_clock::now())),
+                 health::to_string(ejection->reason));
+  }
 }
 
 Error model_not_found(std::string_view model) {
@@ -201,6 +265,13 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
       const Error none{ErrorCode::kNoInstance, "No instance of model `" + route->name + "` is available right now.", ""};
       co_return co_await write_error(client, rc, none, keep);
     }
+    case AcquireEnd::kOverLimit: {
+      const Error over{ErrorCode::kNoInstance,
+                       "Every instance of model `" + route->name +
+                           "` is over its circuit-breaker limits; please retry shortly.",
+                       ""};
+      co_return co_await write_error(client, rc, over, keep);
+    }
     case AcquireEnd::kQueueFull: {
       rc.series->count_refusal(obs::RefusalReason::kQueueFull);
       rc.extra_head += retry_after_line(std::chrono::seconds(1));
@@ -236,9 +307,10 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
   rc.instance = slot_hold.instance().id.str();
   InFlight in_flight(ctx.metrics);
 
+  const config::RetryPolicy& policy = cfg.config.server.retry;
+  const config::TimeoutConfig& limits = cfg.config.server.timeouts;
+  std::uint32_t retries_done = 0;
   ExchangePlan plan;
-  plan.instance = &slot_hold.instance();
-  plan.target = slot_hold.instance().base_path + std::string(rc.path);
   plan.body = build_upstream_body(
       req.body(), *summary,
       UpstreamBodyEdits{route->upstream_model == route->name ? std::string_view() : std::string_view(route->upstream_model),
@@ -246,7 +318,13 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
   plan.stream = summary->stream;
   plan.client_wants_usage = summary->include_usage;
   plan.connect_timeout = cfg.config.server.upstream_connect_timeout;
-  plan.timeout = cfg.config.server.timeouts.total;
+  plan.deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(limits.total);
+  plan.per_try = limits.per_try;
+  plan.first_token = limits.first_token;
+  plan.stream_idle = limits.stream_idle;
+  plan.hold = [&policy, &retries_done](int status) {
+    return retries_done < policy.retries && route::retriable(policy, route::TryResult::answer(status));
+  };
   plan.on_streamed = [&pool, &rc, id = ticket.id](std::int64_t streamed) {
     rc.streamed_tokens = streamed;
     pool.progress(id, streamed);
@@ -267,16 +345,39 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
       upstream->socket().close(ignored);
     });
   });
-  ExchangeOutcome outcome = co_await run_exchange(worker, client, rc, plan, upstream);
-  // An instance that gave no response at all (crashed, refused, reset) gets
-  // one more try on another instance, since nothing reached the client yet.
-  if (outcome.retryable && !outcome.response_started && slot_hold.move_to_another()) {
+  // Tries: the first, then retries on other instances while the policy,
+  // the retry budget and the deadline allow and nothing reached the client.
+  BudgetHold budget(pool.retry_budget());
+  std::vector<std::uint64_t> tried;
+  ExchangeOutcome outcome;
+  for (;;) {
+    balance::Instance& instance = slot_hold.instance();
+    plan.instance = &instance;
+    plan.target = instance.base_path + std::string(rc.path);
+    rc.instance = instance.id.str();
+    tried.push_back(instance.serial);
+    outcome = co_await run_exchange(worker, client, rc, plan, upstream);
+    report_try(pool, instance, outcome, watch);
+    budget.end_retry();
+    const bool client_left = outcome.client_gone || (watch && watch->peer_closed());
+    if (outcome.response_started || client_left || outcome.total_timeout) break;
+    if (!outcome.error && !outcome.held) break;
+    const core::Duration elapsed = worker.clock.now() - rc.started;
+    if (!route::should_retry(policy, outcome.result, retries_done, false, elapsed, limits.total)) break;
+    if (!budget.start_retry(policy)) {
+      ctx.metrics.retry_budget_exhausted.fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+    co_await backoff_wait(client, route::backoff(policy, retries_done + 1,
+                                                 std::uniform_real_distribution<double>(0.0, 1.0)(worker.rng)));
+    if (!slot_hold.move_to_another(tried)) {
+      budget.end_retry();
+      break;
+    }
+    count_retry(instance, outcome.result);
     ctx.metrics.upstream_retries.fetch_add(1, std::memory_order_relaxed);
     upstream.reset();
-    plan.instance = &slot_hold.instance();
-    plan.target = slot_hold.instance().base_path + std::string(rc.path);
-    rc.instance = slot_hold.instance().id.str();
-    outcome = co_await run_exchange(worker, client, rc, plan, upstream);
+    ++retries_done;
   }
   rc.watch_delay->clear();
   if (watch) {
@@ -292,6 +393,14 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
     worker.ctx.metrics.client_disconnects.fetch_add(1, std::memory_order_relaxed);
     if (rc.status == 0 || rc.status == 200) rc.status = 499;
     rc.error_code = "client_closed_request";
+  }
+  if (outcome.held && !outcome.client_gone) {
+    // The last try's answer was held for a retry that did not happen.
+    HeldResponse& held = *outcome.held;
+    rc.prompt_tokens = 0;
+    const bool written = co_await write_response(client, rc, static_cast<unsigned>(held.status), held.content_type,
+                                                 std::move(held.body), keep);
+    co_return written && keep;
   }
   if (outcome.error && !outcome.response_started) {
     rc.prompt_tokens = 0;

@@ -20,6 +20,22 @@ ConfigSnapshot::ConfigSnapshot(config::Config cfg, std::string_view salt_secret,
 
 namespace sluice::proxy {
 
+namespace {
+health::OutlierConfig outlier_config(const config::OutlierDetectionConfig& c) {
+  return health::OutlierConfig{.consecutive_5xx = c.consecutive_5xx,
+                               .consecutive_gateway_failure = c.consecutive_gateway_failure,
+                               .interval = c.interval,
+                               .base_ejection_time = c.base_ejection_time,
+                               .max_ejection_time = c.max_ejection_time,
+                               .max_ejection_percent = c.max_ejection_percent,
+                               .enforce_failure_percentage = c.enforce_failure_percentage,
+                               .failure_percentage_threshold = c.failure_percentage_threshold,
+                               .failure_percentage_minimum_hosts = c.failure_percentage_minimum_hosts,
+                               .failure_percentage_request_volume = c.failure_percentage_request_volume,
+                               .panic_threshold_percent = c.panic_threshold_percent};
+}
+}  // namespace
+
 GatewayContext::GatewayContext(std::shared_ptr<const ConfigSnapshot> cfg,
                                std::shared_ptr<const balance::RoutingTable> routes,
                                const std::string& access_log_destination)
@@ -36,7 +52,8 @@ void GatewayContext::build_schedulers(const ConfigSnapshot& cfg) {
     auto pool = std::make_unique<ModelPool>(
         m, sched::FairQueueConfig{.policy = s.policy, .w_input = s.w_input, .w_output = s.w_output,
                                   .batch_promote_after = s.batch_promote_after},
-        routes, 0x5eed + m);
+        routes, 0x5eed + m, PoolHealth(outlier_config(cfg.config.models[m].outlier_detection),
+                                       cfg.config.models[m].outlier_detection.enabled));
     for (const auto& tenant : cfg.tenants.tenants()) {
       const tenancy::PoolQuota& q = tenant.pools[m];
       pool->set_tenant(static_cast<std::uint32_t>(tenant.index),

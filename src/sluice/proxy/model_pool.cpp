@@ -2,7 +2,11 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "sluice/balance/room.h"
+#include "sluice/core/duration_text.h"
+#include "sluice/health/circuit_breaker.h"
 #include "sluice/net/listener.h"
 #include "sluice/sched/dispatch_loop.h"
 
@@ -20,14 +24,36 @@ struct ModelPool::Waiter {
 };
 
 namespace {
+/// Every available instance is over its circuit-breaker limits: fail fast
+/// rather than queue behind instances that cannot take anything.
+bool all_over_breaker_limits(const balance::ModelRoute& route) {
+  bool any = false;
+  for (const auto& i : route.instances) {
+    if (!i->available.load(std::memory_order_relaxed)) continue;
+    if (!i->breaker || !i->breaker->over_limit()) return false;
+    any = true;
+  }
+  return any;
+}
+
+void take_slot(balance::Instance& instance) {
+  instance.outstanding.fetch_add(1, std::memory_order_relaxed);
+  if (instance.breaker) instance.breaker->try_acquire_request();  // room keeps it below the breaker's limit
+}
+
+void give_slot(balance::Instance& instance) {
+  instance.outstanding.fetch_sub(1, std::memory_order_relaxed);
+  if (instance.breaker) instance.breaker->release_request();
+}
+
 core::TimePoint steady_now() {
   return std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now());
 }
 }  // namespace
 
 ModelPool::ModelPool(std::size_t model_index, const sched::FairQueueConfig& config,
-                     const core::Snapshot<balance::RoutingTable>& routes, std::uint64_t seed)
-    : model_index_(model_index), routes_(routes), queue_(config), rng_(seed) {}
+                     const core::Snapshot<balance::RoutingTable>& routes, std::uint64_t seed, PoolHealth health)
+    : model_index_(model_index), routes_(routes), queue_(config), rng_(seed), health_(std::move(health)) {}
 
 void ModelPool::set_tenant(std::uint32_t tenant, const sched::TenantShare& share) {
   std::lock_guard lock(mu_);
@@ -41,19 +67,27 @@ const balance::ModelRoute* ModelPool::route(const balance::RoutingTable& table) 
   return nullptr;
 }
 
+balance::RoomLimits ModelPool::room_now(const balance::ModelRoute& route, core::TimePoint now) const {
+  balance::RoomLimits room = route.room;
+  room.now_ns = now.time_since_epoch().count();
+  room.panic = health_.panic(route, now);
+  return room;
+}
+
 void ModelPool::pump_locked(core::TimePoint now, std::uint64_t self_id, std::shared_ptr<balance::Instance>* self) {
   if (queue_.size() == 0) return;
   const auto table = routes_.load();
   const balance::ModelRoute* r = route(*table);
   if (!r) return;
+  const balance::RoomLimits room_base = room_now(*r, now);
   const auto pick = [&](std::int64_t extra_room) {
-    balance::RoomLimits room = r->room;
+    balance::RoomLimits room = room_base;
     room.max_in_flight += extra_room;
     return balance::pick_with_room(r->instances, room, rng_(), rng_());
   };
   const auto start = [&](const sched::QueuedRequest& next, int pick_index) {
     std::shared_ptr<balance::Instance> instance = r->instances[static_cast<std::size_t>(pick_index)];
-    instance->outstanding.fetch_add(1, std::memory_order_relaxed);
+    take_slot(*instance);
     auto it = waiters_.find(next.id);
     if (it == waiters_.end()) return;  // cannot happen: every queued request has a waiter
     std::shared_ptr<Waiter> waiter = std::move(it->second);
@@ -82,6 +116,10 @@ asio::awaitable<Acquired> ModelPool::acquire(const PoolTicket& ticket, tcp::sock
       return i->available.load(std::memory_order_relaxed);
     });
     if (!any) co_return result;  // kNoInstance
+    if (all_over_breaker_limits(*r)) {
+      result.end = AcquireEnd::kOverLimit;
+      co_return result;
+    }
     if (draining_) {
       result.end = AcquireEnd::kShuttingDown;
       co_return result;
@@ -147,7 +185,8 @@ asio::awaitable<Acquired> ModelPool::acquire(const PoolTicket& ticket, tcp::sock
   co_return result;
 }
 
-std::shared_ptr<balance::Instance> ModelPool::move_to_another(balance::Instance& from) {
+std::shared_ptr<balance::Instance> ModelPool::move_to_another(balance::Instance& from,
+                                                              std::span<const std::uint64_t> tried) {
   std::lock_guard lock(mu_);
   const auto table = routes_.load();
   const balance::ModelRoute* r = route(*table);
@@ -155,15 +194,42 @@ std::shared_ptr<balance::Instance> ModelPool::move_to_another(balance::Instance&
   std::vector<std::shared_ptr<balance::Instance>> others;
   others.reserve(r->instances.size());
   for (const auto& i : r->instances) {
-    if (i->serial != from.serial) others.push_back(i);
+    if (i->serial != from.serial && std::find(tried.begin(), tried.end(), i->serial) == tried.end()) {
+      others.push_back(i);
+    }
   }
-  const int pick = balance::pick_with_room(others, r->room, rng_(), rng_());
+  const core::TimePoint now = steady_now();
+  const int pick = balance::pick_with_room(others, room_now(*r, now), rng_(), rng_());
   if (pick < 0) return nullptr;
   std::shared_ptr<balance::Instance> to = others[static_cast<std::size_t>(pick)];
-  to->outstanding.fetch_add(1, std::memory_order_relaxed);
-  from.outstanding.fetch_sub(1, std::memory_order_relaxed);
-  pump_locked(steady_now(), 0, nullptr);  // the slot left on `from` may serve a queued request
+  take_slot(*to);
+  give_slot(from);
+  pump_locked(now, 0, nullptr);  // the slot left on `from` may serve a queued request
   return to;
+}
+
+std::optional<health::Ejection> ModelPool::report(balance::Instance& instance, health::Outcome outcome) {
+  if (outcome == health::Outcome::kIgnored) return std::nullopt;
+  std::lock_guard lock(mu_);
+  const auto table = routes_.load();
+  const balance::ModelRoute* r = route(*table);
+  if (!r) return std::nullopt;
+  return health_.record(*r, instance, outcome, steady_now());
+}
+
+void ModelPool::sweep_if_due(core::TimePoint now) {
+  std::lock_guard lock(mu_);
+  if (now < next_sweep_) return;
+  next_sweep_ = now + health_.config().interval;
+  const auto table = routes_.load();
+  const balance::ModelRoute* r = route(*table);
+  if (!r) return;
+  for (const auto& ejected : health_.sweep(*r, now)) {
+    spdlog::warn("instance {} ejected for {}: failure percentage over the last {}", ejected->id.str(),
+                 core::format_duration(std::chrono::nanoseconds(ejected->ejected_until_ns.load() - now.time_since_epoch().count())),
+                 core::format_duration(health_.config().interval));
+  }
+  pump_locked(now, 0, nullptr);
 }
 
 void ModelPool::progress(std::uint64_t id, std::int64_t output_tokens_so_far) {
@@ -173,7 +239,7 @@ void ModelPool::progress(std::uint64_t id, std::int64_t output_tokens_so_far) {
 
 void ModelPool::release(std::uint64_t id, balance::Instance& instance, std::int64_t input_tokens,
                         std::int64_t output_tokens) {
-  instance.outstanding.fetch_sub(1, std::memory_order_relaxed);
+  give_slot(instance);
   std::lock_guard lock(mu_);
   queue_.on_complete(id, input_tokens, output_tokens);
   pump_locked(steady_now(), 0, nullptr);

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -21,6 +22,8 @@
 #include "sluice/balance/routing_table.h"
 #include "sluice/core/snapshot.h"
 #include "sluice/net/asio.h"
+#include "sluice/proxy/pool_health.h"
+#include "sluice/route/retry_budget.h"
 #include "sluice/sched/fair_queue.h"
 
 namespace sluice::proxy {
@@ -36,7 +39,7 @@ struct PoolTicket {
   std::optional<std::int64_t> max_queue;  // the tenant's queued requests in this pool
 };
 
-enum class AcquireEnd { kGranted, kNoInstance, kQueueFull, kQueueTimeout, kClientGone, kShuttingDown };
+enum class AcquireEnd { kGranted, kNoInstance, kOverLimit, kQueueFull, kQueueTimeout, kClientGone, kShuttingDown };
 
 struct Acquired {
   AcquireEnd end = AcquireEnd::kNoInstance;
@@ -48,7 +51,7 @@ class ModelPool {
  public:
   /// `model_index`: the model's position in the config (and routing table).
   ModelPool(std::size_t model_index, const sched::FairQueueConfig& config,
-            const core::Snapshot<balance::RoutingTable>& routes, std::uint64_t seed);
+            const core::Snapshot<balance::RoutingTable>& routes, std::uint64_t seed, PoolHealth health);
 
   /// Sets a tenant's weight, reservation and cap in this pool.
   void set_tenant(std::uint32_t tenant, const sched::TenantShare& share);
@@ -56,10 +59,17 @@ class ModelPool {
   /// Enqueues and waits for an instance with room. `client` is watched for
   /// a close while the request waits.
   net::asio::awaitable<Acquired> acquire(const PoolTicket& ticket, net::tcp::socket& client);
-  /// The granted request's instance failed before answering: moves its slot
-  /// to another instance with room (not `from`), without queueing again.
-  /// Null when there is none; the request keeps its slot on `from` then.
-  std::shared_ptr<balance::Instance> move_to_another(balance::Instance& from);
+  /// The granted request's try on `from` failed before anything reached the
+  /// client: moves its slot to another instance with room, one not in
+  /// `tried` (instance serials), without queueing again. Null when there is
+  /// none; the request keeps its slot on `from` then.
+  std::shared_ptr<balance::Instance> move_to_another(balance::Instance& from, std::span<const std::uint64_t> tried);
+  /// What a try on `instance` said about it (passive outlier detection).
+  /// Returns the ejection it caused, if any.
+  std::optional<health::Ejection> report(balance::Instance& instance, health::Outcome outcome);
+  /// The outlier detector's interval sweep, when due (call often: it
+  /// returns at once otherwise); then dispatches into room that came back.
+  void sweep_if_due(core::TimePoint now);
   /// Output tokens relayed so far (vtc charges overruns as they stream).
   void progress(std::uint64_t id, std::int64_t output_tokens_so_far);
   /// The granted request ended with this usage: frees its slot on the
@@ -85,11 +95,15 @@ class ModelPool {
   };
   View view() const;
   std::size_t model_index() const { return model_index_; }
+  /// Retries in flight against requests in flight, for this model.
+  route::RetryBudget& retry_budget() { return retry_budget_; }
 
  private:
   struct Waiter;
 
   const balance::ModelRoute* route(const balance::RoutingTable& table) const;
+  /// The route's room limits with this moment's health: now and panic.
+  balance::RoomLimits room_now(const balance::ModelRoute& route, core::TimePoint now) const;
   /// Dispatches while the queue has requests and an instance has room.
   /// `self` receives the instance when the request being enqueued by the
   /// caller is dispatched right away.
@@ -102,6 +116,9 @@ class ModelPool {
   std::unordered_map<std::uint64_t, std::shared_ptr<Waiter>> waiters_;
   std::vector<std::uint32_t> seen_tenants_;
   bool draining_ = false;
+  PoolHealth health_;
+  route::RetryBudget retry_budget_;
+  core::TimePoint next_sweep_{};
   std::mt19937_64 rng_;
 };
 

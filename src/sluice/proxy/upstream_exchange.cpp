@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "sluice/health/circuit_breaker.h"
 #include "sluice/net/http_wire.h"
 #include "sluice/proxy/client_writer.h"
 #include "sluice/proxy/sse_parser.h"
@@ -31,13 +32,40 @@ Error upstream_failure(const error_code& ec, std::string_view what) {
   return Error{ErrorCode::kUpstreamError, std::string("the model instance failed: ") + std::string(what) + ": " + ec.message(), ""};
 }
 
+/// Why a try got no response header.
+struct SendFailure {
+  Error error;
+  route::TryFailure failure = route::TryFailure::kReset;
+};
+
+SendFailure connect_failure(const error_code& ec) {
+  return SendFailure{upstream_failure(ec, "connect"), ec == asio::error::connection_refused
+                                                          ? route::TryFailure::kRefused
+                                                          : route::TryFailure::kConnectFailure};
+}
+
+/// Opens a new connection, counted as pending on the instance's circuit
+/// breaker while it connects.
+asio::awaitable<std::expected<beast::tcp_stream, SendFailure>> open_connection(const ExchangePlan& plan) {
+  health::CircuitBreaker* breaker = plan.instance->breaker.get();
+  if (breaker && !breaker->try_add_pending()) {
+    co_return std::unexpected(SendFailure{
+        Error{ErrorCode::kUpstreamError, "the model instance has too many connections pending (circuit breaker)", ""},
+        route::TryFailure::kConnectFailure});
+  }
+  auto conn = co_await UpstreamPool::connect(*plan.instance, plan.connect_timeout);
+  if (breaker) breaker->remove_pending();
+  if (!conn) co_return std::unexpected(connect_failure(conn.error()));
+  co_return std::move(*conn);
+}
+
 /// Sends the request on a pooled or new connection and reads the response
 /// header. A reused connection that fails before any response byte is
 /// replaced once by a new one (the engine had closed it while idle).
-asio::awaitable<std::expected<void, Error>> send_and_read_header(Worker& worker, RequestContext& rc,
-                                                                const ExchangePlan& plan,
-                                                                std::optional<beast::tcp_stream>& upstream,
-                                                                beast::flat_buffer& buffer, Parser& parser) {
+asio::awaitable<std::expected<void, SendFailure>> send_and_read_header(Worker& worker, RequestContext& rc,
+                                                                      const ExchangePlan& plan,
+                                                                      std::optional<beast::tcp_stream>& upstream,
+                                                                      beast::flat_buffer& buffer, Parser& parser) {
   std::string head;
   head.reserve(256);
   const std::string host = plan.instance->host + ":" + std::to_string(plan.instance->port);
@@ -57,23 +85,25 @@ asio::awaitable<std::expected<void, Error>> send_and_read_header(Worker& worker,
       }
     }
     if (!reused) {
-      auto conn = co_await UpstreamPool::connect(*plan.instance, plan.connect_timeout);
-      if (!conn) co_return std::unexpected(upstream_failure(conn.error(), "connect"));
+      auto conn = co_await open_connection(plan);
+      if (!conn) co_return std::unexpected(std::move(conn.error()));
       upstream.emplace(std::move(*conn));
       worker.ctx.metrics.upstream_connects.fetch_add(1, std::memory_order_relaxed);
     }
     auto [wec, wn] = co_await asio::async_write(*upstream, request, use_nothrow);
     if (!wec) {
       auto [rec, rn] = co_await http::async_read_header(*upstream, buffer, parser, use_nothrow);
-      if (!rec) co_return std::expected<void, Error>{};
-      if (!reused || parser.got_some() || is_timeout(rec) || closed_by_us(rec)) co_return std::unexpected(upstream_failure(rec, "reading the response"));
+      if (!rec) co_return std::expected<void, SendFailure>{};
+      if (!reused || parser.got_some() || is_timeout(rec) || closed_by_us(rec)) {
+        co_return std::unexpected(SendFailure{upstream_failure(rec, "reading the response")});
+      }
     } else if (!reused || is_timeout(wec) || closed_by_us(wec)) {
-      co_return std::unexpected(upstream_failure(wec, "sending the request"));
+      co_return std::unexpected(SendFailure{upstream_failure(wec, "sending the request")});
     }
     upstream.reset();  // stale pooled connection: retry on a new one
     buffer.clear();
   }
-  co_return std::unexpected(Error{ErrorCode::kUpstreamError, "the model instance closed the connection", ""});
+  co_return std::unexpected(SendFailure{Error{ErrorCode::kUpstreamError, "the model instance closed the connection", ""}});
 }
 
 /// Reads the rest of a non-streamed body.
@@ -96,23 +126,26 @@ asio::awaitable<std::expected<std::string, Error>> read_body(beast::tcp_stream& 
 constexpr std::string_view kStreamLostEvent =
     "data: {\"error\":{\"message\":\"the model instance failed mid-stream\",\"type\":\"server_error\","
     "\"param\":null,\"code\":\"upstream_error\"}}\n\n";
+constexpr std::string_view kStreamStalledEvent =
+    "data: {\"error\":{\"message\":\"the model instance stopped sending tokens\",\"type\":\"server_error\","
+    "\"param\":null,\"code\":\"upstream_timeout\"}}\n\n";
 
-/// Relays an SSE body event by event. The header has been read already.
+/// Which time limit ended a try.
+enum class Expiry { kNone, kTotal, kTry };
+
+/// Relays an SSE body event by event. The header has been read already;
+/// the client's response head goes out with the first event, so a stream
+/// that fails before its first token can still be retried. `on_event`
+/// re-arms the idle limit after each batch of events.
 asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream& client, RequestContext& rc,
                                               const ExchangePlan& plan, beast::tcp_stream& upstream,
-                                              beast::flat_buffer& buffer, Parser& parser, bool& upstream_clean) {
+                                              beast::flat_buffer& buffer, Parser& parser, bool& upstream_clean,
+                                              const Expiry& expiry, const std::function<void()>& on_event) {
   ExchangeOutcome out;
   const bool keep_alive = !worker.ctx.draining.load(std::memory_order_relaxed);
   std::string head;
   append_response_head(head, 200, "text/event-stream", -1, keep_alive,
                        {{"Cache-Control", "no-cache"}, {"x-request-id", rc.request_id}}, rc.extra_head);
-  rc.status = 200;
-  if (auto [ec, n] = co_await asio::async_write(client, asio::buffer(head), use_nothrow); ec) {
-    out.client_ok = false;
-    out.client_gone = true;
-    co_return out;
-  }
-  out.response_started = true;
 
   SseParser sse;
   std::string batch;
@@ -146,8 +179,22 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
     }
     if (streamed != streamed_before && plan.on_streamed) plan.on_streamed(streamed);
     if (batch.empty()) continue;
-    if (rc.ttfb_s < 0) rc.ttfb_s = core::to_seconds(worker.clock.now() - rc.started);
-    auto [wec, wn] = co_await asio::async_write(client, ChunkFrame(batch.size()).buffers(batch), use_nothrow);
+    on_event();
+    error_code wec;
+    if (!out.response_started) {
+      rc.status = 200;
+      rc.ttfb_s = core::to_seconds(worker.clock.now() - rc.started);
+      const ChunkFrame frame(batch.size());
+      const auto body = frame.buffers(batch);
+      std::vector<asio::const_buffer> buffers{asio::buffer(head)};
+      buffers.insert(buffers.end(), asio::buffer_sequence_begin(body), asio::buffer_sequence_end(body));
+      auto [e, wn] = co_await asio::async_write(client, buffers, use_nothrow);
+      wec = e;
+      out.response_started = true;
+    } else {
+      auto [e, wn] = co_await asio::async_write(client, ChunkFrame(batch.size()).buffers(batch), use_nothrow);
+      wec = e;
+    }
     if (wec) {
       out.client_ok = false;
       out.client_gone = true;
@@ -155,10 +202,32 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
       co_return out;
     }
   }
+  if (upstream_failed && !out.response_started) {
+    // Nothing reached the client: the caller may try another instance.
+    out.result.failure = expiry == Expiry::kTry ? route::TryFailure::kPerTryTimeout : route::TryFailure::kReset;
+    out.total_timeout = expiry == Expiry::kTotal;
+    out.error = expiry != Expiry::kNone
+                    ? Error{ErrorCode::kUpstreamTimeout, "the model instance sent no token in time", ""}
+                    : Error{ErrorCode::kUpstreamError, "the model instance failed before its first token", ""};
+    co_return out;
+  }
+  if (!out.response_started) {
+    // A stream that ended without one event: still a well-formed response.
+    rc.status = 200;
+    rc.ttfb_s = core::to_seconds(worker.clock.now() - rc.started);
+    if (auto [e, wn] = co_await asio::async_write(client, asio::buffer(head), use_nothrow); e) {
+      out.client_ok = false;
+      out.client_gone = true;
+      co_return out;
+    }
+    out.response_started = true;
+  }
   if (upstream_failed) {
-    rc.status = 502;
-    rc.error_code = "upstream_error";
-    auto [wec, wn] = co_await asio::async_write(client, ChunkFrame(kStreamLostEvent.size()).buffers(kStreamLostEvent), use_nothrow);
+    const bool stalled = expiry != Expiry::kNone;
+    rc.status = stalled ? 504 : 502;
+    rc.error_code = stalled ? "upstream_timeout" : "upstream_error";
+    const std::string_view event = stalled ? kStreamStalledEvent : kStreamLostEvent;
+    auto [wec, wn] = co_await asio::async_write(client, ChunkFrame(event.size()).buffers(event), use_nothrow);
     if (wec) out.client_ok = false;
   } else {
     upstream_clean = true;
@@ -171,35 +240,55 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
   co_return out;
 }
 
+/// The earliest of two deadlines, where a zero duration means none.
+std::chrono::steady_clock::time_point earliest(std::chrono::steady_clock::time_point a,
+                                               std::chrono::steady_clock::time_point from, core::Duration limit) {
+  if (limit <= core::Duration::zero()) return a;
+  return std::min(a, from + std::chrono::duration_cast<std::chrono::steady_clock::duration>(limit));
+}
+
 }  // namespace
 
 asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream& client, RequestContext& rc,
                                               const ExchangePlan& plan, std::optional<beast::tcp_stream>& upstream) {
   ExchangeOutcome out;
+  plan.instance->counters.tries.fetch_add(1, std::memory_order_relaxed);
   beast::flat_buffer buffer;
   buffer.reserve(kReadChunk);  // header and a small body in one recv
   Parser parser;
   parser.body_limit(kMaxUpstreamBody);
-  // The whole exchange is bounded by plan.timeout: when it passes, the
-  // upstream connection is closed and the pending operation fails.
-  bool timed_out = false;
-  rc.deadline->set(std::chrono::steady_clock::now() + plan.timeout, [&timed_out, &upstream] {
-    timed_out = true;
-    if (!upstream) return;
-    error_code ignored;
-    upstream->socket().close(ignored);
-  });
+  // One deadline bounds the try: the request's overall deadline, and this
+  // try's own limits (per try, first token, idle between events). When it
+  // passes, the upstream connection is closed and the pending operation
+  // fails; `expiry` says which limit it was.
+  Expiry expiry = Expiry::kNone;
+  const auto arm = [&](std::chrono::steady_clock::time_point at) {
+    rc.deadline->set(at, [&expiry, &upstream, total = plan.deadline] {
+      expiry = std::chrono::steady_clock::now() >= total ? Expiry::kTotal : Expiry::kTry;
+      if (!upstream) return;
+      error_code ignored;
+      upstream->socket().close(ignored);
+    });
+  };
+  const auto started = std::chrono::steady_clock::now();
+  arm(earliest(earliest(plan.deadline, started, plan.per_try), started, plan.stream ? plan.first_token : core::Duration{}));
   struct ClearDeadline {
     net::LazyDeadline* deadline;
     ~ClearDeadline() { deadline->clear(); }
   } clear_deadline{rc.deadline};
-  const Error timeout{ErrorCode::kUpstreamTimeout, "the model instance did not answer in time", ""};
+  const auto timeout_error = [&] {
+    return Error{ErrorCode::kUpstreamTimeout, "the model instance did not answer in time", ""};
+  };
+  const auto fail = [&](const Error& error, route::TryFailure failure) {
+    out.error = expiry != Expiry::kNone ? timeout_error() : error;
+    out.result.failure = expiry == Expiry::kTry ? route::TryFailure::kPerTryTimeout : failure;
+    out.total_timeout = expiry == Expiry::kTotal;
+    out.retryable = expiry == Expiry::kNone && out.error->code == ErrorCode::kUpstreamError;
+    out.verdict = health::Outcome::kGatewayFailure;
+  };
   auto sent = co_await send_and_read_header(worker, rc, plan, upstream, buffer, parser);
   if (!sent) {
-    out.error = timed_out ? timeout : sent.error();
-    // A timeout used up the request's time; anything else was a transport
-    // failure before any response: another instance may serve it.
-    out.retryable = !timed_out && out.error->code == ErrorCode::kUpstreamError;
+    fail(sent.error().error, sent.error().failure);
     co_return out;
   }
   const auto& res = parser.get();
@@ -207,30 +296,48 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
                    res[http::field::content_type].starts_with("text/event-stream");
   bool upstream_clean = false;
   if (plan.stream && sse) {
-    out = co_await relay_stream(worker, client, rc, plan, *upstream, buffer, parser, upstream_clean);
+    // From the first event on, only the idle limit and the overall deadline apply.
+    const auto on_event = [&] { arm(earliest(plan.deadline, std::chrono::steady_clock::now(), plan.stream_idle)); };
+    out = co_await relay_stream(worker, client, rc, plan, *upstream, buffer, parser, upstream_clean, expiry, on_event);
+    if (!out.response_started && out.error) {
+      out.retryable = true;
+      out.verdict = health::Outcome::kGatewayFailure;
+      co_return out;
+    }
+    out.verdict = upstream_clean ? health::Outcome::kSuccess
+                  : out.client_gone ? health::Outcome::kIgnored
+                                    : health::Outcome::kGatewayFailure;
   } else {
     auto body = co_await read_body(*upstream, buffer, parser);
     if (!body) {
-      out.error = timed_out ? timeout : body.error();
+      fail(body.error(), route::TryFailure::kReset);
+      out.retryable = false;  // the engine answered: it may have done the work
       co_return out;
     }
     upstream_clean = true;
-    const unsigned status = res.result_int();
-    if (status == 200) {
-      if (auto usage = extract_usage(*body)) {
-        rc.prompt_tokens = usage->prompt_tokens;
-        rc.completion_tokens = usage->completion_tokens;
-      }
-    }
+    const int status = static_cast<int>(res.result_int());
+    out.result = route::TryResult::answer(status);
+    out.verdict = status >= 500 ? health::Outcome::k5xx : health::Outcome::kSuccess;
     std::string content_type(res[http::field::content_type]);
     if (content_type.empty()) content_type = "application/json";
-    rc.ttfb_s = core::to_seconds(worker.clock.now() - rc.started);
-    const bool keep = !worker.ctx.draining.load(std::memory_order_relaxed);
-    out.response_started = true;
-    out.client_ok = co_await write_response(client, rc, status, content_type, std::move(*body), keep) && keep;
-    if (!out.client_ok) out.client_gone = true;
+    if (status != 200 && plan.hold && plan.hold(status)) {
+      out.held = HeldResponse{status, std::move(content_type), std::move(*body)};
+    } else {
+      if (status == 200) {
+        if (auto usage = extract_usage(*body)) {
+          rc.prompt_tokens = usage->prompt_tokens;
+          rc.completion_tokens = usage->completion_tokens;
+        }
+      }
+      rc.ttfb_s = core::to_seconds(worker.clock.now() - rc.started);
+      const bool keep = !worker.ctx.draining.load(std::memory_order_relaxed);
+      out.response_started = true;
+      out.client_ok = co_await write_response(client, rc, static_cast<unsigned>(status), content_type,
+                                              std::move(*body), keep) && keep;
+      if (!out.client_ok) out.client_gone = true;
+    }
   }
-  if (upstream_clean && !timed_out && res.keep_alive() && parser.is_done()) {
+  if (upstream_clean && expiry == Expiry::kNone && res.keep_alive() && parser.is_done()) {
     worker.pool.put_idle(*plan.instance, std::move(*upstream));
     upstream.reset();
   }

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "sluice/core/error.h"
+#include "sluice/health/outlier_detector.h"
+#include "sluice/route/retry_policy.h"
 #include "sluice/net/asio.h"
 #include "sluice/proxy/request_context.h"
 #include "sluice/proxy/worker.h"
@@ -21,9 +23,26 @@ struct ExchangePlan {
   bool stream = false;
   bool client_wants_usage = false;
   core::Duration connect_timeout{};
-  core::Duration timeout{};  // whole exchange
+  /// The request's overall deadline (all tries).
+  std::chrono::steady_clock::time_point deadline{};
+  /// Limits of this try; zero = none. per_try: until the whole response of
+  /// a non-streamed request, or the first event of a stream; first_token:
+  /// until a stream's first event; stream_idle: between two stream events.
+  core::Duration per_try{};
+  core::Duration first_token{};
+  core::Duration stream_idle{};
+  /// An answer with this status is held back, not relayed, so the caller
+  /// may retry it elsewhere (ExchangeOutcome::held). Null = relay all.
+  std::function<bool(int status)> hold;
   /// Called as a stream is relayed, with the events (≈ tokens) relayed so far.
   std::function<void(std::int64_t)> on_streamed;
+};
+
+/// An answer held back for a possible retry.
+struct HeldResponse {
+  int status = 0;
+  std::string content_type;
+  std::string body;
 };
 
 struct ExchangeOutcome {
@@ -35,6 +54,14 @@ struct ExchangeOutcome {
   /// before the header) and nothing reached the client: safe to try another
   /// instance.
   bool retryable = false;
+  /// How the try failed, for the retry policy (kNone with `status` < 500:
+  /// it was answered).
+  route::TryResult result;
+  /// The overall deadline passed (no time for another try).
+  bool total_timeout = false;
+  std::optional<HeldResponse> held;
+  /// What the try said about the instance, for outlier detection.
+  health::Outcome verdict = health::Outcome::kIgnored;
 };
 
 /// Forwards and relays; fills `rc` (status, tokens, ttfb). Runs until the
