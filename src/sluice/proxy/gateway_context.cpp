@@ -6,7 +6,7 @@
 namespace sluice::proxy {
 
 ConfigSnapshot::ConfigSnapshot(config::Config cfg, std::string_view salt_secret, obs::GatewayMetrics& metrics)
-    : config(std::move(cfg)), tenants(config, salt_secret) {
+    : config(std::move(cfg)), tenants(config, salt_secret), routes(config.routes) {
   const std::size_t models = config.models.size();
   series_.reserve(config.tenants.size() * (models + 1));
   for (const auto& t : config.tenants) {

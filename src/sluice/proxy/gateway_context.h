@@ -13,6 +13,7 @@
 #include "sluice/core/snapshot.h"
 #include "sluice/obs/access_log.h"
 #include "sluice/obs/gateway_metrics.h"
+#include "sluice/route/route_table.h"
 #include "sluice/tenancy/tenant_directory.h"
 
 namespace sluice::tenancy {
@@ -29,6 +30,7 @@ struct ConfigSnapshot {
 
   config::Config config;
   tenancy::TenantDirectory tenants;
+  route::RouteTable routes;  // config.routes, compiled
 
   /// Metrics series of (tenant index, model index); model index
   /// `config.models.size()` is "no model".
