@@ -53,6 +53,8 @@ void render_instance_metrics(const balance::RoutingTable& table, std::string& ou
                "Tries waiting for a connection to the instance.",
                [](const balance::Instance& i) { return i.breaker ? i.breaker->pending() : 0; });
 
+  per_instance(table, out, "sluice_instance_tries_total", "counter", "Tries (first tries and retries) sent to the instance.",
+               [](const balance::Instance& i) { return i.counters.tries.load(); });
   obs::render_header(out, "sluice_instance_ejections_total", "counter", "Outlier ejections of the instance, by reason.");
   for (const auto& m : table.models)
     for (const auto& i : m.instances)
