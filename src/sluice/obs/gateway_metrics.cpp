@@ -112,6 +112,7 @@ void GatewayMetrics::render(std::string& out) const {
   render_header(out, "sluice_retry_budget_exhausted_total", "counter",
                 "Retries not made because the model's retry budget was used up.");
   fmt::format_to(it, "sluice_retry_budget_exhausted_total {}\n", retry_budget_exhausted.load(std::memory_order_relaxed));
+  routes.render(out);
 }
 
 }  // namespace sluice::obs

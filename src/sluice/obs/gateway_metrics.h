@@ -5,6 +5,8 @@
 /// any thread; `series()` takes a mutex and is meant for snapshot building.
 #include <array>
 #include <atomic>
+
+#include "sluice/obs/route_metrics.h"
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -59,6 +61,7 @@ class GatewayMetrics {
   std::atomic<std::uint64_t> upstream_reused{0};
   std::atomic<std::uint64_t> upstream_retries{0};  // failed tries retried on another instance
   std::atomic<std::uint64_t> retry_budget_exhausted{0};  // retries the retry budget refused
+  RouteMetrics routes;
 
   /// Prometheus text for everything above.
   void render(std::string& out) const;

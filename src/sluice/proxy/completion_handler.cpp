@@ -10,7 +10,11 @@
 #include "sluice/proxy/rate_limit_head.h"
 #include "sluice/proxy/upstream_body.h"
 #include "sluice/proxy/upstream_exchange.h"
+#include "sluice/core/json_escape.h"
+#include "sluice/proxy/mirror.h"
+#include "sluice/route/fault.h"
 #include "sluice/route/retry_budget.h"
+#include "sluice/route/split_pick.h"
 #include "sluice/tenancy/quota_ledger.h"
 
 namespace sluice::proxy {
@@ -134,6 +138,36 @@ asio::awaitable<void> backoff_wait(beast::tcp_stream& client, core::Duration wai
   co_await timer.async_wait(use_nothrow);
 }
 
+double unit(Worker& worker) { return std::uniform_real_distribution<double>(0.0, 1.0)(worker.rng); }
+
+/// The body of a fault-injected abort: OpenAI-shaped.
+std::string fault_body(std::string_view route_name, int status) {
+  std::string body = "{\"error\":{\"message\":";
+  core::append_json_string(body, "fault injected by route " + std::string(route_name) + " (status " +
+                                     std::to_string(status) + ")");
+  body += ",\"type\":\"server_error\",\"param\":null,\"code\":\"fault_injected\"}}";
+  return body;
+}
+
+/// Sends the route's mirror copy of the request (fire-and-forget).
+void mirror_request(Worker& worker, const net::asio::any_io_executor& executor, const ConfigSnapshot& cfg, const route::CompiledRoute& matched,
+                    std::string_view body, const RequestSummary& summary, const RequestContext& rc) {
+  const config::MirrorConfig& m = *matched.route.mirror;
+  const auto table = worker.ctx.routes.load();
+  const balance::ModelRoute* target = table->find(m.model);
+  obs::RouteCounters* counters = cfg.route_counters(matched.index);
+  if (!target) {
+    counters->mirror_dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  std::string copy = build_upstream_body(
+      body, summary,
+      UpstreamBodyEdits{target->upstream_model,
+                        target->cache_salt ? std::string_view(rc.tenant->cache_salt) : std::string_view()});
+  start_mirror(executor, *worker.ctx.pools[target->index], rc.path, std::move(copy),
+               cfg.config.server.timeouts.total, counters);
+}
+
 obs::RefusalReason refusal_reason(tenancy::Refusal refusal) {
   switch (refusal) {
     case tenancy::Refusal::kRequests: return obs::RefusalReason::kRequests;
@@ -218,8 +252,24 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
   if (!summary) co_return co_await write_error(client, rc, summary.error(), keep);
   rc.stream = summary->stream;
 
+  // Routes: the first whose match holds picks the model (its split), and
+  // may rewrite, mirror, inject faults, and set timeouts and retries.
+  const auto header_of = [&req](std::string_view name) -> std::optional<std::string_view> {
+    const auto it = req.find(beast::string_view(name.data(), name.size()));
+    if (it == req.end()) return std::nullopt;
+    return std::string_view(it->value().data(), it->value().size());
+  };
+  const route::CompiledRoute* matched = cfg.routes.match(summary->model, header_of, rc.tenant->id.str());
+  std::string_view target_model = summary->model;
+  if (matched) {
+    cfg.route_counters(matched->index)->matched.fetch_add(1, std::memory_order_relaxed);
+    const auto key = route::hash_key(matched->route.sticky, header_of, rc.tenant->id.str(), summary->user);
+    const std::size_t target = route::pick_target(*matched, key, worker.rng());
+    cfg.split_counter(matched->index, target)->fetch_add(1, std::memory_order_relaxed);
+    target_model = matched->route.split[target].model;
+  }
   const auto routes = worker.ctx.routes.load();
-  const balance::ModelRoute* route = routes->find(summary->model);
+  const balance::ModelRoute* route = routes->find(target_model);
   if (!route || !cfg.tenants.may_use(*rc.tenant, summary->model)) {
     const Error not_found = model_not_found(summary->model);
     co_return co_await write_error(client, rc, not_found, keep);
@@ -229,6 +279,19 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
 
   auto band = request_band(*rc.tenant, req);
   if (!band) co_return co_await write_error(client, rc, band.error(), keep);
+
+  if (matched) {
+    const route::FaultDecision fault = route::decide_fault(matched->route.fault, unit(worker), unit(worker));
+    if (fault.delay > core::Duration::zero()) {
+      cfg.route_counters(matched->index)->delayed.fetch_add(1, std::memory_order_relaxed);
+      co_await backoff_wait(client, fault.delay);
+    }
+    if (fault.abort_status) {
+      cfg.route_counters(matched->index)->aborted.fetch_add(1, std::memory_order_relaxed);
+      co_return co_await write_response(client, rc, static_cast<unsigned>(*fault.abort_status), "application/json",
+                                        fault_body(matched->route.name, *fault.abort_status), keep) && keep;
+    }
+  }
 
   // Admission: quotas, with the tokens reserved until the request ends.
   GatewayContext& ctx = worker.ctx;
@@ -307,14 +370,22 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
   rc.instance = slot_hold.instance().id.str();
   InFlight in_flight(ctx.metrics);
 
-  const config::RetryPolicy& policy = cfg.config.server.retry;
-  const config::TimeoutConfig& limits = cfg.config.server.timeouts;
+  const config::RetryPolicy& policy =
+      matched && matched->route.retry ? *matched->route.retry : cfg.config.server.retry;
+  const config::TimeoutConfig& limits =
+      matched && matched->route.timeouts ? *matched->route.timeouts : cfg.config.server.timeouts;
+  const std::string_view upstream_model = matched && matched->route.upstream_model
+                                              ? std::string_view(*matched->route.upstream_model)
+                                          : route->upstream_model == summary->model ? std::string_view()
+                                                                                 : std::string_view(route->upstream_model);
   std::uint32_t retries_done = 0;
   ExchangePlan plan;
   plan.body = build_upstream_body(
       req.body(), *summary,
-      UpstreamBodyEdits{route->upstream_model == route->name ? std::string_view() : std::string_view(route->upstream_model),
-                        route->cache_salt ? std::string_view(rc.tenant->cache_salt) : std::string_view()});
+      UpstreamBodyEdits{upstream_model, route->cache_salt ? std::string_view(rc.tenant->cache_salt) : std::string_view()});
+  if (matched && matched->route.mirror && route::should_mirror(*matched->route.mirror, unit(worker))) {
+    mirror_request(worker, client.get_executor(), cfg, *matched, req.body(), *summary, rc);
+  }
   plan.stream = summary->stream;
   plan.client_wants_usage = summary->include_usage;
   plan.connect_timeout = cfg.config.server.upstream_connect_timeout;

@@ -14,6 +14,11 @@ ConfigSnapshot::ConfigSnapshot(config::Config cfg, std::string_view salt_secret,
     series_.push_back(metrics.series(t.id, obs::GatewayMetrics::kNone));
   }
   anonymous_ = metrics.series(obs::GatewayMetrics::kNone, obs::GatewayMetrics::kNone);
+  for (const auto& r : config.routes) {
+    route_counters_.push_back(metrics.routes.route(r.name));
+    auto& targets = split_counters_.emplace_back();
+    for (const auto& t : r.split) targets.push_back(metrics.routes.split(r.name, t.model));
+  }
 }
 
 }  // namespace sluice::proxy

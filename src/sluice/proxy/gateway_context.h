@@ -39,10 +39,17 @@ struct ConfigSnapshot {
   }
   /// Series for requests without a tenant (missing or bad key).
   obs::RequestSeries* anonymous_series() const { return anonymous_; }
+  /// Counters of route `index` (config.routes order), and of its split targets.
+  obs::RouteCounters* route_counters(std::size_t index) const { return route_counters_[index]; }
+  std::atomic<std::uint64_t>* split_counter(std::size_t index, std::size_t target) const {
+    return split_counters_[index][target];
+  }
 
  private:
   std::vector<obs::RequestSeries*> series_;
   obs::RequestSeries* anonymous_ = nullptr;
+  std::vector<obs::RouteCounters*> route_counters_;
+  std::vector<std::vector<std::atomic<std::uint64_t>*>> split_counters_;
 };
 
 struct GatewayContext {

@@ -208,6 +208,24 @@ std::shared_ptr<balance::Instance> ModelPool::move_to_another(balance::Instance&
   return to;
 }
 
+std::shared_ptr<balance::Instance> ModelPool::take_spare() {
+  std::lock_guard lock(mu_);
+  const auto table = routes_.load();
+  const balance::ModelRoute* r = route(*table);
+  if (!r) return nullptr;
+  const int pick = balance::pick_with_room(r->instances, room_now(*r, steady_now()), rng_(), rng_());
+  if (pick < 0) return nullptr;
+  std::shared_ptr<balance::Instance> instance = r->instances[static_cast<std::size_t>(pick)];
+  take_slot(*instance);
+  return instance;
+}
+
+void ModelPool::give_back(balance::Instance& instance) {
+  give_slot(instance);
+  std::lock_guard lock(mu_);
+  pump_locked(steady_now(), 0, nullptr);
+}
+
 std::optional<health::Ejection> ModelPool::report(balance::Instance& instance, health::Outcome outcome) {
   if (outcome == health::Outcome::kIgnored) return std::nullopt;
   std::lock_guard lock(mu_);

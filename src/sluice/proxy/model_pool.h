@@ -64,6 +64,11 @@ class ModelPool {
   /// `tried` (instance serials), without queueing again. Null when there is
   /// none; the request keeps its slot on `from` then.
   std::shared_ptr<balance::Instance> move_to_another(balance::Instance& from, std::span<const std::uint64_t> tried);
+  /// A slot on an instance with room right now, for a mirrored copy that
+  /// must not queue (nor count in the fair queue); null when none has room.
+  /// Give it back with give_back().
+  std::shared_ptr<balance::Instance> take_spare();
+  void give_back(balance::Instance& instance);
   /// What a try on `instance` said about it (passive outlier detection).
   /// Returns the ejection it caused, if any.
   std::optional<health::Ejection> report(balance::Instance& instance, health::Outcome outcome);
