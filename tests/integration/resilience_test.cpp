@@ -57,7 +57,9 @@ class SteadyLoad {
 };
 
 TEST(ResilienceTest, HalfFailingInstanceIsEjectedThenComesBack) {
-  Gateway gateway(make_config("shutdown_grace: 1s",
+  // Four clients: up to four retries at once, above the default budget's
+  // floor of three (min_retry_concurrency), which would refuse some.
+  Gateway gateway(make_config("shutdown_grace: 1s, retry: {min_retry_concurrency: 8}",
                               "  - name: small\n"
                               "    source: sim\n"
                               "    sim: {instances: 3, profile: instant}\n"
@@ -105,7 +107,8 @@ TEST(ResilienceTest, HalfFailingInstanceIsEjectedThenComesBack) {
   EXPECT_GE(load.total(), 2000) << "the steady load was too light to mean anything";
   const auto failures = load.failures();
   EXPECT_TRUE(failures.empty()) << failures.size() << " of " << load.total() << " requests failed, e.g. "
-                                << failures.front();
+                                << failures.front() << " budget refusals "
+                                << metric_value(metrics, "sluice_retry_budget_exhausted_total", {}).value_or(-1);
   EXPECT_GE(metric_value(metrics, "sluice_instance_ejections_total",
                          {{"model", "small"}, {"instance", victim.id}, {"reason", "failure_percentage"}})
                 .value_or(0),
@@ -143,7 +146,7 @@ TEST(ResilienceTest, HungInstanceIsCutOffByTimeoutsAndRetried) {
     } else {
       const Response r = post_json(gateway.api_port(), "/v1/chat/completions", chat_body("small", "tick", 8),
                                    kAcmeKey, {}, 3000ms);
-      EXPECT_EQ(r.status, 200) << r.error << r.body;
+      EXPECT_EQ(r.status, 200) << r.error << r.body << "\n" << gateway.stderr_text() << gateway.stdout_text();
     }
     const auto took = std::chrono::duration_cast<Duration>(Clock::now() - sent);
     EXPECT_LT(took, 1500ms) << "request " << i << " waited on the hung instance";

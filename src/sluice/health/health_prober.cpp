@@ -41,7 +41,12 @@ void HealthProber::schedule(const balance::RoutingTable& table, core::TimePoint 
       present.insert(instance->serial);
       auto [it, added] = entries_.try_emplace(instance->serial, Entry{ActiveCheckState(*config), instance});
       Entry& e = it->second;
-      if (added) e.next_at = e.state.first_check_at(now, uniform(rng_));
+      if (added) {
+        // An instance already marked healthy was checked by whoever added
+        // it (the sim fleet waits for /health): that counts as its first pass.
+        if (instance->check_healthy.load(std::memory_order_relaxed)) e.state.on_result(true, now);
+        e.next_at = e.state.first_check_at(now, uniform(rng_));
+      }
       if (e.in_flight || now < e.next_at || !instance->available.load(std::memory_order_relaxed)) continue;
       e.in_flight = true;
       asio::co_spawn(io_, check(instance->serial, stopped_), asio::detached);

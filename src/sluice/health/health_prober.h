@@ -5,7 +5,9 @@
 /// where the room check reads it, and every change is logged and reported
 /// through `on_change` (so queues can use an instance that came back).
 /// Instances that leave the table are forgotten; new ones start unhealthy
-/// (set by whoever built the table) and join at their first passing check.
+/// and join at their first passing check — unless whoever built the table
+/// marked them healthy because it has just checked them itself (the sim
+/// fleet waits for every child's /health), which counts as that first pass.
 /// Thread-safety: runs on the io_context it is started on, which must be
 /// run by one thread.
 #include <functional>

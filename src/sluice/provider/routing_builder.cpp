@@ -56,6 +56,7 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
         if (!inst->breaker) {  // first time in a table
           inst->backup = static_cast<int>(k) >= m.sim.instances - m.sim.backup_instances;
           join_health(*inst, m);
+          inst->check_healthy.store(true, std::memory_order_relaxed);  // the fleet waited for its /health
         }
         if (inst->available.load()) route.instances.push_back(inst);
       }
