@@ -77,6 +77,8 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
         route.instances.push_back(std::move(inst));
       }
     }
+    // Backups last: the picker's tiers are a prefix of primaries.
+    std::stable_partition(route.instances.begin(), route.instances.end(), [](const auto& i) { return !i->backup; });
     table->models.push_back(std::move(route));
   }
   table->index();

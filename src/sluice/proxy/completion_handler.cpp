@@ -10,7 +10,9 @@
 #include "sluice/proxy/rate_limit_head.h"
 #include "sluice/proxy/upstream_body.h"
 #include "sluice/proxy/upstream_exchange.h"
+#include "sluice/balance/prefix_key.h"
 #include "sluice/core/json_escape.h"
+#include "sluice/core/stable_hash.h"
 #include "sluice/proxy/mirror.h"
 #include "sluice/route/fault.h"
 #include "sluice/route/retry_budget.h"
@@ -76,7 +78,7 @@ class SlotHold {
   balance::Instance& instance() { return *instance_; }
   /// Moves the slot to another instance (see ModelPool::move_to_another).
   bool move_to_another(std::span<const std::uint64_t> tried) {
-    auto next = pool_.move_to_another(*instance_, tried);
+    auto next = pool_.move_to_another(id_, *instance_, tried);
     if (!next) return false;
     instance_ = std::move(next);
     return true;
@@ -136,6 +138,24 @@ asio::awaitable<void> backoff_wait(beast::tcp_stream& client, core::Duration wai
   asio::steady_timer timer(client.get_executor());
   timer.expires_after(wait);
   co_await timer.async_wait(use_nothrow);
+}
+
+/// The request's key for a hashed balancing policy, if the model has one.
+std::optional<std::uint64_t> balance_key(const config::BalanceConfig& balance, route::HeaderLookup headers,
+                                         const tenancy::TenantEntry& tenant, const RequestSummary& summary,
+                                         std::string_view body) {
+  if (balance.policy == config::BalancePolicy::kConsistentHash) {
+    return route::hash_key(balance.hash_on, headers, tenant.id.str(), summary.user);
+  }
+  if (balance.policy == config::BalancePolicy::kPrefixAffinity) {
+    // The body after the model name: the prompt or messages, as the client
+    // serialized them (a shared system prompt gives a shared prefix). Keys
+    // are per tenant, since prefix caches are salted per tenant.
+    const std::string_view prompt = body.substr(std::min(body.size(), summary.model_value_offset + summary.model_value_length));
+    return balance::prefix_key(prompt, static_cast<std::size_t>(balance.prefix_tokens),
+                               core::hash_bytes(tenant.cache_salt));
+  }
+  return std::nullopt;
 }
 
 double unit(Worker& worker) { return std::uniform_real_distribution<double>(0.0, 1.0)(worker.rng); }
@@ -320,7 +340,9 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
                           .input_tokens = summary->input_tokens,
                           .output_tokens = output_estimate,
                           .max_wait = pool_quota.max_queue_wait,
-                          .max_queue = pool_quota.max_queue};
+                          .max_queue = pool_quota.max_queue,
+                          .key = balance_key(cfg.config.models[route->index].balance, header_of, *rc.tenant,
+                                             *summary, req.body())};
   Acquired acquired = co_await pool.acquire(ticket, client.socket());
   switch (acquired.end) {
     case AcquireEnd::kGranted: break;

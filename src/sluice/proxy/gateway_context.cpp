@@ -58,7 +58,8 @@ void GatewayContext::build_schedulers(const ConfigSnapshot& cfg) {
         m, sched::FairQueueConfig{.policy = s.policy, .w_input = s.w_input, .w_output = s.w_output,
                                   .batch_promote_after = s.batch_promote_after},
         routes, 0x5eed + m, PoolHealth(outlier_config(cfg.config.models[m].outlier_detection),
-                                       cfg.config.models[m].outlier_detection.enabled));
+                                       cfg.config.models[m].outlier_detection.enabled),
+        cfg.config.models[m].balance);
     for (const auto& tenant : cfg.tenants.tenants()) {
       const tenancy::PoolQuota& q = tenant.pools[m];
       pool->set_tenant(static_cast<std::uint32_t>(tenant.index),

@@ -19,6 +19,7 @@ struct ModelPool::Waiter {
   asio::any_io_executor executor;
   asio::steady_timer timer;
   std::shared_ptr<balance::Instance> instance;  // set on the waiter's executor
+  std::optional<std::uint64_t> key;             // the request's hash key
   bool client_gone = false;
   bool shutting_down = false;                   // set on the waiter's executor
 };
@@ -36,13 +37,15 @@ bool all_over_breaker_limits(const balance::ModelRoute& route) {
   return any;
 }
 
-void take_slot(balance::Instance& instance) {
+void take_slot(balance::Instance& instance, std::int64_t tokens) {
   instance.outstanding.fetch_add(1, std::memory_order_relaxed);
+  instance.outstanding_tokens.fetch_add(tokens, std::memory_order_relaxed);
   if (instance.breaker) instance.breaker->try_acquire_request();  // room keeps it below the breaker's limit
 }
 
-void give_slot(balance::Instance& instance) {
+void give_slot(balance::Instance& instance, std::int64_t tokens) {
   instance.outstanding.fetch_sub(1, std::memory_order_relaxed);
+  instance.outstanding_tokens.fetch_sub(tokens, std::memory_order_relaxed);
   if (instance.breaker) instance.breaker->release_request();
 }
 
@@ -52,8 +55,10 @@ core::TimePoint steady_now() {
 }  // namespace
 
 ModelPool::ModelPool(std::size_t model_index, const sched::FairQueueConfig& config,
-                     const core::Snapshot<balance::RoutingTable>& routes, std::uint64_t seed, PoolHealth health)
-    : model_index_(model_index), routes_(routes), queue_(config), rng_(seed), health_(std::move(health)) {}
+                     const core::Snapshot<balance::RoutingTable>& routes, std::uint64_t seed, PoolHealth health,
+                     config::BalanceConfig balance)
+    : model_index_(model_index), routes_(routes), queue_(config), rng_(seed), health_(std::move(health)),
+      picker_(std::move(balance)) {}
 
 void ModelPool::set_tenant(std::uint32_t tenant, const sched::TenantShare& share) {
   std::lock_guard lock(mu_);
@@ -83,15 +88,21 @@ void ModelPool::pump_locked(core::TimePoint now, std::uint64_t self_id, std::sha
   const auto pick = [&](std::int64_t extra_room) {
     balance::RoomLimits room = room_base;
     room.max_in_flight += extra_room;
-    return balance::pick_with_room(r->instances, room, rng_(), rng_());
+    return picker_.pick(*r, room, std::nullopt, rng_(), rng_());
   };
   const auto start = [&](const sched::QueuedRequest& next, int pick_index) {
-    std::shared_ptr<balance::Instance> instance = r->instances[static_cast<std::size_t>(pick_index)];
-    take_slot(*instance);
     auto it = waiters_.find(next.id);
     if (it == waiters_.end()) return;  // cannot happen: every queued request has a waiter
     std::shared_ptr<Waiter> waiter = std::move(it->second);
     waiters_.erase(it);
+    if (waiter->key) {  // a keyed policy: where this request's key goes, when it has room there
+      const int keyed = picker_.pick(*r, room_base, waiter->key, rng_(), rng_());
+      if (keyed >= 0) pick_index = keyed;
+    }
+    std::shared_ptr<balance::Instance> instance = r->instances[static_cast<std::size_t>(pick_index)];
+    const std::int64_t tokens = next.input_tokens + next.output_tokens;
+    take_slot(*instance, tokens);
+    slot_tokens_[next.id] = tokens;
     if (next.id == self_id && self) {
       *self = std::move(instance);
       return;
@@ -130,6 +141,7 @@ asio::awaitable<Acquired> ModelPool::acquire(const PoolTicket& ticket, tcp::sock
     queue_.enqueue(sched::QueuedRequest{.id = ticket.id, .tenant = ticket.tenant, .band = ticket.band,
                                         .input_tokens = ticket.input_tokens, .output_tokens = ticket.output_tokens,
                                         .enqueued = start});
+    waiter->key = ticket.key;
     waiters_.emplace(ticket.id, waiter);
     pump_locked(start, ticket.id, &result.instance);
     if (result.instance) {
@@ -185,9 +197,11 @@ asio::awaitable<Acquired> ModelPool::acquire(const PoolTicket& ticket, tcp::sock
   co_return result;
 }
 
-std::shared_ptr<balance::Instance> ModelPool::move_to_another(balance::Instance& from,
+std::shared_ptr<balance::Instance> ModelPool::move_to_another(std::uint64_t id, balance::Instance& from,
                                                               std::span<const std::uint64_t> tried) {
   std::lock_guard lock(mu_);
+  const auto tokens_it = slot_tokens_.find(id);
+  const std::int64_t tokens = tokens_it == slot_tokens_.end() ? 0 : tokens_it->second;
   const auto table = routes_.load();
   const balance::ModelRoute* r = route(*table);
   if (!r) return nullptr;
@@ -202,8 +216,8 @@ std::shared_ptr<balance::Instance> ModelPool::move_to_another(balance::Instance&
   const int pick = balance::pick_with_room(others, room_now(*r, now), rng_(), rng_());
   if (pick < 0) return nullptr;
   std::shared_ptr<balance::Instance> to = others[static_cast<std::size_t>(pick)];
-  take_slot(*to);
-  give_slot(from);
+  take_slot(*to, tokens);
+  give_slot(from, tokens);
   pump_locked(now, 0, nullptr);  // the slot left on `from` may serve a queued request
   return to;
 }
@@ -216,12 +230,12 @@ std::shared_ptr<balance::Instance> ModelPool::take_spare() {
   const int pick = balance::pick_with_room(r->instances, room_now(*r, steady_now()), rng_(), rng_());
   if (pick < 0) return nullptr;
   std::shared_ptr<balance::Instance> instance = r->instances[static_cast<std::size_t>(pick)];
-  take_slot(*instance);
+  take_slot(*instance, 0);
   return instance;
 }
 
 void ModelPool::give_back(balance::Instance& instance) {
-  give_slot(instance);
+  give_slot(instance, 0);
   std::lock_guard lock(mu_);
   pump_locked(steady_now(), 0, nullptr);
 }
@@ -257,8 +271,10 @@ void ModelPool::progress(std::uint64_t id, std::int64_t output_tokens_so_far) {
 
 void ModelPool::release(std::uint64_t id, balance::Instance& instance, std::int64_t input_tokens,
                         std::int64_t output_tokens) {
-  give_slot(instance);
   std::lock_guard lock(mu_);
+  const auto tokens_it = slot_tokens_.find(id);
+  give_slot(instance, tokens_it == slot_tokens_.end() ? 0 : tokens_it->second);
+  if (tokens_it != slot_tokens_.end()) slot_tokens_.erase(tokens_it);
   queue_.on_complete(id, input_tokens, output_tokens);
   pump_locked(steady_now(), 0, nullptr);
 }

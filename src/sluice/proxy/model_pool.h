@@ -22,6 +22,7 @@
 #include "sluice/balance/routing_table.h"
 #include "sluice/core/snapshot.h"
 #include "sluice/net/asio.h"
+#include "sluice/proxy/instance_picker.h"
 #include "sluice/proxy/pool_health.h"
 #include "sluice/route/retry_budget.h"
 #include "sluice/sched/fair_queue.h"
@@ -37,6 +38,7 @@ struct PoolTicket {
   std::int64_t output_tokens = 0;  // max_tokens or the model default
   core::Duration max_wait{};
   std::optional<std::int64_t> max_queue;  // the tenant's queued requests in this pool
+  std::optional<std::uint64_t> key;       // hash key (consistent_hash, prefix_affinity)
 };
 
 enum class AcquireEnd { kGranted, kNoInstance, kOverLimit, kQueueFull, kQueueTimeout, kClientGone, kShuttingDown };
@@ -51,7 +53,8 @@ class ModelPool {
  public:
   /// `model_index`: the model's position in the config (and routing table).
   ModelPool(std::size_t model_index, const sched::FairQueueConfig& config,
-            const core::Snapshot<balance::RoutingTable>& routes, std::uint64_t seed, PoolHealth health);
+            const core::Snapshot<balance::RoutingTable>& routes, std::uint64_t seed, PoolHealth health,
+            config::BalanceConfig balance);
 
   /// Sets a tenant's weight, reservation and cap in this pool.
   void set_tenant(std::uint32_t tenant, const sched::TenantShare& share);
@@ -63,7 +66,8 @@ class ModelPool {
   /// client: moves its slot to another instance with room, one not in
   /// `tried` (instance serials), without queueing again. Null when there is
   /// none; the request keeps its slot on `from` then.
-  std::shared_ptr<balance::Instance> move_to_another(balance::Instance& from, std::span<const std::uint64_t> tried);
+  std::shared_ptr<balance::Instance> move_to_another(std::uint64_t id, balance::Instance& from,
+                                                     std::span<const std::uint64_t> tried);
   /// A slot on an instance with room right now, for a mirrored copy that
   /// must not queue (nor count in the fair queue); null when none has room.
   /// Give it back with give_back().
@@ -119,9 +123,11 @@ class ModelPool {
   mutable std::mutex mu_;
   sched::FairQueue queue_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Waiter>> waiters_;
+  std::unordered_map<std::uint64_t, std::int64_t> slot_tokens_;  // running request → its estimated tokens
   std::vector<std::uint32_t> seen_tenants_;
   bool draining_ = false;
   PoolHealth health_;
+  InstancePicker picker_;
   route::RetryBudget retry_budget_;
   core::TimePoint next_sweep_{};
   std::mt19937_64 rng_;
