@@ -38,7 +38,10 @@ TEST(RetryTest, ARefusedInstanceCostsNoFailedRequest) {
 
   Gateway gateway(make_config("", "  - name: small\n    source: static\n    static:\n      endpoints: [http://127.0.0.1:" +
                                       std::to_string(live[0].port) + ", http://127.0.0.1:" + std::to_string(dead) +
-                                      "]\n"));
+                                      "]\n"
+                                      // Retries alone: no checks or ejection keep the dead endpoint out.
+                                      "    health_check: {enabled: false}\n"
+                                      "    outlier_detection: {enabled: false}\n"));
   ASSERT_TRUE(gateway.start()) << gateway.error();
 
   for (int i = 0; i < 40; ++i) {
