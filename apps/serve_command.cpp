@@ -98,6 +98,14 @@ int run_serve(const ServeOptions& options) {
   ctx.publish_routes(provider::build_routing_table(cfg, fleet));  // static models now; sim ones once started
   // SIGHUP and POST /admin/reload, both on the control thread.
   const auto reload = [&ctx, &fleet, &secret, path = options.config_path] {
+    if (!ctx.ready.load()) {  // the engine simulators are still starting: their table is not final yet
+      proxy::ReloadOutcome refused;
+      refused.errors.push_back("the gateway is still starting; reload once /readyz answers 200");
+      refused.reason = "starting";
+      ctx.reloads.failed.fetch_add(1, std::memory_order_relaxed);
+      spdlog::error("config reload refused: {}", refused.errors.front());
+      return refused;
+    }
     return proxy::reload_config_file(ctx, path, secret,
                                      [&fleet](const config::Config& next, const balance::RoutingTable& previous) {
                                        return provider::build_routing_table(next, fleet, &previous);
@@ -125,7 +133,7 @@ int run_serve(const ServeOptions& options) {
       .reload = [&reload] {
         const proxy::ReloadOutcome r = reload();
         return admin::ReloadResult{.reloaded = r.reloaded, .changes = r.changes, .errors = r.errors,
-                                   .needs_restart = r.needs_restart};
+                                   .reason = r.reason};
       }});
   if (auto r = admin_server.listen(cfg.listen.admin); !r) {
     fmt::print(stderr, "sluice serve: cannot listen for admin on {}\n", r.error());

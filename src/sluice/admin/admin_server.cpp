@@ -87,10 +87,10 @@ std::pair<int, std::string> reload_reply(const ReloadResult& result) {
     body["changes"] = result.changes;
     return {200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
   }
-  body["reason"] = result.needs_restart ? "needs_restart" : "invalid_config";
+  body["reason"] = result.reason;
   body["errors"] = result.errors;
   // Config errors quote the file, which need not be valid UTF-8.
-  return {422, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
+  return {result.reason == "starting" ? 503 : 422, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
 }
 
 AdminServer::AdminServer(asio::io_context& io, AdminHandlers handlers) : io_(io), handlers_(std::move(handlers)) {}

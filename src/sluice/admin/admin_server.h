@@ -21,7 +21,7 @@ struct ReloadResult {
   bool reloaded = false;
   std::vector<std::string> changes;  // when reloaded
   std::vector<std::string> errors;   // when not: config errors or needs-restart reasons
-  bool needs_restart = false;
+  std::string reason;                // when not: "invalid_config", "needs_restart", "starting"
 };
 
 struct AdminHandlers {
@@ -30,7 +30,8 @@ struct AdminHandlers {
   /// JSON for GET /admin/instances: every model's instances and their state.
   std::function<std::string()> instances_json;
   /// POST /admin/reload: 200 {"reloaded":true,"changes":[…]}, or 422
-  /// {"reloaded":false,"reason":"invalid_config"|"needs_restart","errors":[…]}.
+  /// {"reloaded":false,"reason":"invalid_config"|"needs_restart","errors":[…]}
+  /// (503 with reason "starting" before the gateway is ready).
   /// Runs on the admin listener's thread. Unset: 404.
   std::function<ReloadResult()> reload;
 };

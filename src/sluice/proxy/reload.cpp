@@ -18,7 +18,7 @@ ReloadOutcome apply_config(GatewayContext& ctx, config::Config next, std::string
   const std::shared_ptr<const ConfigSnapshot> old = ctx.config.load();
   outcome.errors = config::needs_restart(old->config, next);
   if (!outcome.errors.empty()) {
-    outcome.needs_restart = true;
+    outcome.reason = "needs_restart";
     return outcome;
   }
   const config::ConfigDiff diff = config::diff_configs(old->config, next);
@@ -51,6 +51,7 @@ ReloadOutcome reload_config_file(GatewayContext& ctx, const std::string& path, s
     outcome = apply_config(ctx, std::move(*loaded), salt_secret, build_routes);
   } else {
     for (const auto& e : loaded.error()) outcome.errors.push_back(e.to_string());
+    outcome.reason = "invalid_config";
   }
   if (outcome.reloaded) {
     ctx.reloads.ok.fetch_add(1, std::memory_order_relaxed);
@@ -66,7 +67,7 @@ ReloadOutcome reload_config_file(GatewayContext& ctx, const std::string& path, s
   } else {
     ctx.reloads.failed.fetch_add(1, std::memory_order_relaxed);
     spdlog::error("config reload from {} refused ({}); the running config stays", path,
-                  outcome.needs_restart ? "changes that need a restart"
+                  outcome.reason == "needs_restart" ? "changes that need a restart"
                                         : fmt::format("{} config error{}", outcome.errors.size(),
                                                       outcome.errors.size() == 1 ? "" : "s"));
     for (const auto& error : outcome.errors) spdlog::error("  {}", error);

@@ -31,7 +31,9 @@ struct ReloadOutcome {
   /// When not: the config's errors ("file:line:col: key: message") or the
   /// changes that need a restart.
   std::vector<std::string> errors;
-  bool needs_restart = false;  // errors are needs-restart reasons
+  /// When not: "invalid_config", "needs_restart", or "starting" (the
+  /// gateway is not ready yet).
+  std::string reason;
 };
 
 /// Builds the routing table of a new config from the current one (keeping
