@@ -52,15 +52,17 @@ std::shared_ptr<balance::Instance> take_previous(const balance::ModelRoute* prev
   return nullptr;
 }
 
-/// "model/k" with the smallest k no instance in `route` has.
-core::InstanceId free_id(const std::string& model, const std::vector<std::shared_ptr<balance::Instance>>& taken_ids,
-                         const std::vector<std::shared_ptr<balance::Instance>>& more) {
+/// "model/k" with the smallest k that no instance in `lists` has.
+core::InstanceId free_id(const std::string& model,
+                         std::initializer_list<const std::vector<std::shared_ptr<balance::Instance>>*> lists) {
   for (int k = 0;; ++k) {
     const std::string id = fmt::format("{}/{}", model, k);
     const auto has = [&](const auto& list) {
       return std::any_of(list.begin(), list.end(), [&](const auto& i) { return i && i->id.str() == id; });
     };
-    if (!has(taken_ids) && !has(more)) return core::InstanceId(id);
+    if (std::none_of(lists.begin(), lists.end(), [&](const auto* list) { return has(*list); })) {
+      return core::InstanceId(id);
+    }
   }
 }
 
@@ -90,7 +92,8 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
       const balance::ModelRoute* before = nullptr;
       if (previous && i < previous->models.size() && previous->models[i].name == m.name) before = &previous->models[i];
       std::vector<bool> taken(before ? before->instances.size() : 0, false);
-      // First the endpoints that stay (they keep their ids), then new ones.
+      // Match every endpoint with its previous instance first, so that new
+      // endpoints get ids the staying ones do not have.
       std::vector<std::shared_ptr<balance::Instance>> kept(m.static_source.endpoints.size());
       std::vector<std::shared_ptr<balance::Instance>> old_of(m.static_source.endpoints.size());
       for (std::size_t e = 0; e < m.static_source.endpoints.size(); ++e) {
@@ -112,7 +115,8 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
         if (!parsed) continue;
         auto inst = std::make_shared<balance::Instance>();
         inst->serial = balance::next_instance_serial();
-        inst->id = old_of[e] ? old_of[e]->id : free_id(m.name, kept, route.instances);
+        // The same endpoint keeps its id; a new one takes one nobody has.
+        inst->id = old_of[e] ? old_of[e]->id : free_id(m.name, {&old_of, &route.instances});
         inst->host = parsed->host;
         inst->port = parsed->port;
         inst->base_path = parsed->path;
