@@ -1,5 +1,6 @@
 // `sluice serve`: wires config, tenants, the simulated fleet, the gateway and
-// the admin listener together, and runs until SIGINT/SIGTERM.
+// the admin listener together, and runs until SIGINT/SIGTERM. SIGHUP and
+// POST /admin/reload reload the config file (proxy/reload.h).
 #include <signal.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "sluice/proxy/gateway_server.h"
 #include "sluice/proxy/instance_metrics.h"
 #include "sluice/proxy/model_pool.h"
+#include "sluice/proxy/reload.h"
 #include "sluice/proxy/scheduler_metrics.h"
 
 namespace sluice::app {
@@ -90,8 +92,25 @@ int run_serve(const ServeOptions& options) {
   proxy::GatewayContext ctx(nullptr, std::make_shared<balance::RoutingTable>(), cfg.server.access_log);
   ctx.config.publish(std::make_shared<proxy::ConfigSnapshot>(cfg, secret, ctx.metrics));
   ctx.build_schedulers(*ctx.config.load());
+  ctx.reloads.last_success_unix.store(
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   provider::SimFleet fleet(self_exe());
   ctx.publish_routes(provider::build_routing_table(cfg, fleet));  // static models now; sim ones once started
+  // SIGHUP and POST /admin/reload, both on the control thread.
+  const auto reload = [&ctx, &fleet, &secret, path = options.config_path] {
+    if (!ctx.ready.load()) {  // the engine simulators are still starting: their table is not final yet
+      proxy::ReloadOutcome refused;
+      refused.errors.push_back("the gateway is still starting; reload once /readyz answers 200");
+      refused.reason = "starting";
+      ctx.reloads.failed.fetch_add(1, std::memory_order_relaxed);
+      spdlog::error("config reload refused: {}", refused.errors.front());
+      return refused;
+    }
+    return proxy::reload_config_file(ctx, path, secret,
+                                     [&fleet](const config::Config& next, const balance::RoutingTable& previous) {
+                                       return provider::build_routing_table(next, fleet, &previous);
+                                     });
+  };
 
   proxy::GatewayServer server(ctx, cfg.server.threads);
   if (auto r = server.listen(cfg.listen.api); !r) {
@@ -104,12 +123,18 @@ int run_serve(const ServeOptions& options) {
         ctx.metrics.render(out);
         proxy::render_scheduler_metrics(ctx, out);
         proxy::render_instance_metrics(*ctx.routes.load(), out);
+        proxy::render_reload_metrics(ctx, out);
         obs::render_header(out, "sluice_ready", "gauge", "1 when the gateway is ready to serve.");
         out += fmt::format("sluice_ready {}\n", ctx.ready.load() && !ctx.draining.load() ? 1 : 0);
         return out;
       },
       .ready = [&ctx] { return ctx.ready.load() && !ctx.draining.load(); },
-      .instances_json = [&ctx] { return proxy::instances_json(*ctx.routes.load()); }});
+      .instances_json = [&ctx] { return proxy::instances_json(*ctx.routes.load()); },
+      .reload = [&reload] {
+        const proxy::ReloadOutcome r = reload();
+        return admin::ReloadResult{.reloaded = r.reloaded, .changes = r.changes, .errors = r.errors,
+                                   .reason = r.reason};
+      }});
   if (auto r = admin_server.listen(cfg.listen.admin); !r) {
     fmt::print(stderr, "sluice serve: cannot listen for admin on {}\n", r.error());
     return 1;
@@ -119,6 +144,7 @@ int run_serve(const ServeOptions& options) {
   std::condition_variable cv;
   bool stop_requested = false;
   asio::signal_set signals(server.control_io(), SIGINT, SIGTERM, SIGCHLD);
+  signals.add(SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int signo) {
         if (ec) return;
@@ -126,6 +152,9 @@ int run_serve(const ServeOptions& options) {
           const auto exited = fleet.reap();
           for (const auto& what : exited) spdlog::error("engine {}; it leaves the rotation", what);
           if (!exited.empty()) ctx.publish_routes(balance::without_unavailable(*ctx.routes.load()));
+        } else if (signo == SIGHUP) {
+          spdlog::info("received SIGHUP, reloading {}", options.config_path);
+          reload();
         } else {
           spdlog::info("received {}, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM");
           std::lock_guard lock(mu);
@@ -191,7 +220,7 @@ int run_serve(const ServeOptions& options) {
   scraper.stop();
   prober.stop();
   admin_server.stop();
-  server.shutdown(cfg.server.shutdown_grace);
+  server.shutdown(ctx.config.load()->config.server.shutdown_grace);  // as reloaded
   fleet.stop(std::chrono::seconds(5));
   spdlog::info("stopped");
   return 0;

@@ -1,5 +1,7 @@
 #include "sluice/admin/admin_server.h"
 
+#include <nlohmann/json.hpp>
+
 #include "sluice/core/error.h"
 #include "sluice/net/listener.h"
 
@@ -18,6 +20,14 @@ struct Reply {
 Reply route(const AdminHandlers& h, const http::request<http::string_body>& req) {
   const std::string_view target = req.target();
   const std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/admin/reload" && h.reload) {
+    if (req.method() != http::verb::post) {
+      return {http::status::method_not_allowed, "application/json",
+              core::to_openai_json({core::ErrorCode::kMethodNotAllowed, "use POST for /admin/reload", ""})};
+    }
+    auto [status, body] = reload_reply(h.reload());
+    return {static_cast<http::status>(status), "application/json", std::move(body)};
+  }
   const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz" || path == "/admin/instances";
   if (!known) {
     return {http::status::not_found, "application/json",
@@ -69,6 +79,19 @@ asio::awaitable<void> accept_loop(const AdminHandlers& handlers, tcp::acceptor& 
 }
 
 }  // namespace
+
+std::pair<int, std::string> reload_reply(const ReloadResult& result) {
+  nlohmann::json body;
+  body["reloaded"] = result.reloaded;
+  if (result.reloaded) {
+    body["changes"] = result.changes;
+    return {200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
+  }
+  body["reason"] = result.reason;
+  body["errors"] = result.errors;
+  // Config errors quote the file, which need not be valid UTF-8.
+  return {result.reason == "starting" ? 503 : 422, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
+}
 
 AdminServer::AdminServer(asio::io_context& io, AdminHandlers handlers) : io_(io), handlers_(std::move(handlers)) {}
 

@@ -1,24 +1,43 @@
 #pragma once
 /// The admin listener: GET /metrics (Prometheus text), /healthz (the process
 /// is up), /admin/instances (JSON), /readyz (the gateway can serve: every instance it waited for is
-/// healthy and it is not shutting down). It knows nothing of the proxy: what
-/// it serves is handed in as functions.
+/// healthy and it is not shutting down), POST /admin/reload (reload the
+/// config file). It knows nothing of the proxy: what it serves is handed in
+/// as functions.
 #include <expected>
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sluice/config/config.h"
 #include "sluice/net/asio.h"
 
 namespace sluice::admin {
 
+/// What POST /admin/reload did.
+struct ReloadResult {
+  bool reloaded = false;
+  std::vector<std::string> changes;  // when reloaded
+  std::vector<std::string> errors;   // when not: config errors or needs-restart reasons
+  std::string reason;                // when not: "invalid_config", "needs_restart", "starting"
+};
+
 struct AdminHandlers {
   std::function<std::string()> render_metrics;
   std::function<bool()> ready;
   /// JSON for GET /admin/instances: every model's instances and their state.
   std::function<std::string()> instances_json;
+  /// POST /admin/reload: 200 {"reloaded":true,"changes":[…]}, or 422
+  /// {"reloaded":false,"reason":"invalid_config"|"needs_restart","errors":[…]}
+  /// (503 with reason "starting" before the gateway is ready).
+  /// Runs on the admin listener's thread. Unset: 404.
+  std::function<ReloadResult()> reload;
 };
+
+/// The JSON body and status of a POST /admin/reload answer.
+std::pair<int, std::string> reload_reply(const ReloadResult& result);
 
 class AdminServer {
  public:

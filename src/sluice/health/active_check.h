@@ -70,6 +70,8 @@ class ActiveCheckState {
   /// When healthy() last changed; nullopt until it first does.
   std::optional<core::TimePoint> changed_at() const { return changed_at_; }
   const ActiveCheckConfig& config() const { return config_; }
+  /// New settings (a config reload); the verdict and the counts stay.
+  void set_config(ActiveCheckConfig config) { config_ = std::move(config); }
 
   /// Records one check's result (`ok` false for a timeout, a refused or
   /// reset connection, or a non-2xx answer) that arrived at `now`.

@@ -17,6 +17,12 @@ constexpr auto kTick = std::chrono::milliseconds(50);
 core::TimePoint steady_now() {
   return std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now());
 }
+
+bool same_checks(const ActiveCheckConfig& a, const ActiveCheckConfig& b) {
+  return a.path == b.path && a.interval == b.interval && a.timeout == b.timeout &&
+         a.unhealthy_threshold == b.unhealthy_threshold && a.healthy_threshold == b.healthy_threshold &&
+         a.jitter_percent == b.jitter_percent;
+}
 }  // namespace
 
 HealthProber::HealthProber(asio::io_context& io, const core::Snapshot<balance::RoutingTable>& routes,
@@ -34,18 +40,28 @@ void HealthProber::stop() {
 void HealthProber::schedule(const balance::RoutingTable& table, core::TimePoint now) {
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   std::unordered_set<std::uint64_t> present;
+  bool changed = false;
   for (const auto& model : table.models) {
     const auto config = config_of_(model.index);
-    if (!config) continue;
+    if (!config) {
+      // Checks are off (maybe since a config reload): they hold nobody out.
+      for (const auto& instance : model.instances) {
+        if (!instance->check_healthy.exchange(true, std::memory_order_relaxed)) changed = true;
+      }
+      continue;
+    }
     for (const auto& instance : model.instances) {
       present.insert(instance->serial);
       auto [it, added] = entries_.try_emplace(instance->serial, Entry{ActiveCheckState(*config), instance});
       Entry& e = it->second;
       if (added) {
-        // An instance already marked healthy was checked by whoever added
-        // it (the sim fleet waits for /health): that counts as its first pass.
-        if (instance->check_healthy.load(std::memory_order_relaxed)) e.state.on_result(true, now);
         e.next_at = e.state.first_check_at(now, uniform(rng_));
+        // Serving already (checks were just turned on by a reload): it
+        // counts as passed once, so failures take it out as usual.
+        if (instance->check_healthy.load(std::memory_order_relaxed)) e.state.on_result(true, now);
+      } else if (!same_checks(e.state.config(), *config)) {
+        e.state.set_config(*config);  // a reload changed them
+        e.next_at = std::min(e.next_at, e.state.next_check_at(now, uniform(rng_)));
       }
       if (e.in_flight || now < e.next_at || !instance->available.load(std::memory_order_relaxed)) continue;
       e.in_flight = true;
@@ -53,6 +69,7 @@ void HealthProber::schedule(const balance::RoutingTable& table, core::TimePoint 
     }
   }
   std::erase_if(entries_, [&](const auto& kv) { return !kv.second.in_flight && !present.contains(kv.first); });
+  if (changed && on_change_) on_change_();
 }
 
 asio::awaitable<void> HealthProber::check(std::uint64_t serial, std::shared_ptr<bool> stopped) {

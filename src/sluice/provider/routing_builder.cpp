@@ -38,7 +38,36 @@ void join_health(balance::Instance& instance, const config::Model& model) {
 }
 }  // namespace
 
-std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::Config& config, const SimFleet& fleet) {
+/// `previous`'s static instance at `host:port/base_path` not taken yet, or null.
+std::shared_ptr<balance::Instance> take_previous(const balance::ModelRoute* previous, const BaseUrl& url,
+                                                 std::vector<bool>& taken) {
+  if (!previous) return nullptr;
+  for (std::size_t i = 0; i < previous->instances.size(); ++i) {
+    const auto& inst = previous->instances[i];
+    if (!taken[i] && inst->host == url.host && inst->port == url.port && inst->base_path == url.path) {
+      taken[i] = true;
+      return inst;
+    }
+  }
+  return nullptr;
+}
+
+/// "model/k" with the smallest k that no instance in `lists` has.
+core::InstanceId free_id(const std::string& model,
+                         std::initializer_list<const std::vector<std::shared_ptr<balance::Instance>>*> lists) {
+  for (int k = 0;; ++k) {
+    const std::string id = fmt::format("{}/{}", model, k);
+    const auto has = [&](const auto& list) {
+      return std::any_of(list.begin(), list.end(), [&](const auto& i) { return i && i->id.str() == id; });
+    };
+    if (std::none_of(lists.begin(), lists.end(), [&](const auto* list) { return has(*list); })) {
+      return core::InstanceId(id);
+    }
+  }
+}
+
+std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::Config& config, const SimFleet& fleet,
+                                                                 const balance::RoutingTable* previous) {
   auto table = std::make_shared<balance::RoutingTable>();
   for (std::size_t i = 0; i < config.models.size(); ++i) {
     const config::Model& m = config.models[i];
@@ -61,20 +90,49 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
         if (inst->available.load()) route.instances.push_back(inst);
       }
     } else {
-      int k = 0;
-      for (const auto& endpoint : m.static_source.endpoints) {
+      const balance::ModelRoute* before = nullptr;
+      if (previous && i < previous->models.size() && previous->models[i].name == m.name) before = &previous->models[i];
+      std::vector<bool> taken(before ? before->instances.size() : 0, false);
+      // Match every endpoint with its previous instance first, so that new
+      // endpoints get ids the staying ones do not have.
+      std::vector<std::shared_ptr<balance::Instance>> kept(m.static_source.endpoints.size());
+      std::vector<std::shared_ptr<balance::Instance>> old_of(m.static_source.endpoints.size());
+      for (std::size_t e = 0; e < m.static_source.endpoints.size(); ++e) {
+        const auto& endpoint = m.static_source.endpoints[e];
         auto parsed = parse_base_url(endpoint.url);
         if (!parsed) continue;  // the loader validated the URLs
+        old_of[e] = take_previous(before, *parsed, taken);
+        if (old_of[e] && old_of[e]->weight == endpoint.weight && old_of[e]->backup == endpoint.backup) {
+          kept[e] = old_of[e];
+        }
+      }
+      for (std::size_t e = 0; e < m.static_source.endpoints.size(); ++e) {
+        const auto& endpoint = m.static_source.endpoints[e];
+        if (kept[e]) {
+          route.instances.push_back(kept[e]);
+          continue;
+        }
+        auto parsed = parse_base_url(endpoint.url);
+        if (!parsed) continue;
         auto inst = std::make_shared<balance::Instance>();
         inst->serial = balance::next_instance_serial();
-        inst->id = core::InstanceId(fmt::format("{}/{}", m.name, k++));
+        // The same endpoint keeps its id; a new one takes one nobody has.
+        inst->id = old_of[e] ? old_of[e]->id : free_id(m.name, {&old_of, &route.instances});
         inst->host = parsed->host;
         inst->port = parsed->port;
         inst->base_path = parsed->path;
         inst->weight = endpoint.weight;
         inst->backup = endpoint.backup;
         join_health(*inst, m);
+        if (old_of[e]) {  // the same endpoint with a new weight or backup flag
+          inst->check_healthy.store(old_of[e]->check_healthy.load(), std::memory_order_relaxed);
+          inst->ejected_until_ns.store(old_of[e]->ejected_until_ns.load(), std::memory_order_relaxed);
+          old_of[e]->available.store(false, std::memory_order_relaxed);
+        }
         route.instances.push_back(std::move(inst));
+      }
+      for (std::size_t k = 0; k < taken.size(); ++k) {
+        if (!taken[k]) before->instances[k]->available.store(false, std::memory_order_relaxed);  // removed
       }
     }
     // Backups last: the picker's tiers are a prefix of primaries.

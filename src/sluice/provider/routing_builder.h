@@ -14,6 +14,15 @@ balance::RoomLimits room_limits(const config::Model& model);
 
 /// The routing table for `config`: static endpoints as given, sim instances
 /// from `fleet` (only those still available).
-std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::Config& config, const SimFleet& fleet);
+///
+/// With `previous` (a config reload; same model list): a static endpoint
+/// whose URL, weight and backup flag are unchanged keeps its Instance, so
+/// its counters, health, breaker and in-flight slots carry over. One whose
+/// weight or backup flag changed gets a new Instance that starts with the
+/// old one's health verdict. New endpoints join like at start (unhealthy
+/// until their first passing check when checks are on). Removed ones leave
+/// the table; requests running on them finish there.
+std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::Config& config, const SimFleet& fleet,
+                                                                 const balance::RoutingTable* previous = nullptr);
 
 }  // namespace sluice::provider

@@ -317,7 +317,7 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
   GatewayContext& ctx = worker.ctx;
   const std::int64_t output_estimate = summary->max_tokens.value_or(route->default_max_tokens);
   const std::int64_t reserve = summary->input_tokens + output_estimate;
-  const tenancy::AdmitDecision admit = ctx.quotas->admit(rc.tenant->index, route->index, reserve, worker.clock.now());
+  const tenancy::AdmitDecision admit = cfg.quotas->admit(rc.tenant->index, route->index, reserve, worker.clock.now());
   rc.extra_head = rate_limit_head(admit.status);
   if (!admit.admitted()) {
     rc.series->count_refusal(refusal_reason(admit.refusal));
@@ -327,7 +327,7 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
                         admit.message, ""};
     co_return co_await write_error(client, rc, refused, keep);
   }
-  QuotaHold quota_hold(*ctx.quotas, rc, route->index, reserve);
+  QuotaHold quota_hold(*cfg.quotas, rc, route->index, reserve);
   rc.prompt_tokens = summary->input_tokens;  // replaced by the engine's usage when it reports it
 
   // The model's fair queue: wait until the scheduler picks this request and
@@ -335,7 +335,7 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
   ModelPool& pool = *ctx.pools[route->index];
   const tenancy::PoolQuota& pool_quota = rc.tenant->pools[route->index];
   const PoolTicket ticket{.id = ctx.next_ticket.fetch_add(1, std::memory_order_relaxed),
-                          .tenant = static_cast<std::uint32_t>(rc.tenant->index),
+                          .tenant = cfg.sched_tenant(rc.tenant->index),
                           .band = *band,
                           .input_tokens = summary->input_tokens,
                           .output_tokens = output_estimate,

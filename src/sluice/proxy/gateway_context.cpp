@@ -1,12 +1,32 @@
 #include "sluice/proxy/gateway_context.h"
 
+#include <algorithm>
+
 #include "sluice/proxy/model_pool.h"
 #include "sluice/tenancy/quota_ledger.h"
 
 namespace sluice::proxy {
 
-ConfigSnapshot::ConfigSnapshot(config::Config cfg, std::string_view salt_secret, obs::GatewayMetrics& metrics)
-    : config(std::move(cfg)), tenants(config, salt_secret), routes(config.routes) {
+ConfigSnapshot::ConfigSnapshot(config::Config cfg, std::string_view salt_secret, obs::GatewayMetrics& metrics,
+                               const ConfigSnapshot* previous)
+    : config(std::move(cfg)),
+      tenants(config, salt_secret),
+      routes(config.routes),
+      quotas(std::make_shared<tenancy::QuotaLedger>(
+          config, std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now()),
+          previous ? previous->quotas.get() : nullptr)) {
+  if (previous) sched_ids_ = previous->sched_ids_;
+  sched_current_.assign(sched_ids_.size(), false);
+  for (const auto& t : config.tenants) {
+    const auto it = std::find(sched_ids_.begin(), sched_ids_.end(), t.id);
+    const auto slot = static_cast<std::uint32_t>(it - sched_ids_.begin());
+    if (it == sched_ids_.end()) {
+      sched_ids_.push_back(t.id);
+      sched_current_.push_back(false);
+    }
+    sched_current_[slot] = true;
+    sched_slots_.push_back(slot);
+  }
   const std::size_t models = config.models.size();
   series_.reserve(config.tenants.size() * (models + 1));
   for (const auto& t : config.tenants) {
@@ -49,8 +69,6 @@ GatewayContext::GatewayContext(std::shared_ptr<const ConfigSnapshot> cfg,
 GatewayContext::~GatewayContext() = default;
 
 void GatewayContext::build_schedulers(const ConfigSnapshot& cfg) {
-  const auto now = std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now());
-  quotas = std::make_unique<tenancy::QuotaLedger>(cfg.config, now);
   pools.clear();
   for (std::size_t m = 0; m < cfg.config.models.size(); ++m) {
     const config::SchedulerConfig& s = cfg.config.models[m].scheduler;
@@ -60,13 +78,28 @@ void GatewayContext::build_schedulers(const ConfigSnapshot& cfg) {
         routes, 0x5eed + m, PoolHealth(outlier_config(cfg.config.models[m].outlier_detection),
                                        cfg.config.models[m].outlier_detection.enabled),
         cfg.config.models[m].balance);
-    for (const auto& tenant : cfg.tenants.tenants()) {
-      const tenancy::PoolQuota& q = tenant.pools[m];
-      pool->set_tenant(static_cast<std::uint32_t>(tenant.index),
-                       sched::TenantShare{.weight = tenant.weight, .reserved = q.reserved, .cap = q.cap});
-    }
     pools.push_back(std::move(pool));
   }
+  set_tenant_shares(cfg);
+}
+
+void GatewayContext::set_tenant_shares(const ConfigSnapshot& cfg) {
+  for (std::size_t m = 0; m < pools.size() && m < cfg.config.models.size(); ++m) {
+    for (std::uint32_t slot = 0; slot < cfg.sched_tenant_ids().size(); ++slot) {
+      if (!cfg.sched_tenant_current(slot)) pools[m]->set_tenant(slot, sched::TenantShare{});
+    }
+    for (const auto& tenant : cfg.tenants.tenants()) {
+      const tenancy::PoolQuota& q = tenant.pools[m];
+      pools[m]->set_tenant(cfg.sched_tenant(tenant.index),
+                           sched::TenantShare{.weight = tenant.weight, .reserved = q.reserved, .cap = q.cap});
+    }
+  }
+}
+
+void GatewayContext::set_outlier_detection(std::size_t model, const ConfigSnapshot& cfg) {
+  if (model >= pools.size() || model >= cfg.config.models.size()) return;
+  const config::OutlierDetectionConfig& c = cfg.config.models[model].outlier_detection;
+  pools[model]->set_outlier_detection(outlier_config(c), c.enabled);
 }
 
 void GatewayContext::publish_routes(std::shared_ptr<const balance::RoutingTable> table) {

@@ -5,6 +5,7 @@
 /// be used from any thread.
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -24,13 +25,32 @@ namespace sluice::proxy {
 
 class ModelPool;
 
-/// A loaded config with what is derived from it. Immutable.
+/// A loaded config with what is derived from it. Immutable, but for the
+/// quota ledger's counts.
 struct ConfigSnapshot {
-  ConfigSnapshot(config::Config cfg, std::string_view salt_secret, obs::GatewayMetrics& metrics);
+  /// `previous`: the snapshot this one replaces (a reload), whose tenants'
+  /// quota state and scheduler slots carry over by tenant id; its model
+  /// list must be the same.
+  ConfigSnapshot(config::Config cfg, std::string_view salt_secret, obs::GatewayMetrics& metrics,
+                 const ConfigSnapshot* previous = nullptr);
 
   config::Config config;
   tenancy::TenantDirectory tenants;
   route::RouteTable routes;  // config.routes, compiled
+  /// Admission quotas of these tenants (by tenant index). A request uses the
+  /// ledger of the snapshot it borrowed, so a reload never pulls it from
+  /// under the request; tenants that stay share their state across ledgers.
+  std::shared_ptr<tenancy::QuotaLedger> quotas;
+
+  /// The tenant's id in the model pools' fair queues: fixed for a tenant id
+  /// for the process lifetime, so a reload that removes or reorders tenants
+  /// does not mix their queue state (tenant indices are per snapshot).
+  std::uint32_t sched_tenant(std::size_t tenant) const { return sched_slots_[tenant]; }
+  /// Every scheduler tenant id handed out so far → tenant id (tenants a
+  /// reload removed keep theirs).
+  const std::vector<std::string>& sched_tenant_ids() const { return sched_ids_; }
+  /// Whether scheduler tenant `slot` belongs to a tenant of this config.
+  bool sched_tenant_current(std::uint32_t slot) const { return slot < sched_current_.size() && sched_current_[slot]; }
 
   /// Metrics series of (tenant index, model index); model index
   /// `config.models.size()` is "no model".
@@ -50,6 +70,9 @@ struct ConfigSnapshot {
   obs::RequestSeries* anonymous_ = nullptr;
   std::vector<obs::RouteCounters*> route_counters_;
   std::vector<std::vector<std::atomic<std::uint64_t>*>> split_counters_;
+  std::vector<std::uint32_t> sched_slots_;  // by tenant index
+  std::vector<std::string> sched_ids_;      // by slot
+  std::vector<bool> sched_current_;         // by slot
 };
 
 struct GatewayContext {
@@ -57,9 +80,14 @@ struct GatewayContext {
                  const std::string& access_log_destination);
   ~GatewayContext();
 
-  /// Builds the quota ledger and one scheduler per model from `cfg` (once,
-  /// before serving).
+  /// Builds one scheduler per model from `cfg` (once, before serving).
   void build_schedulers(const ConfigSnapshot& cfg);
+  /// Gives every model pool the tenant shares of `cfg` (a reload: before
+  /// `cfg` is published). Scheduler tenants `cfg` no longer has lose their
+  /// reservation; their requests still queued or running finish normally.
+  void set_tenant_shares(const ConfigSnapshot& cfg);
+  /// Gives model `model`'s pool the outlier-detection settings of `cfg` (a reload).
+  void set_outlier_detection(std::size_t model, const ConfigSnapshot& cfg);
   /// Publishes a new routing table and lets every queue use new room at once.
   void publish_routes(std::shared_ptr<const balance::RoutingTable> table);
 
@@ -69,9 +97,15 @@ struct GatewayContext {
   obs::AccessLog access_log;
   std::atomic<bool> ready{false};     // every instance that must be up is up
   std::atomic<bool> draining{false};  // shutting down: no keep-alive, /readyz 503
-  std::unique_ptr<tenancy::QuotaLedger> quotas;
   std::vector<std::unique_ptr<ModelPool>> pools;  // by model index
   std::atomic<std::uint64_t> next_ticket{1};      // scheduler ids
+  /// Config reloads (SIGHUP, POST /admin/reload), for /metrics.
+  struct Reloads {
+    std::mutex mu;  // one reload at a time
+    std::atomic<std::uint64_t> ok{0};
+    std::atomic<std::uint64_t> failed{0};
+    std::atomic<double> last_success_unix{0};  // the startup load counts
+  } reloads;
 };
 
 }  // namespace sluice::proxy

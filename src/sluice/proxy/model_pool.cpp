@@ -65,6 +65,19 @@ void ModelPool::set_tenant(std::uint32_t tenant, const sched::TenantShare& share
   queue_.set_tenant(tenant, share);
 }
 
+void ModelPool::set_outlier_detection(const health::OutlierConfig& config, bool enabled) {
+  std::lock_guard lock(mu_);
+  const auto table = routes_.load();
+  health_.reconfigure(config, enabled, route(*table));
+  next_sweep_ = {};  // the next sweep runs at the new interval
+  pump_locked(steady_now(), 0, nullptr);
+}
+
+void ModelPool::set_balance(const config::BalanceConfig& balance) {
+  std::lock_guard lock(mu_);
+  picker_ = InstancePicker(balance);
+}
+
 const balance::ModelRoute* ModelPool::route(const balance::RoutingTable& table) const {
   for (const auto& m : table.models) {
     if (m.index == model_index_) return &m;

@@ -56,8 +56,13 @@ class ModelPool {
             const core::Snapshot<balance::RoutingTable>& routes, std::uint64_t seed, PoolHealth health,
             config::BalanceConfig balance);
 
-  /// Sets a tenant's weight, reservation and cap in this pool.
+  /// Sets a tenant's weight, reservation and cap in this pool (at start, and
+  /// again on a config reload: queued requests are re-ordered at once).
   void set_tenant(std::uint32_t tenant, const sched::TenantShare& share);
+  /// New outlier-detection settings (a config reload); see PoolHealth::reconfigure.
+  void set_outlier_detection(const health::OutlierConfig& config, bool enabled);
+  /// A reload changed the model's balancing policy.
+  void set_balance(const config::BalanceConfig& balance);
 
   /// Enqueues and waits for an instance with room. `client` is watched for
   /// a close while the request waits.

@@ -35,6 +35,17 @@ void PoolHealth::sync(const balance::ModelRoute& route) {
   serials_ = std::move(serials);
 }
 
+void PoolHealth::reconfigure(health::OutlierConfig config, bool enabled, const balance::ModelRoute* route) {
+  config_ = config;
+  enabled_ = enabled;
+  health::OutlierDetector next(config_, serials_.size());
+  for (std::size_t i = 0; i < serials_.size(); ++i) next.adopt(i, detector_, i);
+  detector_ = std::move(next);
+  if (!enabled_ && route) {
+    for (const auto& instance : route->instances) instance->ejected_until_ns.store(0, std::memory_order_relaxed);
+  }
+}
+
 std::optional<std::size_t> PoolHealth::index_of(const balance::Instance& instance) const {
   const auto it = std::find(serials_.begin(), serials_.end(), instance.serial);
   if (it == serials_.end()) return std::nullopt;

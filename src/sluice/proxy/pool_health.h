@@ -32,6 +32,9 @@ class PoolHealth {
   bool panic(const balance::ModelRoute& route, core::TimePoint now) const;
 
   const health::OutlierConfig& config() const { return config_; }
+  /// New settings (a config reload). Instances keep their outlier state;
+  /// when detection is turned off, ejections end at once on `route`.
+  void reconfigure(health::OutlierConfig config, bool enabled, const balance::ModelRoute* route);
 
  private:
   /// Rebuilds the detector when `route`'s instance list is not the one it

@@ -14,7 +14,16 @@ void render_scheduler_metrics(GatewayContext& ctx, std::string& out) {
   const auto& models = cfg->config.models;
   auto it = std::back_inserter(out);
   std::vector<ModelPool::View> views;
-  for (const auto& pool : ctx.pools) views.push_back(pool->view());
+  for (const auto& pool : ctx.pools) {
+    views.push_back(pool->view());
+    // Pools know tenants by scheduler id: name them, and leave out tenants
+    // a reload removed once nothing of theirs is queued or running.
+    std::erase_if(views.back().tenants, [&](const ModelPool::TenantView& t) {
+      return t.tenant >= cfg->sched_tenant_ids().size() ||
+             (!cfg->sched_tenant_current(t.tenant) && t.queued == 0 && t.running == 0);
+    });
+  }
+  const auto tenant_name = [&](std::uint32_t slot) { return obs::escape_label(cfg->sched_tenant_ids()[slot]); };
 
   obs::render_header(out, "sluice_queue_depth", "gauge", "Requests waiting in a model's fair queue, by priority band.");
   for (std::size_t m = 0; m < views.size(); ++m) {
@@ -27,14 +36,14 @@ void render_scheduler_metrics(GatewayContext& ctx, std::string& out) {
   for (std::size_t m = 0; m < views.size(); ++m) {
     for (const auto& t : views[m].tenants) {
       fmt::format_to(it, "sluice_queue_tenant_depth{{model=\"{}\",tenant=\"{}\"}} {}\n",
-                     obs::escape_label(models[m].name), obs::escape_label(tenants[t.tenant].id.str()), t.queued);
+                     obs::escape_label(models[m].name), tenant_name(t.tenant), t.queued);
     }
   }
   obs::render_header(out, "sluice_scheduler_running", "gauge", "Requests of a tenant running on a model's instances.");
   for (std::size_t m = 0; m < views.size(); ++m) {
     for (const auto& t : views[m].tenants) {
       fmt::format_to(it, "sluice_scheduler_running{{model=\"{}\",tenant=\"{}\"}} {}\n",
-                     obs::escape_label(models[m].name), obs::escape_label(tenants[t.tenant].id.str()), t.running);
+                     obs::escape_label(models[m].name), tenant_name(t.tenant), t.running);
     }
   }
   obs::render_header(out, "sluice_scheduler_virtual_counter", "gauge",
@@ -42,17 +51,17 @@ void render_scheduler_metrics(GatewayContext& ctx, std::string& out) {
   for (std::size_t m = 0; m < views.size(); ++m) {
     for (const auto& t : views[m].tenants) {
       fmt::format_to(it, "sluice_scheduler_virtual_counter{{model=\"{}\",tenant=\"{}\"}} {}\n",
-                     obs::escape_label(models[m].name), obs::escape_label(tenants[t.tenant].id.str()), t.counter);
+                     obs::escape_label(models[m].name), tenant_name(t.tenant), t.counter);
     }
   }
 
-  if (!ctx.quotas) return;
+  if (!cfg->quotas) return;
   const auto now = std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now());
   const std::size_t no_model = models.size();
   obs::render_header(out, "sluice_quota_remaining_requests", "gauge", "Requests left in a tenant's per-minute bucket.");
   std::string tokens;
   for (const auto& t : tenants) {
-    const auto s = ctx.quotas->status(t.index, no_model, now);
+    const auto s = cfg->quotas->status(t.index, no_model, now);
     if (s.limit_requests) {
       fmt::format_to(it, "sluice_quota_remaining_requests{{tenant=\"{}\"}} {}\n", obs::escape_label(t.id.str()),
                      s.remaining_requests);
@@ -67,7 +76,7 @@ void render_scheduler_metrics(GatewayContext& ctx, std::string& out) {
   obs::render_header(out, "sluice_quota_in_flight", "gauge", "A tenant's admitted, unfinished requests.");
   for (const auto& t : tenants) {
     fmt::format_to(it, "sluice_quota_in_flight{{tenant=\"{}\"}} {}\n", obs::escape_label(t.id.str()),
-                   ctx.quotas->in_flight(t.index));
+                   cfg->quotas->in_flight(t.index));
   }
 }
 

@@ -8,9 +8,17 @@
 namespace sluice::tenancy {
 namespace {
 
+/// A bucket of `limit` per minute: kept (with its level) when there was one.
+void set_bucket(std::optional<TokenBucket>& bucket, const std::optional<std::int64_t>& limit, core::TimePoint now) {
+  if (!limit) bucket.reset();
+  else if (bucket) bucket->set_limit(*limit, now);
+  else bucket.emplace(*limit, now);
+}
+
+/// Sets a scope's limits; its in-flight count stays.
 void fill_scope(auto& scope, const config::TenantLimits& limits, core::TimePoint now) {
-  if (limits.rpm) scope.requests.emplace(*limits.rpm, now);
-  if (limits.tpm) scope.tokens.emplace(*limits.tpm, now);
+  set_bucket(scope.requests, limits.rpm, now);
+  set_bucket(scope.tokens, limits.tpm, now);
   scope.max_concurrency = limits.max_concurrency;
 }
 
@@ -29,19 +37,38 @@ std::string_view to_string(Refusal refusal) {
   return "none";
 }
 
-QuotaLedger::QuotaLedger(const config::Config& config, core::TimePoint now) {
+QuotaLedger::QuotaLedger(const config::Config& config, core::TimePoint now, const QuotaLedger* previous) {
   tenants_.reserve(config.tenants.size());
   for (const auto& tenant : config.tenants) {
-    auto q = std::make_unique<TenantQuota>();
-    fill_scope(q->all, tenant.limits, now);
-    q->per_model.resize(config.models.size());
-    for (std::size_t m = 0; m < config.models.size(); ++m) {
-      if (const config::TenantLimits* limits = tenant.limits_for(config.models[m].name)) {
-        q->per_model[m].emplace();
-        fill_scope(*q->per_model[m], *limits, now);
+    std::shared_ptr<TenantQuota> q;
+    if (previous) {
+      for (const auto& old : previous->tenants_) {
+        if (old->id == tenant.id) q = old;
       }
     }
+    if (!q) {
+      q = std::make_shared<TenantQuota>();
+      q->id = tenant.id;
+    }
+    configure(*q, config, tenant, now);
     tenants_.push_back(std::move(q));
+  }
+}
+
+void QuotaLedger::configure(TenantQuota& q, const config::Config& config, const config::Tenant& tenant,
+                            core::TimePoint now) {
+  std::lock_guard lock(q.mutex);
+  fill_scope(q.all, tenant.limits, now);
+  q.per_model.resize(config.models.size());
+  for (std::size_t m = 0; m < config.models.size(); ++m) {
+    const config::TenantLimits* limits = tenant.limits_for(config.models[m].name);
+    if (!limits) {
+      // Requests in flight counted here finish on `all` alone.
+      q.per_model[m].reset();
+      continue;
+    }
+    if (!q.per_model[m]) q.per_model[m].emplace();
+    fill_scope(*q.per_model[m], *limits, now);
   }
 }
 

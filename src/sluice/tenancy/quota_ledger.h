@@ -10,6 +10,13 @@
 /// zero), so a burst of long requests cannot overshoot the limit and short
 /// ones are not over-charged.
 ///
+/// A config reload builds a new ledger from the previous one: a tenant that
+/// stays (same id) keeps its state object, shared by both ledgers, with its
+/// limits changed in place — bucket levels and the in-flight count carry
+/// over, so requests admitted under the old ledger still finish on the
+/// same counts. A new tenant, or a scope a tenant did not have before,
+/// starts with full buckets.
+///
 /// Pure (time comes in as arguments). Thread-safety: every member may be
 /// called from any thread; each tenant has its own short critical section.
 #include <cstdint>
@@ -56,8 +63,10 @@ struct AdmitDecision {
 
 class QuotaLedger {
  public:
-  /// Tenants and models by their index in `config`.
-  QuotaLedger(const config::Config& config, core::TimePoint now);
+  /// Tenants and models by their index in `config`. With `previous` (the
+  /// ledger of the config this one replaces, same model list): tenants found
+  /// there by id keep their state, reconfigured to `config`'s limits.
+  QuotaLedger(const config::Config& config, core::TimePoint now, const QuotaLedger* previous = nullptr);
 
   /// Admits a request needing `tokens` (estimate) or says why not.
   AdmitDecision admit(std::size_t tenant, std::size_t model, std::int64_t tokens, core::TimePoint now);
@@ -77,6 +86,7 @@ class QuotaLedger {
     std::int64_t in_flight = 0;
   };
   struct TenantQuota {
+    std::string id;  // the tenant's id; fixed
     mutable std::mutex mutex;
     Scope all;
     std::vector<std::optional<Scope>> per_model;  // by model index; set where model_limits say
@@ -86,7 +96,11 @@ class QuotaLedger {
   int scopes(TenantQuota& q, std::size_t model, Scope* out[2]);
   RateLimitStatus status_locked(Scope* const* scopes, int n, core::TimePoint now);
 
-  std::vector<std::unique_ptr<TenantQuota>> tenants_;
+  /// Sets `q`'s limits to `tenant`'s in `config` (under q's lock).
+  static void configure(TenantQuota& q, const config::Config& config, const config::Tenant& tenant,
+                        core::TimePoint now);
+
+  std::vector<std::shared_ptr<TenantQuota>> tenants_;  // by config index; shared with later ledgers
 };
 
 /// OpenAI's reset format: "20ms", "1s", "6m0s".

@@ -37,6 +37,13 @@ void TokenBucket::give_back(double n, core::TimePoint now) {
   tokens_ = std::min(static_cast<double>(limit_), tokens_ + n);
 }
 
+void TokenBucket::set_limit(std::int64_t per_minute, core::TimePoint now) {
+  refill(now);
+  limit_ = per_minute;
+  per_second_ = static_cast<double>(per_minute) / 60.0;
+  tokens_ = std::min(static_cast<double>(limit_), tokens_);
+}
+
 core::Duration TokenBucket::time_until(double n, core::TimePoint now) {
   refill(now);
   if (tokens_ >= n || per_second_ <= 0) return core::Duration::zero();

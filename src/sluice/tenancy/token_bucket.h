@@ -25,6 +25,9 @@ class TokenBucket {
   void give_back(double n, core::TimePoint now);
   /// How long until `n` tokens are there (0 when they are now).
   core::Duration time_until(double n, core::TimePoint now);
+  /// Changes the limit (a config reload), keeping what is there: the level
+  /// refills at the new rate from now on and never stands above the new limit.
+  void set_limit(std::int64_t per_minute, core::TimePoint now);
   /// How long until the bucket is full again.
   core::Duration time_until_full(core::TimePoint now) { return time_until(static_cast<double>(limit_), now); }
 

@@ -266,5 +266,50 @@ TEST(TenancyFormatReset, AnEmptyBucketIsFullAgainInExactlyAMinute) {
   EXPECT_EQ(format_reset(s.reset_tokens), "1m0s");
 }
 
+TEST(TenancyQuotaLedger, AReloadedLedgerKeepsTheStateOfTenantsThatStay) {
+  QuotaLedger old_ledger(make_config(limits(60, std::nullopt, 2)), t0);
+  ASSERT_TRUE(old_ledger.admit(kAcme, kSmall, 10, t0).admitted());
+  ASSERT_TRUE(old_ledger.admit(kAcme, kSmall, 10, t0).admitted());
+  EXPECT_FALSE(old_ledger.admit(kAcme, kSmall, 10, t0).admitted());  // max_concurrency 2
+
+  // The new config raises acme's rpm, puts globex first and adds initech.
+  config::Config next = make_config(limits(120, std::nullopt, 3));
+  config::Tenant initech;
+  initech.id = "initech";
+  initech.limits = limits(1, std::nullopt);
+  next.tenants = {next.tenants[1], next.tenants[0], initech};
+  QuotaLedger ledger(next, t0, &old_ledger);
+  constexpr std::size_t kNewGlobex = 0, kNewAcme = 1, kInitech = 2;
+  // acme's two requests in flight count in the new ledger too, and its
+  // bucket kept its level (58 left, now of 120).
+  EXPECT_EQ(ledger.in_flight(kNewAcme), 2);
+  EXPECT_EQ(ledger.status(kNewAcme, kSmall, t0).remaining_requests, 58);
+  EXPECT_EQ(ledger.status(kNewAcme, kSmall, t0).limit_requests, 120);
+  ASSERT_TRUE(ledger.admit(kNewAcme, kSmall, 10, t0).admitted());
+  EXPECT_EQ(ledger.admit(kNewAcme, kSmall, 10, t0).refusal, Refusal::kConcurrency);  // now 3
+  // A request admitted under the old ledger finishes there, on the same counts.
+  old_ledger.finish(kAcme, kSmall, 10, 10, t0);
+  EXPECT_EQ(ledger.in_flight(kNewAcme), 2);
+  EXPECT_EQ(ledger.in_flight(kNewGlobex), 0);
+  // A new tenant starts with full buckets.
+  EXPECT_TRUE(ledger.admit(kInitech, kSmall, 10, t0).admitted());
+  EXPECT_EQ(ledger.admit(kInitech, kSmall, 10, t0).refusal, Refusal::kRequests);
+}
+
+TEST(TenancyQuotaLedger, AReloadAddsAndRemovesPerModelScopes) {
+  const config::TenantLimits big = limits(std::nullopt, std::nullopt, 1);
+  QuotaLedger old_ledger(make_config(limits(std::nullopt, std::nullopt), &big), t0);
+  ASSERT_TRUE(old_ledger.admit(kAcme, kBig, 10, t0).admitted());
+  EXPECT_EQ(old_ledger.admit(kAcme, kBig, 10, t0).refusal, Refusal::kConcurrency);
+  // Without model_limits for big, only the tenant-wide scope applies.
+  QuotaLedger ledger(make_config(limits(std::nullopt, std::nullopt)), t0, &old_ledger);
+  EXPECT_TRUE(ledger.admit(kAcme, kBig, 10, t0).admitted());
+  EXPECT_EQ(ledger.in_flight(kAcme), 2);
+  // And back: a new per-model scope starts empty.
+  QuotaLedger again(make_config(limits(std::nullopt, std::nullopt), &big), t0, &ledger);
+  EXPECT_TRUE(again.admit(kAcme, kBig, 10, t0).admitted());
+  EXPECT_EQ(again.admit(kAcme, kBig, 10, t0).refusal, Refusal::kConcurrency);
+}
+
 }  // namespace
 }  // namespace sluice::tenancy

@@ -107,5 +107,18 @@ TEST(TenancyTokenBucket, AnEarlierNowRefillsNothing) {
   EXPECT_DOUBLE_EQ(b.available(t0 + 11s), 1.0);
 }
 
+TEST(TenancyTokenBucket, SetLimitKeepsTheLevelAndRefillsAtTheNewRate) {
+  TokenBucket b(60, t0);
+  b.take_anyway(50, t0);  // 10 left
+  b.set_limit(120, t0 + 1s);  // 11 there; now 2 per second up to 120
+  EXPECT_EQ(b.limit(), 120);
+  EXPECT_DOUBLE_EQ(b.available(t0 + 1s), 11.0);
+  EXPECT_DOUBLE_EQ(b.available(t0 + 2s), 13.0);
+  b.set_limit(6, t0 + 2s);  // never above the new limit
+  EXPECT_DOUBLE_EQ(b.available(t0 + 2s), 6.0);
+  b.take_anyway(6, t0 + 2s);
+  EXPECT_DOUBLE_EQ(b.available(t0 + 12s), 1.0);  // 0.1 per second
+}
+
 }  // namespace
 }  // namespace sluice::tenancy
