@@ -169,7 +169,7 @@ int run_serve(const ServeOptions& options) {
   admin_server.start();
   // Every scrape round also runs the outlier sweeps that are due.
   health::LoadScraper scraper(server.control_io(), ctx.routes, scrape_interval(cfg), [&ctx] {
-    const auto now = std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now());
+    const auto now = core::steady_now();
     for (auto& pool : ctx.pools) {
       pool->sweep_if_due(now);
       pool->pump();
@@ -181,12 +181,9 @@ int run_serve(const ServeOptions& options) {
       [&ctx](std::size_t model) -> std::optional<health::ActiveCheckConfig> {
         const auto snapshot = ctx.config.load();
         if (model >= snapshot->config.models.size()) return std::nullopt;
-        const config::HealthCheckConfig& c = snapshot->config.models[model].health_check;
-        if (!c.enabled) return std::nullopt;
-        return health::ActiveCheckConfig{.path = c.path, .interval = c.interval, .timeout = c.timeout,
-                                         .unhealthy_threshold = c.unhealthy_threshold,
-                                         .healthy_threshold = c.healthy_threshold,
-                                         .jitter_percent = c.jitter_percent};
+        const config::HealthCheckConfig& checks = snapshot->config.models[model].health_check;
+        if (!checks.enabled) return std::nullopt;
+        return checks;
       },
       [&ctx] {
         for (auto& pool : ctx.pools) pool->pump();

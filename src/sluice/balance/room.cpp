@@ -24,28 +24,9 @@ std::int64_t engine_limit(std::int64_t outstanding, std::optional<std::int64_t> 
 
 int pick_with_room(std::span<const std::shared_ptr<Instance>> instances, const RoomLimits& limits, std::uint64_t r1,
                    std::uint64_t r2) {
-  const std::size_t n = instances.size();
-  if (n == 0) return -1;
-  if (n == 1) return has_room(*instances[0], limits) ? 0 : -1;
-  const std::size_t a = r1 % n;
-  std::size_t b = r2 % (n - 1);
-  if (b >= a) ++b;  // distinct second choice
-  const bool room_a = has_room(*instances[a], limits);
-  const bool room_b = has_room(*instances[b], limits);
-  if (room_a && room_b) {
-    return instances[b]->outstanding.load(std::memory_order_relaxed) <
-                   instances[a]->outstanding.load(std::memory_order_relaxed)
-               ? static_cast<int>(b)
-               : static_cast<int>(a);
-  }
-  if (room_a) return static_cast<int>(a);
-  if (room_b) return static_cast<int>(b);
-  const std::size_t start = (r1 / n) % n;
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t i = (start + k) % n;
-    if (has_room(*instances[i], limits)) return static_cast<int>(i);
-  }
-  return -1;
+  return pick_two_choices(instances, limits, r1, r2, [&instances](std::size_t i) {
+    return instances[i]->outstanding.load(std::memory_order_relaxed);
+  });
 }
 
 }  // namespace sluice::balance

@@ -1,6 +1,14 @@
 #include "sluice/balance/routing_table.h"
 
+#include <algorithm>
+
 namespace sluice::balance {
+
+bool same_instances(std::span<const std::shared_ptr<Instance>> instances, std::span<const std::uint64_t> serials) {
+  return instances.size() == serials.size() &&
+         std::equal(instances.begin(), instances.end(), serials.begin(),
+                    [](const auto& i, std::uint64_t s) { return i->serial == s; });
+}
 
 std::uint64_t next_instance_serial() {
   static std::atomic<std::uint64_t> serial{1};

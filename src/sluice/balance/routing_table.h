@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,7 +26,7 @@ struct InstanceCounters {
   /// consecutive_gateway_failure, failure_percentage).
   std::array<std::atomic<std::uint64_t>, 3> ejections{};
   /// Failed tries on this instance that were retried elsewhere, by cause
-  /// (kRetryCauses order: connect_failure, refused, reset, per_try_timeout, status).
+  /// (proxy::kRetryCauses order: connect_failure, refused, reset, per_try_timeout, status).
   std::array<std::atomic<std::uint64_t>, 5> retries{};
   std::atomic<std::uint64_t> tries{0};  // tries sent to the instance
 };
@@ -106,6 +107,10 @@ struct RoutingTable {
 
 /// Process-unique instance serials.
 std::uint64_t next_instance_serial();
+
+/// Whether `instances` are exactly the instances of `serials`, in that
+/// order: state kept per position (tables, detectors) is still valid.
+bool same_instances(std::span<const std::shared_ptr<Instance>> instances, std::span<const std::uint64_t> serials);
 
 }  // namespace sluice::balance
 

@@ -63,8 +63,7 @@ std::optional<HashKeyConfig> read_hash_key(Reader& reader, const MapReader& pare
 
 void read_balance(Reader& reader, const MapReader& parent, BalanceConfig& out) {
   if (!parent.has("balance")) return;
-  MapReader b(reader, parent.get("balance"), parent.key_of("balance"), parent.location_of_child("balance"),
-              {"policy", "hash_on", "hash_table", "load_factor", "prefix_tokens"});
+  MapReader b = parent.child("balance", {"policy", "hash_on", "hash_table", "load_factor", "prefix_tokens"});
   if (!b.is_map()) return;
   // With an invalid policy, which keys belong is unknown: read them all
   // for their own errors, check none against the policy.

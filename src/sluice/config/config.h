@@ -224,23 +224,34 @@ struct HealthCheckConfig {
   std::uint32_t unhealthy_threshold = 3;
   std::uint32_t healthy_threshold = 2;
   std::uint32_t jitter_percent = 10;
+
+  bool operator==(const HealthCheckConfig&) const = default;
 };
 
 /// Passive outlier detection (health/outlier_detector.h explains the
 /// defaults and how they differ from Envoy's).
 struct OutlierDetectionConfig {
   bool enabled = true;
-  std::uint32_t consecutive_5xx = 5;              // 0 disables
-  std::uint32_t consecutive_gateway_failure = 3;  // 0 disables
+  /// Consecutive 5xx or gateway failures that eject; 0 disables.
+  std::uint32_t consecutive_5xx = 5;
+  /// Consecutive gateway failures that eject; 0 disables.
+  std::uint32_t consecutive_gateway_failure = 3;
+  /// How often the sweep runs: the failure-percentage window.
   core::Duration interval = std::chrono::seconds(10);
   core::Duration base_ejection_time = std::chrono::seconds(30);
   core::Duration max_ejection_time = std::chrono::seconds(300);
-  std::uint32_t max_ejection_percent = 50;        // 0..100
+  /// At most this percent of the pool is ejected at once (never exceeded).
+  std::uint32_t max_ejection_percent = 50;
   bool enforce_failure_percentage = true;
-  std::uint32_t failure_percentage_threshold = 85;  // 0..100
+  /// Eject when failures × 100 >= this × requests over an interval.
+  std::uint32_t failure_percentage_threshold = 85;
+  /// Instances with enough volume needed before the rule applies to any.
   std::uint32_t failure_percentage_minimum_hosts = 3;
+  /// Requests over the interval an instance needs for the rule to judge it.
   std::uint32_t failure_percentage_request_volume = 20;
-  std::uint32_t panic_threshold_percent = 50;     // 0..100; 0 disables panic
+  /// Below this percent of usable instances, all are used (health/panic.h);
+  /// 0 disables panic.
+  std::uint32_t panic_threshold_percent = 50;
 };
 
 /// Per-instance circuit breaker (health/circuit_breaker.h).

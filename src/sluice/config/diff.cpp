@@ -6,6 +6,7 @@
 #include <array>
 #include <set>
 
+#include "sluice/config/suggest.h"
 #include "sluice/config/value_text.h"
 #include "sluice/core/duration_text.h"
 
@@ -33,15 +34,6 @@ std::string text(T v) {
 template <typename T>
 std::string text(const std::optional<T>& v) {
   return v ? text(*v) : std::string("unset");
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view separator = ", ") {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
 }
 
 template <typename T>

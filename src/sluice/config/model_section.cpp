@@ -18,8 +18,7 @@ constexpr std::int64_t kMaxInt = std::numeric_limits<int>::max();
 constexpr std::int64_t kMaxEndpointWeight = 1000;
 
 void read_sim(Reader& reader, const MapReader& m, SimSource& sim) {
-  MapReader s(reader, m.get("sim"), m.key_of("sim"), m.location_of_child("sim"),
-              {"instances", "profile", "gpus_per_instance", "speedup", "seed", "backup_instances"});
+  MapReader s = m.child("sim", {"instances", "profile", "gpus_per_instance", "speedup", "seed", "backup_instances"});
   if (!s.is_map()) return;
   const auto instances = s.integer("instances", 1, kMaxInt);
   set_if(sim.instances, instances);
@@ -81,7 +80,7 @@ StaticEndpoint read_endpoint(Reader& reader, const YAML::Node& node, const std::
 }
 
 void read_static(Reader& reader, const MapReader& m, StaticSource& source) {
-  MapReader s(reader, m.get("static"), m.key_of("static"), m.location_of_child("static"), {"endpoints"});
+  MapReader s = m.child("static", {"endpoints"});
   if (!s.is_map() || !s.require("endpoints")) return;
   const YAML::Node list = s.get("endpoints");
   const std::string key = s.key_of("endpoints");
@@ -117,9 +116,9 @@ constexpr std::array<std::string_view, 3> kPolicies = {"fcfs", "round_robin", "v
 
 void read_scheduler(Reader& reader, const MapReader& m, SchedulerConfig& sched) {
   if (!m.has("scheduler")) return;
-  MapReader s(reader, m.get("scheduler"), m.key_of("scheduler"), m.location_of_child("scheduler"),
-              {"policy", "w_input", "w_output", "batch_promote_after", "max_in_flight_per_instance",
-               "max_engine_waiting", "max_kv_usage", "engine_metrics_interval"});
+  MapReader s = m.child("scheduler", {"policy", "w_input", "w_output", "batch_promote_after",
+                                      "max_in_flight_per_instance", "max_engine_waiting", "max_kv_usage",
+                                      "engine_metrics_interval"});
   if (!s.is_map()) return;
   if (auto text = s.string("policy")) {
     if (*text == "fcfs") sched.policy = SchedPolicy::kFcfs;
@@ -182,7 +181,7 @@ Model read_model(Reader& reader, const YAML::Node& node, const std::string& key,
   read_balance(reader, m, model.balance);
   read_health_check(reader, m, model.health_check);
   read_outlier_detection(reader, m, model.outlier_detection);
-  read_circuit_breaker(reader, m, model.circuit_breaker);
+  read_circuit_breaker(m, model.circuit_breaker);
   return model;
 }
 

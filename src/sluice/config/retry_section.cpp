@@ -62,31 +62,21 @@ void read_status_codes(Reader& reader, const MapReader& r, RetryPolicy& out) {
 
 void read_retry(Reader& reader, const MapReader& parent, RetryPolicy& out) {
   if (!parent.has("retry")) return;
-  MapReader r(reader, parent.get("retry"), parent.key_of("retry"), parent.location_of_child("retry"),
-              {"retries", "retry_on", "retriable_status_codes", "backoff_base", "backoff_max", "budget_percent",
-               "min_retry_concurrency"});
+  MapReader r = parent.child("retry", {"retries", "retry_on", "retriable_status_codes", "backoff_base", "backoff_max",
+                                       "budget_percent", "min_retry_concurrency"});
   if (!r.is_map()) return;
   set_if(out.retries, r.integer("retries", 0, kMaxRetries));
   read_retry_on(reader, r, out);
   read_status_codes(reader, r, out);
-  const auto base = r.duration("backoff_base");
-  const auto max = r.duration("backoff_max");
-  set_if(out.backoff_base, base);
-  set_if(out.backoff_max, max);
-  if ((base || max) && out.backoff_max < out.backoff_base) {
-    const std::string_view name = r.has("backoff_max") ? "backoff_max" : "backoff_base";
-    reader.fail(r.location_of_child(name), r.key_of(name),
-                fmt::format("backoff_max ({}) must be at least backoff_base ({})",
-                            core::format_duration(out.backoff_max), core::format_duration(out.backoff_base)));
-  }
+  read_duration_pair(reader, r, "backoff_base", out.backoff_base, "backoff_max", out.backoff_max,
+                     DurationOrder::kAtMost);
   set_if(out.budget_percent, r.integer("budget_percent", 0, 100));
   set_if(out.min_retry_concurrency, r.integer("min_retry_concurrency", 0, kMaxUint32));
 }
 
-void read_timeouts(Reader& reader, const MapReader& parent, TimeoutConfig& out) {
+void read_timeouts(const MapReader& parent, TimeoutConfig& out) {
   if (!parent.has("timeouts")) return;
-  MapReader t(reader, parent.get("timeouts"), parent.key_of("timeouts"), parent.location_of_child("timeouts"),
-              {"total", "per_try", "first_token", "stream_idle"});
+  MapReader t = parent.child("timeouts", {"total", "per_try", "first_token", "stream_idle"});
   if (!t.is_map()) return;
   set_if(out.total, t.duration("total", /*allow_zero=*/true));
   set_if(out.per_try, t.duration("per_try", /*allow_zero=*/true));

@@ -77,7 +77,7 @@ HeaderMatch read_header_match(Reader& reader, const YAML::Node& node, const std:
 /// `match`; true when it matches every request (absent, or nothing in it).
 bool read_match(Reader& reader, const MapReader& r, RouteMatch& out) {
   if (!r.has("match")) return true;
-  MapReader m(reader, r.get("match"), r.key_of("match"), r.location_of_child("match"), {"model", "headers", "tenants"});
+  MapReader m = r.child("match", {"model", "headers", "tenants"});
   if (!m.is_map()) return false;
   if (m.has("model")) out.model = m.string("model").value_or("");
   if (m.has("headers")) {
@@ -145,7 +145,7 @@ void read_targets(Reader& reader, const MapReader& r, std::vector<SplitTarget>& 
 
 void read_mirror(Reader& reader, const MapReader& r, Route& route) {
   if (!r.has("mirror")) return;
-  MapReader m(reader, r.get("mirror"), r.key_of("mirror"), r.location_of_child("mirror"), {"model", "percent"});
+  MapReader m = r.child("mirror", {"model", "percent"});
   if (!m.is_map()) return;
   MirrorConfig mirror;
   if (m.require("model")) mirror.model = m.string("model").value_or("");
@@ -161,17 +161,17 @@ void read_mirror(Reader& reader, const MapReader& r, Route& route) {
 }
 
 /// fault: {abort: {percent, status}, delay: {percent, duration}}
-void read_fault(Reader& reader, const MapReader& r, FaultConfig& fault) {
+void read_fault(const MapReader& r, FaultConfig& fault) {
   if (!r.has("fault")) return;
-  MapReader f(reader, r.get("fault"), r.key_of("fault"), r.location_of_child("fault"), {"abort", "delay"});
+  MapReader f = r.child("fault", {"abort", "delay"});
   if (!f.is_map()) return;
   if (f.has("abort")) {
-    MapReader a(reader, f.get("abort"), f.key_of("abort"), f.location_of_child("abort"), {"percent", "status"});
+    MapReader a = f.child("abort", {"percent", "status"});
     if (a.is_map() && a.require("percent")) set_if(fault.abort_percent, a.percent("percent", /*allow_zero=*/true));
     set_if(fault.abort_status, a.integer("status", 400, 599));
   }
   if (f.has("delay")) {
-    MapReader d(reader, f.get("delay"), f.key_of("delay"), f.location_of_child("delay"), {"percent", "duration"});
+    MapReader d = f.child("delay", {"percent", "duration"});
     if (d.is_map() && d.require("percent")) set_if(fault.delay_percent, d.percent("percent", /*allow_zero=*/true));
     if (d.is_map() && d.require("duration")) set_if(fault.delay, d.duration("duration"));
   }
@@ -191,10 +191,10 @@ Route read_route(Reader& reader, const YAML::Node& node, const std::string& key,
   if (auto sticky = read_hash_key(reader, r, "sticky")) route.sticky = std::move(*sticky);
   if (auto upstream = r.string("upstream_model")) route.upstream_model = std::move(*upstream);
   read_mirror(reader, r, route);
-  read_fault(reader, r, route.fault);
+  read_fault(r, route.fault);
   if (r.has("timeouts")) {
     TimeoutConfig timeouts = server.timeouts;
-    read_timeouts(reader, r, timeouts);
+    read_timeouts(r, timeouts);
     route.timeouts = timeouts;
   }
   if (r.has("retry")) {

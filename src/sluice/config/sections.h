@@ -17,6 +17,19 @@ void read_models(Reader& reader, const MapReader& root, std::vector<Model>& mode
 void read_routes(Reader& reader, const MapReader& root, const ServerConfig& server, std::vector<Route>& routes);
 void validate(Reader& reader, const Config& config);
 
+/// How two durations of one mapping must relate.
+enum class DurationOrder {
+  kShorter,  // `low` must be shorter than `high`: "low (x) must be shorter than high (y)"
+  kAtMost,   // `high` must be at least `low`: "high (y) must be at least low (x)"
+};
+
+/// Reads the durations `low_key` and `high_key` of `m` into `low` and `high`
+/// (each keeps its value when absent) and, when either was given, checks
+/// their order against the values in effect. The error stands at the key
+/// the message starts with when the file gives it, else at the other one.
+void read_duration_pair(Reader& reader, const MapReader& m, std::string_view low_key, core::Duration& low,
+                        std::string_view high_key, core::Duration& high, DurationOrder order);
+
 // Readers of sub-mappings. Each reads its key (`health_check`, `retry`, …)
 // under `parent`, doing nothing when it is absent, on top of the values
 // already in `out`.
@@ -24,10 +37,10 @@ void validate(Reader& reader, const Config& config);
 /// health_check, outlier_detection, circuit_breaker (resilience_section.cpp).
 void read_health_check(Reader& reader, const MapReader& parent, HealthCheckConfig& out);
 void read_outlier_detection(Reader& reader, const MapReader& parent, OutlierDetectionConfig& out);
-void read_circuit_breaker(Reader& reader, const MapReader& parent, CircuitBreakerConfig& out);
+void read_circuit_breaker(const MapReader& parent, CircuitBreakerConfig& out);
 /// `retry` and `timeouts` of server and routes (retry_section.cpp).
 void read_retry(Reader& reader, const MapReader& parent, RetryPolicy& out);
-void read_timeouts(Reader& reader, const MapReader& parent, TimeoutConfig& out);
+void read_timeouts(const MapReader& parent, TimeoutConfig& out);
 /// A model's `balance`, and a hash key (`hash_on`, `sticky`) written as
 /// "tenant", "user" or {header: NAME} (balance_section.cpp).
 void read_balance(Reader& reader, const MapReader& parent, BalanceConfig& out);

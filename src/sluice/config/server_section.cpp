@@ -45,7 +45,7 @@ void read_server(Reader& reader, const MapReader& root, ServerConfig& server) {
   set_if(server.max_queue_wait, m.duration("max_queue_wait"));
   set_if(server.access_log, m.string("access_log", /*allow_empty=*/true));
   read_retry(reader, m, server.retry);
-  read_timeouts(reader, m, server.timeouts);
+  read_timeouts(m, server.timeouts);
   if (m.has("upstream_timeout") && reader.where("server.timeouts.total").line != 0) {
     reader.fail(reader.where("server.timeouts.total"), "server.timeouts.total",
                 fmt::format("conflicts with {}: upstream_timeout is the older name of timeouts.total; give one",

@@ -42,15 +42,6 @@ std::optional<std::string_view> closest_match(std::string_view word,
   return best;
 }
 
-std::string join(std::span<const std::string_view> candidates, std::string_view separator) {
-  std::string out;
-  for (std::string_view candidate : candidates) {
-    if (!out.empty()) out += separator;
-    out += candidate;
-  }
-  return out;
-}
-
 std::string expected_one_of(std::span<const std::string_view> choices, std::string_view got) {
   auto hint = closest_match(got, choices);
   return fmt::format("expected one of {}, got {}{}", join(choices), quote(got),

@@ -20,7 +20,15 @@ std::optional<std::string_view> closest_match(std::string_view word,
 /// `expected one of a, b, c, got "x"`, with ` (did you mean "b"?)` when close.
 std::string expected_one_of(std::span<const std::string_view> choices, std::string_view got);
 
-/// `candidates` joined as `a, b, c`.
-std::string join(std::span<const std::string_view> candidates, std::string_view separator = ", ");
+/// `items` (strings or string views) joined as `a, b, c`.
+template <typename Range>
+std::string join(const Range& items, std::string_view separator = ", ") {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
 
 }  // namespace sluice::config

@@ -4,20 +4,12 @@
 #include <algorithm>
 
 #include "sluice/config/loader.h"
+#include "sluice/config/suggest.h"
 #include "sluice/config/value_text.h"
 #include "sluice/core/duration_text.h"
 
 namespace sluice::config {
 namespace {
-
-std::string join_strings(const std::vector<std::string>& items, std::string_view separator = ", ") {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
-}
 
 std::string limits_text(const TenantLimits& l) {
   std::string out;
@@ -37,7 +29,7 @@ std::string tenant_line(const Tenant& t) {
   const bool all = std::find(t.models.begin(), t.models.end(), "*") != t.models.end();
   std::string line = fmt::format("tenant {} \"{}\": {} API key{}, models {}, weight {}, priority {} (max {}), limits {}",
                                  t.id, t.display_name, t.api_keys.size(), t.api_keys.size() == 1 ? "" : "s",
-                                 all ? std::string("* (all)") : join_strings(t.models), t.weight,
+                                 all ? std::string("* (all)") : join(t.models), t.weight,
                                  to_string(t.priority), to_string(t.max_priority), limits_text(t.limits));
   for (const auto& m : t.model_limits) line += fmt::format("; on {}: {}", m.model, limits_text(m.limits));
   return line;
@@ -81,7 +73,7 @@ std::string model_line(const Model& m) {
       urls.push_back(e.weight == 1 && !e.backup ? e.url
                                                 : fmt::format("{} (weight {}{})", e.url, e.weight, e.backup ? ", backup" : ""));
     }
-    where = fmt::format("static {}", join_strings(urls));
+    where = fmt::format("static {}", join(urls));
   }
   const SchedulerConfig& q = m.scheduler;
   return fmt::format("model {}: {}; upstream model {}, cache_salt {}, default_max_tokens {}; scheduler {} "
@@ -103,13 +95,13 @@ std::string route_line(const Route& r) {
     const std::string_view op = h.kind == MatchKind::kExact ? "=" : h.kind == MatchKind::kPrefix ? "^=" : "~=";
     match.push_back(fmt::format("{}{}{}", h.name, op, h.value));
   }
-  if (!r.match.tenants.empty()) match.push_back("tenants=" + join_strings(r.match.tenants, ","));
+  if (!r.match.tenants.empty()) match.push_back("tenants=" + join(r.match.tenants, ","));
   std::vector<std::string> targets;
   for (const auto& t : r.split) {
     targets.push_back(r.split.size() == 1 ? t.model : fmt::format("{}={}", t.model, t.weight));
   }
-  std::string line = fmt::format("route {}: {} -> {}", r.name, match.empty() ? "everything" : join_strings(match, " "),
-                                 join_strings(targets, " "));
+  std::string line = fmt::format("route {}: {} -> {}", r.name, match.empty() ? "everything" : join(match, " "),
+                                 join(targets, " "));
   if (r.sticky.source != HashKeyConfig::Source::kNone) line += "; sticky on " + hash_key_text(r.sticky);
   if (r.upstream_model) line += "; upstream model " + *r.upstream_model;
   if (r.mirror) line += fmt::format("; mirror {}% to {}", r.mirror->percent, r.mirror->model);

@@ -113,9 +113,8 @@ void read_limits_map(Reader& reader, const MapReader& l, TenantLimits& limits) {
 
 void read_limits(Reader& reader, const MapReader& m, TenantLimits& limits) {
   if (!m.has("limits")) return;
-  MapReader l(reader, m.get("limits"), m.key_of("limits"), m.location_of_child("limits"),
-              {"rpm", "tpm", "max_concurrency", "max_queue", "max_queue_wait", "reserved_concurrency",
-               "concurrency_cap", "budget"});
+  MapReader l = m.child("limits", {"rpm", "tpm", "max_concurrency", "max_queue", "max_queue_wait",
+                                   "reserved_concurrency", "concurrency_cap", "budget"});
   read_limits_map(reader, l, limits);
   set_if(limits.budget, l.positive_number("budget"));
 }

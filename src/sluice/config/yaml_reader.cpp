@@ -101,16 +101,25 @@ std::optional<std::int64_t> Reader::integer(const YAML::Node& node, const std::s
   return value;
 }
 
-std::optional<double> Reader::positive_number(const YAML::Node& node, const std::string& key, Location at) {
+namespace {
+/// A scalar that is a whole finite number (an optional leading '+').
+std::optional<double> finite_number(const YAML::Node& node) {
+  if (!is_scalar(node)) return std::nullopt;
+  std::string_view text = node.Scalar();
+  if (text.starts_with('+')) text.remove_prefix(1);
   double value = 0;
-  bool parsed = false;
-  if (is_scalar(node)) {
-    std::string_view text = node.Scalar();
-    if (text.starts_with('+')) text.remove_prefix(1);
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    parsed = !text.empty() && ec == std::errc{} && end == text.data() + text.size() && std::isfinite(value);
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(value)) {
+    return std::nullopt;
   }
-  if (!parsed || value <= 0) {
+  return value;
+}
+}  // namespace
+
+std::optional<double> Reader::positive_number(const YAML::Node& node, const std::string& key, Location at) {
+  const std::optional<double> number = finite_number(node);
+  const double value = number.value_or(0);
+  if (!number || value <= 0) {
     fail(at, key, fmt::format("expected a positive number, got {}", describe(node)));
     return std::nullopt;
   }
@@ -140,15 +149,9 @@ std::optional<core::Duration> Reader::duration(const YAML::Node& node, const std
 }
 
 std::optional<double> Reader::percent(const YAML::Node& node, const std::string& key, Location at, bool allow_zero) {
-  double value = 0;
-  bool parsed = false;
-  if (is_scalar(node)) {
-    std::string_view text = node.Scalar();
-    if (text.starts_with('+')) text.remove_prefix(1);
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    parsed = !text.empty() && ec == std::errc{} && end == text.data() + text.size() && std::isfinite(value);
-  }
-  if (!parsed || value < 0 || value > 100 || (!allow_zero && value == 0)) {
+  const std::optional<double> number = finite_number(node);
+  const double value = number.value_or(0);
+  if (!number || value < 0 || value > 100 || (!allow_zero && value == 0)) {
     const std::string_view expected = allow_zero ? "a percentage from 0 to 100" : "a percentage above 0, at most 100";
     fail(at, key, fmt::format("expected {}, got {}", expected, describe(node)));
     return std::nullopt;
@@ -188,6 +191,10 @@ std::optional<EnvValue> Reader::env(const YAML::Node& node, const std::string& k
     return std::nullopt;
   }
   return EnvValue{*name, value};
+}
+
+MapReader MapReader::child(std::string_view name, std::initializer_list<std::string_view> allowed) const {
+  return MapReader(reader_, get(name), key_of(name), location_of_child(name), allowed);
 }
 
 MapReader::MapReader(Reader& reader, const YAML::Node& node, std::string key, Location at,

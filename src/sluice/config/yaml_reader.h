@@ -103,6 +103,9 @@ class MapReader {
   bool has(std::string_view name) const;
   /// Where the child's value sits (its key when the value has no position).
   Location location_of_child(std::string_view name) const;
+  /// The child mapping `name`, with the keys it allows (an error is
+  /// recorded, and is_map() is false, when the child is not a mapping).
+  MapReader child(std::string_view name, std::initializer_list<std::string_view> allowed) const;
   /// Records "missing required key" at this mapping's position when absent.
   bool require(std::string_view name, std::string_view why = {}) const;
   /// Records "not allowed …" at the child when present.

@@ -11,6 +11,12 @@ using Duration = std::chrono::nanoseconds;
 /// simulator it is whatever the driver says.
 using TimePoint = std::chrono::time_point<std::chrono::steady_clock, Duration>;
 
+/// The monotonic clock's now as a TimePoint: the I/O shell's one way to read
+/// it (pure code is handed time instead).
+inline TimePoint steady_now() {
+  return std::chrono::time_point_cast<Duration>(std::chrono::steady_clock::now());
+}
+
 /// Source of "now". Thread-safety: implementations must be safe to call from
 /// any thread.
 class Clock {
@@ -22,9 +28,7 @@ class Clock {
 /// The real monotonic clock.
 class SteadyClock final : public Clock {
  public:
-  TimePoint now() const override {
-    return std::chrono::time_point_cast<Duration>(std::chrono::steady_clock::now());
-  }
+  TimePoint now() const override { return steady_now(); }
 };
 
 /// A clock that moves only when told to. Not thread-safe: for tests and the

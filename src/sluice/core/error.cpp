@@ -23,7 +23,8 @@ int http_status(ErrorCode code) {
     case ErrorCode::kInternal: return 500;
     case ErrorCode::kUpstreamError: return 502;
     case ErrorCode::kNoInstance:
-    case ErrorCode::kShuttingDown: return 503;
+    case ErrorCode::kShuttingDown:
+    case ErrorCode::kFaultInjected: return 503;
     case ErrorCode::kUpstreamTimeout: return 504;
   }
   return 500;
@@ -41,7 +42,8 @@ std::string_view error_type(ErrorCode code) {
     case ErrorCode::kUpstreamError:
     case ErrorCode::kNoInstance:
     case ErrorCode::kShuttingDown:
-    case ErrorCode::kUpstreamTimeout: return "server_error";
+    case ErrorCode::kUpstreamTimeout:
+    case ErrorCode::kFaultInjected: return "server_error";
     default: return "invalid_request_error";
   }
 }
@@ -67,6 +69,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kNoInstance: return "no_instance_available";
     case ErrorCode::kShuttingDown: return "shutting_down";
     case ErrorCode::kUpstreamTimeout: return "upstream_timeout";
+    case ErrorCode::kFaultInjected: return "fault_injected";
   }
   return "internal_error";
 }

@@ -27,16 +27,20 @@ enum class ErrorCode {
   kNoInstance,         // 503 no healthy instance of the model
   kShuttingDown,       // 503 server is draining
   kUpstreamTimeout,    // 504
+  kFaultInjected,      // 503, or the status a route's fault injection gives
 };
 
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
   std::string param;  // empty = null
+  int status = 0;     // HTTP status instead of http_status(code); 0 = the code's
 };
 
 /// HTTP status for a code.
 int http_status(ErrorCode code);
+/// HTTP status for an error: its own, or its code's.
+inline int http_status(const Error& error) { return error.status != 0 ? error.status : http_status(error.code); }
 /// OpenAI `type` field ("invalid_request_error", "authentication_error", …).
 std::string_view error_type(ErrorCode code);
 /// OpenAI `code` field ("invalid_api_key", "model_not_found", …).

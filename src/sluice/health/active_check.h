@@ -36,22 +36,15 @@
 #include <optional>
 #include <string>
 
+#include "sluice/config/config.h"
 #include "sluice/core/clock.h"
 
 namespace sluice::health {
 
-struct ActiveCheckConfig {
-  std::string path = "/health";
-  core::Duration interval = std::chrono::seconds(5);
-  core::Duration timeout = std::chrono::seconds(2);
-  /// Consecutive failures that turn a healthy instance unhealthy (0 acts as 1).
-  std::uint32_t unhealthy_threshold = 3;
-  /// Consecutive passes that turn an unhealthy instance healthy again after
-  /// its first pass (0 acts as 1).
-  std::uint32_t healthy_threshold = 2;
-  /// Each wait is `interval` plus up to this percent of it.
-  std::uint32_t jitter_percent = 10;
-};
+/// The checks' settings are the config's (one set of defaults, in
+/// config.h; the table above says why). `enabled` is the caller's business.
+/// unhealthy_threshold and healthy_threshold of 0 act as 1.
+using ActiveCheckConfig = config::HealthCheckConfig;
 
 enum class HealthTransition : std::uint8_t { kNone, kBecameHealthy, kBecameUnhealthy };
 

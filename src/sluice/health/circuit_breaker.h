@@ -36,15 +36,14 @@
 #include <span>
 #include <string_view>
 
+#include "sluice/config/config.h"
 #include "sluice/core/error.h"
 
 namespace sluice::health {
 
-struct BreakerLimits {
-  std::int64_t max_connections = 1024;
-  std::int64_t max_in_flight = 1024;
-  std::int64_t max_pending = 128;
-};
+/// The limits are the config's (one set of defaults, in config.h; the
+/// table above says why).
+using BreakerLimits = config::CircuitBreakerConfig;
 
 enum class BreakerLimit : std::uint8_t { kConnections, kInFlight, kPending };
 inline constexpr std::size_t kBreakerLimitCount = 3;

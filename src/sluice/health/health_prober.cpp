@@ -14,15 +14,6 @@ namespace {
 /// How often the schedule is looked at; a check is sent at most this late.
 constexpr auto kTick = std::chrono::milliseconds(50);
 
-core::TimePoint steady_now() {
-  return std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now());
-}
-
-bool same_checks(const ActiveCheckConfig& a, const ActiveCheckConfig& b) {
-  return a.path == b.path && a.interval == b.interval && a.timeout == b.timeout &&
-         a.unhealthy_threshold == b.unhealthy_threshold && a.healthy_threshold == b.healthy_threshold &&
-         a.jitter_percent == b.jitter_percent;
-}
 }  // namespace
 
 HealthProber::HealthProber(asio::io_context& io, const core::Snapshot<balance::RoutingTable>& routes,
@@ -59,7 +50,7 @@ void HealthProber::schedule(const balance::RoutingTable& table, core::TimePoint 
         // Serving already (checks were just turned on by a reload): it
         // counts as passed once, so failures take it out as usual.
         if (instance->check_healthy.load(std::memory_order_relaxed)) e.state.on_result(true, now);
-      } else if (!same_checks(e.state.config(), *config)) {
+      } else if (e.state.config() != *config) {
         e.state.set_config(*config);  // a reload changed them
         e.next_at = std::min(e.next_at, e.state.next_check_at(now, uniform(rng_)));
       }
@@ -87,7 +78,7 @@ asio::awaitable<void> HealthProber::check(std::uint64_t serial, std::shared_ptr<
   if (it == entries_.end()) co_return;
   Entry& e = it->second;
   e.in_flight = false;
-  const core::TimePoint now = steady_now();
+  const core::TimePoint now = core::steady_now();
   const HealthTransition change = e.state.on_result(answer.has_value(), now);
   e.next_at = e.state.next_check_at(now, std::uniform_real_distribution<double>(0.0, 1.0)(rng_));
   if (change == HealthTransition::kNone) co_return;
@@ -105,7 +96,7 @@ asio::awaitable<void> HealthProber::check(std::uint64_t serial, std::shared_ptr<
 asio::awaitable<void> HealthProber::run() {
   const auto stopped = stopped_;
   while (!*stopped) {
-    schedule(*routes_.load(), steady_now());
+    schedule(*routes_.load(), core::steady_now());
     timer_.expires_after(kTick);
     co_await timer_.async_wait(use_nothrow);
   }

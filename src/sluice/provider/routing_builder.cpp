@@ -31,9 +31,7 @@ balance::RoomLimits room_limits(const config::Model& model) {
 /// active check passes, when checks are on.
 namespace {
 void join_health(balance::Instance& instance, const config::Model& model) {
-  const config::CircuitBreakerConfig& b = model.circuit_breaker;
-  instance.breaker = std::make_shared<health::CircuitBreaker>(health::BreakerLimits{
-      .max_connections = b.max_connections, .max_in_flight = b.max_in_flight, .max_pending = b.max_pending});
+  instance.breaker = std::make_shared<health::CircuitBreaker>(model.circuit_breaker);
   instance.check_healthy.store(!model.health_check.enabled, std::memory_order_relaxed);
 }
 }  // namespace

@@ -21,7 +21,7 @@ asio::awaitable<bool> write_response(beast::tcp_stream& client, RequestContext& 
 asio::awaitable<bool> write_error(beast::tcp_stream& client, RequestContext& rc, const core::Error& error,
                                   bool keep_alive) {
   rc.error_code = std::string(core::error_code_name(error.code));
-  co_return co_await write_response(client, rc, static_cast<unsigned>(core::http_status(error.code)),
+  co_return co_await write_response(client, rc, static_cast<unsigned>(core::http_status(error)),
                                     "application/json", core::to_openai_json(error), keep_alive);
 }
 

@@ -11,8 +11,8 @@
 #include "sluice/proxy/upstream_body.h"
 #include "sluice/proxy/upstream_exchange.h"
 #include "sluice/balance/prefix_key.h"
-#include "sluice/core/json_escape.h"
 #include "sluice/core/stable_hash.h"
+#include "sluice/proxy/instance_metrics.h"
 #include "sluice/proxy/mirror.h"
 #include "sluice/route/fault.h"
 #include "sluice/route/retry_budget.h"
@@ -56,7 +56,7 @@ class QuotaHold {
   ~QuotaHold() {
     const std::int64_t used = rc_.status == 200 || rc_.streamed_tokens > 0 ? rc_.prompt_tokens + used_output(rc_) : 0;
     ledger_.finish(rc_.tenant->index, model_, reserved_, used,
-                   std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now()));
+                   core::steady_now());
   }
   QuotaHold(const QuotaHold&) = delete;
   QuotaHold& operator=(const QuotaHold&) = delete;
@@ -118,22 +118,8 @@ class BudgetHold {
   bool retrying_ = false;
 };
 
-/// Counts a failed try that is retried, on the instance it failed on.
-void count_retry(balance::Instance& instance, const route::TryResult& result) {
-  std::size_t cause = 4;  // an answer (status)
-  switch (result.failure) {
-    case route::TryFailure::kConnectFailure: cause = 0; break;
-    case route::TryFailure::kRefused: cause = 1; break;
-    case route::TryFailure::kReset: cause = 2; break;
-    case route::TryFailure::kPerTryTimeout: cause = 3; break;
-    case route::TryFailure::kStatus:
-    case route::TryFailure::kNone: break;
-  }
-  instance.counters.retries[cause].fetch_add(1, std::memory_order_relaxed);
-}
-
-/// Waits out a retry's backoff.
-asio::awaitable<void> backoff_wait(beast::tcp_stream& client, core::Duration wait) {
+/// Waits (a retry's backoff, an injected delay).
+asio::awaitable<void> wait_for(beast::tcp_stream& client, core::Duration wait) {
   if (wait <= core::Duration::zero()) co_return;
   asio::steady_timer timer(client.get_executor());
   timer.expires_after(wait);
@@ -159,15 +145,6 @@ std::optional<std::uint64_t> balance_key(const config::BalanceConfig& balance, r
 }
 
 double unit(Worker& worker) { return std::uniform_real_distribution<double>(0.0, 1.0)(worker.rng); }
-
-/// The body of a fault-injected abort: OpenAI-shaped.
-std::string fault_body(std::string_view route_name, int status) {
-  std::string body = "{\"error\":{\"message\":";
-  core::append_json_string(body, "fault injected by route " + std::string(route_name) + " (status " +
-                                     std::to_string(status) + ")");
-  body += ",\"type\":\"server_error\",\"param\":null,\"code\":\"fault_injected\"}}";
-  return body;
-}
 
 /// Sends the route's mirror copy of the request (fire-and-forget).
 void mirror_request(Worker& worker, const net::asio::any_io_executor& executor, const ConfigSnapshot& cfg, const route::CompiledRoute& matched,
@@ -232,8 +209,7 @@ void report_try(ModelPool& pool, balance::Instance& instance, const ExchangeOutc
   const auto ejection = pool.report(instance, client_left ? health::Outcome::kIgnored : outcome.verdict);
   if (ejection) {
     spdlog::warn("instance {} ejected for {}: {}", instance.id.str(),
-                 core::format_duration(ejection->until - std::chrono::time_point_cast<core::Duration>(
-                                                             std::chrono::steady_clock::now())),
+                 core::format_duration(ejection->until - core::steady_now()),
                  health::to_string(ejection->reason));
   }
 }
@@ -304,12 +280,15 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
     const route::FaultDecision fault = route::decide_fault(matched->route.fault, unit(worker), unit(worker));
     if (fault.delay > core::Duration::zero()) {
       cfg.route_counters(matched->index)->delayed.fetch_add(1, std::memory_order_relaxed);
-      co_await backoff_wait(client, fault.delay);
+      co_await wait_for(client, fault.delay);
     }
     if (fault.abort_status) {
       cfg.route_counters(matched->index)->aborted.fetch_add(1, std::memory_order_relaxed);
-      co_return co_await write_response(client, rc, static_cast<unsigned>(*fault.abort_status), "application/json",
-                                        fault_body(matched->route.name, *fault.abort_status), keep) && keep;
+      const Error injected{ErrorCode::kFaultInjected,
+                           "fault injected by route " + matched->route.name + " (status " +
+                               std::to_string(*fault.abort_status) + ")",
+                           "", *fault.abort_status};
+      co_return co_await write_error(client, rc, injected, keep);
     }
   }
 
@@ -461,13 +440,12 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
       ctx.metrics.retry_budget_exhausted.fetch_add(1, std::memory_order_relaxed);
       break;
     }
-    co_await backoff_wait(client, route::backoff(policy, retries_done + 1,
-                                                 std::uniform_real_distribution<double>(0.0, 1.0)(worker.rng)));
+    co_await wait_for(client, route::backoff(policy, retries_done + 1, unit(worker)));
     if (!slot_hold.move_to_another(tried)) {
       budget.end_retry();
       break;
     }
-    count_retry(instance, outcome.result);
+    instance.counters.retries[retry_cause(outcome.result.failure)].fetch_add(1, std::memory_order_relaxed);
     ctx.metrics.upstream_retries.fetch_add(1, std::memory_order_relaxed);
     upstream.reset();
     ++retries_done;

@@ -13,7 +13,7 @@ ConfigSnapshot::ConfigSnapshot(config::Config cfg, std::string_view salt_secret,
       tenants(config, salt_secret),
       routes(config.routes),
       quotas(std::make_shared<tenancy::QuotaLedger>(
-          config, std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now()),
+          config, core::steady_now(),
           previous ? previous->quotas.get() : nullptr)) {
   if (previous) sched_ids_ = previous->sched_ids_;
   sched_current_.assign(sched_ids_.size(), false);
@@ -45,22 +45,6 @@ ConfigSnapshot::ConfigSnapshot(config::Config cfg, std::string_view salt_secret,
 
 namespace sluice::proxy {
 
-namespace {
-health::OutlierConfig outlier_config(const config::OutlierDetectionConfig& c) {
-  return health::OutlierConfig{.consecutive_5xx = c.consecutive_5xx,
-                               .consecutive_gateway_failure = c.consecutive_gateway_failure,
-                               .interval = c.interval,
-                               .base_ejection_time = c.base_ejection_time,
-                               .max_ejection_time = c.max_ejection_time,
-                               .max_ejection_percent = c.max_ejection_percent,
-                               .enforce_failure_percentage = c.enforce_failure_percentage,
-                               .failure_percentage_threshold = c.failure_percentage_threshold,
-                               .failure_percentage_minimum_hosts = c.failure_percentage_minimum_hosts,
-                               .failure_percentage_request_volume = c.failure_percentage_request_volume,
-                               .panic_threshold_percent = c.panic_threshold_percent};
-}
-}  // namespace
-
 GatewayContext::GatewayContext(std::shared_ptr<const ConfigSnapshot> cfg,
                                std::shared_ptr<const balance::RoutingTable> routes,
                                const std::string& access_log_destination)
@@ -75,8 +59,7 @@ void GatewayContext::build_schedulers(const ConfigSnapshot& cfg) {
     auto pool = std::make_unique<ModelPool>(
         m, sched::FairQueueConfig{.policy = s.policy, .w_input = s.w_input, .w_output = s.w_output,
                                   .batch_promote_after = s.batch_promote_after},
-        routes, 0x5eed + m, PoolHealth(outlier_config(cfg.config.models[m].outlier_detection),
-                                       cfg.config.models[m].outlier_detection.enabled),
+        routes, 0x5eed + m, PoolHealth(cfg.config.models[m].outlier_detection),
         cfg.config.models[m].balance);
     pools.push_back(std::move(pool));
   }
@@ -94,12 +77,6 @@ void GatewayContext::set_tenant_shares(const ConfigSnapshot& cfg) {
                            sched::TenantShare{.weight = tenant.weight, .reserved = q.reserved, .cap = q.cap});
     }
   }
-}
-
-void GatewayContext::set_outlier_detection(std::size_t model, const ConfigSnapshot& cfg) {
-  if (model >= pools.size() || model >= cfg.config.models.size()) return;
-  const config::OutlierDetectionConfig& c = cfg.config.models[model].outlier_detection;
-  pools[model]->set_outlier_detection(outlier_config(c), c.enabled);
 }
 
 void GatewayContext::publish_routes(std::shared_ptr<const balance::RoutingTable> table) {

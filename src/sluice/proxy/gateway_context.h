@@ -86,8 +86,6 @@ struct GatewayContext {
   /// `cfg` is published). Scheduler tenants `cfg` no longer has lose their
   /// reservation; their requests still queued or running finish normally.
   void set_tenant_shares(const ConfigSnapshot& cfg);
-  /// Gives model `model`'s pool the outlier-detection settings of `cfg` (a reload).
-  void set_outlier_detection(std::size_t model, const ConfigSnapshot& cfg);
   /// Publishes a new routing table and lets every queue use new room at once.
   void publish_routes(std::shared_ptr<const balance::RoutingTable> table);
 

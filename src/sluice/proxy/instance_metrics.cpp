@@ -14,12 +14,6 @@ namespace sluice::proxy {
 
 namespace {
 
-/// Causes of a retried try, in InstanceCounters::retries order.
-constexpr std::array<std::string_view, 5> kRetryCauses = {"connect_failure", "refused", "reset", "per_try_timeout",
-                                                          "status"};
-
-std::int64_t now_ns() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
-
 bool ejected(const balance::Instance& i, std::int64_t now) {
   return now < i.ejected_until_ns.load(std::memory_order_relaxed);
 }
@@ -40,7 +34,7 @@ void per_instance(const balance::RoutingTable& table, std::string& out, std::str
 }  // namespace
 
 void render_instance_metrics(const balance::RoutingTable& table, std::string& out) {
-  const std::int64_t now = now_ns();
+  const std::int64_t now = core::steady_now().time_since_epoch().count();
   per_instance(table, out, "sluice_instance_up", "gauge", "1 when the instance is in rotation.",
                [](const balance::Instance& i) { return i.available.load() ? 1 : 0; });
   per_instance(table, out, "sluice_instance_healthy", "gauge", "1 when the instance passes its active health checks.",
@@ -79,7 +73,7 @@ void render_instance_metrics(const balance::RoutingTable& table, std::string& ou
 }
 
 std::string instances_json(const balance::RoutingTable& table) {
-  const std::int64_t now = now_ns();
+  const std::int64_t now = core::steady_now().time_since_epoch().count();
   nlohmann::json models = nlohmann::json::array();
   for (const auto& m : table.models) {
     nlohmann::json instances = nlohmann::json::array();

@@ -13,12 +13,13 @@ using config::BalancePolicy;
 
 void InstancePicker::sync(const balance::ModelRoute& route) {
   const auto& list = route.instances;
-  const bool same = list.size() == serials_.size() &&
-                    std::equal(list.begin(), list.end(), serials_.begin(),
-                               [](const auto& i, std::uint64_t s) { return i->serial == s; });
-  if (same) return;
+  if (balance::same_instances(list, serials_)) return;
   serials_.clear();
-  for (const auto& i : list) serials_.push_back(i->serial);
+  weights_.clear();
+  for (const auto& i : list) {
+    serials_.push_back(i->serial);
+    weights_.push_back(i->weight);
+  }
   // Primaries come first in a routing table (the builder puts backups last).
   primary_count_ = static_cast<std::size_t>(
       std::find_if(list.begin(), list.end(), [](const auto& i) { return i->backup; }) - list.begin());
@@ -36,22 +37,18 @@ void InstancePicker::sync(const balance::ModelRoute& route) {
 }
 
 int InstancePicker::pick_in(std::span<const std::shared_ptr<balance::Instance>> instances, std::size_t tier,
+                            std::size_t offset,
                             const balance::RoomLimits& room, std::optional<std::uint64_t> key, std::uint64_t r1,
                             std::uint64_t r2) {
   switch (config_.policy) {
     case BalancePolicy::kRoundRobin: return round_robin_[tier].pick(instances, room);
-    case BalancePolicy::kWeightedRoundRobin: {
-      std::vector<std::uint32_t> weights;
-      weights.reserve(instances.size());
-      for (const auto& i : instances) weights.push_back(i->weight);
-      return weighted_[tier].pick(instances, weights, room);
-    }
-    case BalancePolicy::kLeastTokens: {
-      std::vector<std::int64_t> tokens;
-      tokens.reserve(instances.size());
-      for (const auto& i : instances) tokens.push_back(i->outstanding_tokens.load(std::memory_order_relaxed));
-      return balance::pick_least_tokens(instances, tokens, room, r1, r2);
-    }
+    case BalancePolicy::kWeightedRoundRobin:
+      return weighted_[tier].pick(instances, std::span<const std::uint32_t>(weights_).subspan(offset, instances.size()),
+                                  room);
+    case BalancePolicy::kLeastTokens:
+      tokens_.clear();
+      for (const auto& i : instances) tokens_.push_back(i->outstanding_tokens.load(std::memory_order_relaxed));
+      return balance::pick_least_tokens(instances, tokens_, room, r1, r2);
     case BalancePolicy::kConsistentHash:
     case BalancePolicy::kPrefixAffinity:
       if (key) {
@@ -74,7 +71,7 @@ int InstancePicker::pick(const balance::ModelRoute& route, const balance::RoomLi
   const balance::TierView view = balance::active_tier(all, primary_count_, usable);
   const std::size_t tier = view.tier == balance::Tier::kPrimary ? 0 : 1;
   return balance::pick_in_tier(view, [&](std::span<const std::shared_ptr<balance::Instance>> in) {
-    return pick_in(in, tier, room, key, r1, r2);
+    return pick_in(in, tier, view.offset, room, key, r1, r2);
   });
 }
 

@@ -32,11 +32,14 @@ class InstancePicker {
 
  private:
   void sync(const balance::ModelRoute& route);
-  int pick_in(std::span<const std::shared_ptr<balance::Instance>> instances, std::size_t offset,
+  /// Picks in one tier (0 primaries, 1 backups) that starts at `offset` in the whole list.
+  int pick_in(std::span<const std::shared_ptr<balance::Instance>> instances, std::size_t tier, std::size_t offset,
               const balance::RoomLimits& room, std::optional<std::uint64_t> key, std::uint64_t r1, std::uint64_t r2);
 
   config::BalanceConfig config_;
   std::vector<std::uint64_t> serials_;  // the list the tables were built for
+  std::vector<std::uint32_t> weights_;  // the instances' weights, same order
+  std::vector<std::int64_t> tokens_;    // least_tokens' loads, reused per pick
   std::size_t primary_count_ = 0;
   std::optional<balance::MaglevTable> maglev_[2];  // per tier: primaries, backups
   std::optional<balance::HashRing> ring_[2];

@@ -49,28 +49,25 @@ void give_slot(balance::Instance& instance, std::int64_t tokens) {
   if (instance.breaker) instance.breaker->release_request();
 }
 
-core::TimePoint steady_now() {
-  return std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now());
-}
 }  // namespace
 
 ModelPool::ModelPool(std::size_t model_index, const sched::FairQueueConfig& config,
                      const core::Snapshot<balance::RoutingTable>& routes, std::uint64_t seed, PoolHealth health,
                      config::BalanceConfig balance)
-    : model_index_(model_index), routes_(routes), queue_(config), rng_(seed), health_(std::move(health)),
-      picker_(std::move(balance)) {}
+    : model_index_(model_index), routes_(routes), queue_(config), health_(std::move(health)),
+      picker_(std::move(balance)), rng_(seed) {}
 
 void ModelPool::set_tenant(std::uint32_t tenant, const sched::TenantShare& share) {
   std::lock_guard lock(mu_);
   queue_.set_tenant(tenant, share);
 }
 
-void ModelPool::set_outlier_detection(const health::OutlierConfig& config, bool enabled) {
+void ModelPool::set_outlier_detection(const health::OutlierConfig& config) {
   std::lock_guard lock(mu_);
   const auto table = routes_.load();
-  health_.reconfigure(config, enabled, route(*table));
+  health_.reconfigure(config, route(*table));
   next_sweep_ = {};  // the next sweep runs at the new interval
-  pump_locked(steady_now(), 0, nullptr);
+  pump_locked(core::steady_now(), 0, nullptr);
 }
 
 void ModelPool::set_balance(const config::BalanceConfig& balance) {
@@ -129,7 +126,7 @@ void ModelPool::pump_locked(core::TimePoint now, std::uint64_t self_id, std::sha
 }
 
 asio::awaitable<Acquired> ModelPool::acquire(const PoolTicket& ticket, tcp::socket& client) {
-  const core::TimePoint start = steady_now();
+  const core::TimePoint start = core::steady_now();
   Acquired result;
   auto waiter = std::make_shared<Waiter>(co_await asio::this_coro::executor);
   {
@@ -186,19 +183,19 @@ asio::awaitable<Acquired> ModelPool::acquire(const PoolTicket& ticket, tcp::sock
     }
     if (waiter->shutting_down) {
       result.end = AcquireEnd::kShuttingDown;
-      result.waited = steady_now() - start;
+      result.waited = core::steady_now() - start;
       co_return result;
     }
     if (removed) {
       result.end = waiter->client_gone ? AcquireEnd::kClientGone : AcquireEnd::kQueueTimeout;
-      result.waited = steady_now() - start;
+      result.waited = core::steady_now() - start;
       co_return result;
     }
     // Dispatched at the same moment: the grant is already on its way here.
     waiter->timer.expires_at(asio::steady_timer::time_point::max());
   }
   watch.stop();
-  result.waited = steady_now() - start;
+  result.waited = core::steady_now() - start;
   result.instance = std::move(waiter->instance);
   if (waiter->client_gone) {
     release(ticket.id, *result.instance, 0, 0);
@@ -225,7 +222,7 @@ std::shared_ptr<balance::Instance> ModelPool::move_to_another(std::uint64_t id, 
       others.push_back(i);
     }
   }
-  const core::TimePoint now = steady_now();
+  const core::TimePoint now = core::steady_now();
   const int pick = balance::pick_with_room(others, room_now(*r, now), rng_(), rng_());
   if (pick < 0) return nullptr;
   std::shared_ptr<balance::Instance> to = others[static_cast<std::size_t>(pick)];
@@ -240,7 +237,7 @@ std::shared_ptr<balance::Instance> ModelPool::take_spare() {
   const auto table = routes_.load();
   const balance::ModelRoute* r = route(*table);
   if (!r) return nullptr;
-  const int pick = balance::pick_with_room(r->instances, room_now(*r, steady_now()), rng_(), rng_());
+  const int pick = balance::pick_with_room(r->instances, room_now(*r, core::steady_now()), rng_(), rng_());
   if (pick < 0) return nullptr;
   std::shared_ptr<balance::Instance> instance = r->instances[static_cast<std::size_t>(pick)];
   take_slot(*instance, 0);
@@ -250,7 +247,7 @@ std::shared_ptr<balance::Instance> ModelPool::take_spare() {
 void ModelPool::give_back(balance::Instance& instance) {
   give_slot(instance, 0);
   std::lock_guard lock(mu_);
-  pump_locked(steady_now(), 0, nullptr);
+  pump_locked(core::steady_now(), 0, nullptr);
 }
 
 std::optional<health::Ejection> ModelPool::report(balance::Instance& instance, health::Outcome outcome) {
@@ -259,7 +256,7 @@ std::optional<health::Ejection> ModelPool::report(balance::Instance& instance, h
   const auto table = routes_.load();
   const balance::ModelRoute* r = route(*table);
   if (!r) return std::nullopt;
-  return health_.record(*r, instance, outcome, steady_now());
+  return health_.record(*r, instance, outcome, core::steady_now());
 }
 
 void ModelPool::sweep_if_due(core::TimePoint now) {
@@ -289,7 +286,7 @@ void ModelPool::release(std::uint64_t id, balance::Instance& instance, std::int6
   give_slot(instance, tokens_it == slot_tokens_.end() ? 0 : tokens_it->second);
   if (tokens_it != slot_tokens_.end()) slot_tokens_.erase(tokens_it);
   queue_.on_complete(id, input_tokens, output_tokens);
-  pump_locked(steady_now(), 0, nullptr);
+  pump_locked(core::steady_now(), 0, nullptr);
 }
 
 void ModelPool::drain() {
@@ -307,7 +304,7 @@ void ModelPool::drain() {
 
 void ModelPool::pump() {
   std::lock_guard lock(mu_);
-  pump_locked(steady_now(), 0, nullptr);
+  pump_locked(core::steady_now(), 0, nullptr);
 }
 
 ModelPool::View ModelPool::view() const {

@@ -60,7 +60,7 @@ class ModelPool {
   /// again on a config reload: queued requests are re-ordered at once).
   void set_tenant(std::uint32_t tenant, const sched::TenantShare& share);
   /// New outlier-detection settings (a config reload); see PoolHealth::reconfigure.
-  void set_outlier_detection(const health::OutlierConfig& config, bool enabled);
+  void set_outlier_detection(const health::OutlierConfig& config);
   /// A reload changed the model's balancing policy.
   void set_balance(const config::BalanceConfig& balance);
 

@@ -14,15 +14,11 @@ void count_ejection(balance::Instance& instance, health::EjectReason reason) {
 }
 }  // namespace
 
-PoolHealth::PoolHealth(health::OutlierConfig config, bool enabled)
-    : config_(config), enabled_(enabled), detector_(config, 0) {}
+PoolHealth::PoolHealth(health::OutlierConfig config) : config_(config), detector_(config, 0) {}
 
 void PoolHealth::sync(const balance::ModelRoute& route) {
   const auto& list = route.instances;
-  const bool same = list.size() == serials_.size() &&
-                    std::equal(list.begin(), list.end(), serials_.begin(),
-                               [](const auto& i, std::uint64_t s) { return i->serial == s; });
-  if (same) return;
+  if (balance::same_instances(list, serials_)) return;
   health::OutlierDetector next(config_, list.size());
   std::vector<std::uint64_t> serials;
   serials.reserve(list.size());
@@ -35,13 +31,12 @@ void PoolHealth::sync(const balance::ModelRoute& route) {
   serials_ = std::move(serials);
 }
 
-void PoolHealth::reconfigure(health::OutlierConfig config, bool enabled, const balance::ModelRoute* route) {
+void PoolHealth::reconfigure(health::OutlierConfig config, const balance::ModelRoute* route) {
   config_ = config;
-  enabled_ = enabled;
   health::OutlierDetector next(config_, serials_.size());
   for (std::size_t i = 0; i < serials_.size(); ++i) next.adopt(i, detector_, i);
   detector_ = std::move(next);
-  if (!enabled_ && route) {
+  if (!config_.enabled && route) {
     for (const auto& instance : route->instances) instance->ejected_until_ns.store(0, std::memory_order_relaxed);
   }
 }
@@ -54,7 +49,7 @@ std::optional<std::size_t> PoolHealth::index_of(const balance::Instance& instanc
 
 std::optional<health::Ejection> PoolHealth::record(const balance::ModelRoute& route, balance::Instance& instance,
                                                    health::Outcome outcome, core::TimePoint now) {
-  if (!enabled_ || outcome == health::Outcome::kIgnored) return std::nullopt;
+  if (!config_.enabled || outcome == health::Outcome::kIgnored) return std::nullopt;
   sync(route);
   const auto index = index_of(instance);
   if (!index) return std::nullopt;
@@ -69,7 +64,7 @@ std::optional<health::Ejection> PoolHealth::record(const balance::ModelRoute& ro
 std::vector<std::shared_ptr<balance::Instance>> PoolHealth::sweep(const balance::ModelRoute& route,
                                                                  core::TimePoint now) {
   std::vector<std::shared_ptr<balance::Instance>> ejected;
-  if (!enabled_) return ejected;
+  if (!config_.enabled) return ejected;
   sync(route);
   const health::IntervalReport report = detector_.evaluate(now);
   for (const std::size_t i : report.ejected) {

@@ -17,8 +17,8 @@ namespace sluice::proxy {
 
 class PoolHealth {
  public:
-  /// `enabled` false: outcomes are ignored and nothing is ever ejected.
-  PoolHealth(health::OutlierConfig config, bool enabled);
+  /// `config.enabled` false: outcomes are ignored and nothing is ever ejected.
+  explicit PoolHealth(health::OutlierConfig config);
 
   /// Records one try's outcome on `instance` (one of `route`'s instances; an
   /// instance no longer listed is ignored). Returns the ejection it caused.
@@ -34,7 +34,7 @@ class PoolHealth {
   const health::OutlierConfig& config() const { return config_; }
   /// New settings (a config reload). Instances keep their outlier state;
   /// when detection is turned off, ejections end at once on `route`.
-  void reconfigure(health::OutlierConfig config, bool enabled, const balance::ModelRoute* route);
+  void reconfigure(health::OutlierConfig config, const balance::ModelRoute* route);
 
  private:
   /// Rebuilds the detector when `route`'s instance list is not the one it
@@ -43,7 +43,6 @@ class PoolHealth {
   std::optional<std::size_t> index_of(const balance::Instance& instance) const;
 
   health::OutlierConfig config_;
-  bool enabled_;
   health::OutlierDetector detector_;
   std::vector<std::uint64_t> serials_;  // the detector's instances, in its order
 };

@@ -1,7 +1,5 @@
 #include "sluice/proxy/reload.h"
 
-#include "sluice/proxy/model_pool.h"
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -10,6 +8,7 @@
 #include "sluice/config/diff.h"
 #include "sluice/config/loader.h"
 #include "sluice/obs/histogram.h"
+#include "sluice/proxy/model_pool.h"
 
 namespace sluice::proxy {
 
@@ -37,7 +36,8 @@ ReloadOutcome apply_config(GatewayContext& ctx, config::Config next, std::string
   for (std::size_t m = 0; m < snapshot->config.models.size(); ++m) {
     if (std::find(diff.models_changed.begin(), diff.models_changed.end(), snapshot->config.models[m].name) !=
         diff.models_changed.end()) {
-      ctx.set_outlier_detection(m, *snapshot);
+      // Same model list (or needs_restart refused it): pool m is model m.
+      ctx.pools[m]->set_outlier_detection(snapshot->config.models[m].outlier_detection);
       ctx.pools[m]->set_balance(snapshot->config.models[m].balance);
     }
   }

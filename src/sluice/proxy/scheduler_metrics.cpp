@@ -56,7 +56,7 @@ void render_scheduler_metrics(GatewayContext& ctx, std::string& out) {
   }
 
   if (!cfg->quotas) return;
-  const auto now = std::chrono::time_point_cast<core::Duration>(std::chrono::steady_clock::now());
+  const auto now = core::steady_now();
   const std::size_t no_model = models.size();
   obs::render_header(out, "sluice_quota_remaining_requests", "gauge", "Requests left in a tenant's per-minute bucket.");
   std::string tokens;

@@ -283,7 +283,6 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
     out.error = expiry != Expiry::kNone ? timeout_error() : error;
     out.result.failure = expiry == Expiry::kTry ? route::TryFailure::kPerTryTimeout : failure;
     out.total_timeout = expiry == Expiry::kTotal;
-    out.retryable = expiry == Expiry::kNone && out.error->code == ErrorCode::kUpstreamError;
     out.verdict = health::Outcome::kGatewayFailure;
   };
   auto sent = co_await send_and_read_header(worker, rc, plan, upstream, buffer, parser);
@@ -300,7 +299,6 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
     const auto on_event = [&] { arm(earliest(plan.deadline, std::chrono::steady_clock::now(), plan.stream_idle)); };
     out = co_await relay_stream(worker, client, rc, plan, *upstream, buffer, parser, upstream_clean, expiry, on_event);
     if (!out.response_started && out.error) {
-      out.retryable = true;
       out.verdict = health::Outcome::kGatewayFailure;
       co_return out;
     }
@@ -311,7 +309,6 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
     auto body = co_await read_body(*upstream, buffer, parser);
     if (!body) {
       fail(body.error(), route::TryFailure::kReset);
-      out.retryable = false;  // the engine answered: it may have done the work
       co_return out;
     }
     upstream_clean = true;

@@ -50,10 +50,6 @@ struct ExchangeOutcome {
   bool response_started = false;     // some bytes went to the client
   bool client_ok = true;             // the client connection is still usable
   bool client_gone = false;          // the client closed before the end
-  /// The instance gave no HTTP response at all (refused, reset, closed
-  /// before the header) and nothing reached the client: safe to try another
-  /// instance.
-  bool retryable = false;
   /// How the try failed, for the retry policy (kNone with `status` < 500:
   /// it was answered).
   route::TryResult result;

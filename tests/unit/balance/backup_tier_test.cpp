@@ -7,15 +7,13 @@
 #include "sluice/balance/room.h"
 #include "sluice/balance/round_robin.h"
 
+#include "test_instances.h"
+
 namespace sluice::balance {
 namespace {
 
 /// Three primaries, then two backups.
-std::vector<std::shared_ptr<Instance>> make() {
-  std::vector<std::shared_ptr<Instance>> out;
-  for (int i = 0; i < 5; ++i) out.push_back(std::make_shared<Instance>());
-  return out;
-}
+std::vector<std::shared_ptr<Instance>> make() { return testing::make_instances(5); }
 constexpr std::size_t kPrimaries = 3;
 
 int pick(const std::vector<std::shared_ptr<Instance>>& v, RoundRobin& rr, const RoomLimits& room = {}) {

@@ -9,6 +9,8 @@
 
 #include "sluice/balance/stable_hash.h"
 
+#include "test_instances.h"
+
 namespace sluice::balance {
 namespace {
 
@@ -19,12 +21,7 @@ struct Pool {
 };
 
 Pool make_pool(std::size_t n) {
-  std::vector<std::shared_ptr<Instance>> instances;
-  for (std::size_t i = 0; i < n; ++i) {
-    auto instance = std::make_shared<Instance>();
-    instance->id = core::InstanceId("m/" + std::to_string(i));
-    instances.push_back(instance);
-  }
+  std::vector<std::shared_ptr<Instance>> instances = testing::make_instances(n, "m");
   MaglevTable table = MaglevTable::for_instances(instances);
   HashRing ring = HashRing::for_instances(instances);
   return Pool{std::move(instances), std::move(table), std::move(ring)};

@@ -4,14 +4,12 @@
 
 #include <vector>
 
+#include "test_instances.h"
+
 namespace sluice::balance {
 namespace {
 
-std::vector<std::shared_ptr<Instance>> make(std::size_t n) {
-  std::vector<std::shared_ptr<Instance>> out;
-  for (std::size_t i = 0; i < n; ++i) out.push_back(std::make_shared<Instance>());
-  return out;
-}
+std::vector<std::shared_ptr<Instance>> make(std::size_t n) { return testing::make_instances(n); }
 
 TEST(BalanceLeastTokens, PicksTheLighterOfTwoDistinctSamples) {
   auto v = make(3);

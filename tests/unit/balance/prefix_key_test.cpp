@@ -9,6 +9,8 @@
 #include "sluice/balance/maglev.h"
 #include "sluice/balance/stable_hash.h"
 
+#include "test_instances.h"
+
 namespace sluice::balance {
 namespace {
 
@@ -44,12 +46,7 @@ TEST(BalancePrefixKey, SeedSeparatesTenants) {
 }
 
 TEST(BalancePrefixAffinity, SharedPrefixLandsOnOneInstanceOthersSpread) {
-  std::vector<std::shared_ptr<Instance>> instances;
-  for (int i = 0; i < 10; ++i) {
-    auto instance = std::make_shared<Instance>();
-    instance->id = core::InstanceId("qwen/" + std::to_string(i));
-    instances.push_back(instance);
-  }
+  const std::vector<std::shared_ptr<Instance>> instances = testing::make_instances(10, "qwen");
   const MaglevTable table = MaglevTable::for_instances(instances);
   constexpr std::size_t kTokens = 32;
   const auto pick = [&](const std::string& prompt) {

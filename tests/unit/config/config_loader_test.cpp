@@ -12,13 +12,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::errors_of;
+using testing::render;
 using testing::with_key;
-
-std::string render(const ConfigErrors& errors) {
-  std::string out;
-  for (const auto& e : errors) out += e.to_string() + "\n";
-  return out;
-}
 
 TEST(ConfigLoader, QuickstartLoadsCleanly) {
   auto config = load_config_file(SLUICE_SOURCE_DIR "/examples/quickstart.yaml");

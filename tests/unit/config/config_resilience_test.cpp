@@ -11,13 +11,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::errors_of;
+using testing::render;
 using testing::with_key;
-
-std::string render(const ConfigErrors& errors) {
-  std::string out;
-  for (const auto& e : errors) out += e.to_string() + "\n";
-  return out;
-}
 
 // Fixtures below start with these lines (1-3), then `models:` on line 4.
 constexpr const char* kTenants = R"(tenants:

@@ -10,13 +10,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::errors_of;
+using testing::render;
 using testing::with_key;
-
-std::string render(const ConfigErrors& errors) {
-  std::string out;
-  for (const auto& e : errors) out += e.to_string() + "\n";
-  return out;
-}
 
 // Lines 1-10; `routes:` is line 10, so the first route line is line 11.
 constexpr const char* kHead = R"(tenants:

@@ -27,4 +27,11 @@ inline std::vector<std::string> errors_of(const std::string& yaml) {
   return out;
 }
 
+/// Errors one per line, as `file:line:col: key: message`.
+inline std::string render(const ConfigErrors& errors) {
+  std::string out;
+  for (const auto& e : errors) out += e.to_string() + "\n";
+  return out;
+}
+
 }  // namespace sluice::config::testing
