@@ -38,6 +38,7 @@ bench: bench-deps
 	@cmake --preset release >/dev/null
 	@cmake --build build/release -j $(JOBS)
 	bench/proxy_overhead.sh build/release/sluice
+	bench/resilience_cost.sh build/release/sluice
 	build/release/bench/sluice_micro_bench --benchmark_min_time=0.2
 
 check-config: configure

@@ -1,0 +1,56 @@
+# Shared helpers of the load scenarios (sourced). Expects WORK (a temp dir)
+# and THREADS, CONNS, DURATION set by the caller; post.lua is written by
+# write_post_lua.
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_http() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" -H 'Authorization: Bearer sk-bench' && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
+
+# Starts an instant engine-sim serving bench-model; sets ENGINE_PID and ENGINE_PORT.
+start_engine() {  # sluice-binary log-name
+  "$1" engine-sim --port 0 --profile instant --served-model-name bench-model > "$WORK/$2.out" 2>&1 &
+  ENGINE_PID=$!
+  PIDS+=($ENGINE_PID)
+  for _ in $(seq 1 100); do grep -q 'listening on' "$WORK/$2.out" && break; sleep 0.1; done
+  ENGINE_PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/$2.out" | head -1)
+  [[ -n "$ENGINE_PORT" ]] || { cat "$WORK/$2.out"; exit 1; }
+}
+
+# sha256 of the bench key, for sluice configs.
+bench_key_hash() { printf %s sk-bench | sha256sum | cut -d' ' -f1; }
+
+write_post_lua() {
+  cat > "$WORK/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer sk-bench"
+wrk.body = '{"model":"bench-model","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Summarise the plot of a short story about a lighthouse keeper in two sentences."}],"max_tokens":16}'
+LUA
+}
+
+# CPU seconds (user+system) used so far by the processes given, children's threads included.
+cpu_of() { local t=0; for p in "$@"; do t=$(awk -v t="$t" -v hz="$(getconf CLK_TCK)" '{print t + ($14 + $15) / hz}' "/proc/$p/stat"); done; echo "$t"; }
+
+# Runs wrk against url and prints "name rps p50 p99 non2xx cpu_us_per_request".
+run_wrk() {  # name url pids-of-the-proxy...
+  local name=$1 url=$2; shift 2
+  local cpu0 cpu1 reqs
+  cpu0=$(cpu_of "$@")
+  wrk -t "$THREADS" -c "$CONNS" -d "${DURATION}s" --latency -s "$WORK/post.lua" "$url/v1/chat/completions" > "$WORK/$name.wrk" 2>&1
+  cpu1=$(cpu_of "$@")
+  reqs=$(awk '/requests in/ {print $1}' "$WORK/$name.wrk")
+  local cpu_us
+  cpu_us=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$reqs" 'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')
+  set -- "$name"
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/$1.wrk")
+  p50=$(awk '$1=="50%" {print $2}' "$WORK/$1.wrk")
+  p99=$(awk '$1=="99%" {print $2}' "$WORK/$1.wrk")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$WORK/$1.wrk"); non2xx=${non2xx:-0}
+  echo "$1 $rps $p50 $p99 $non2xx $cpu_us"
+}
+
+# wrk's "1.23ms" / "850us" / "1.1s" in milliseconds.
+to_ms() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.3f", n }'; }
+
+# A short warm-up of each url.
+warm_up() { for url in "$@"; do wrk -t1 -c4 -d1s -s "$WORK/post.lua" "$url/v1/chat/completions" > /dev/null 2>&1 || true; done; }
