@@ -3,6 +3,7 @@
 // the client seeing it, a header-matched drill route aborts with the fault
 // status, and a sticky split keeps each session on one side.
 #include <atomic>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -100,6 +101,8 @@ TEST(RoutesTest, CanarySplitMirrorAndFaults) {
   const double mirrored = metric_value(after, "sluice_route_mirrored_total", {{"route", "canary"}}).value_or(0);
   EXPECT_NEAR(mirrored / kRequests, 0.20, 0.03) << "mirrored " << mirrored;
   EXPECT_TRUE(wait_until([&] { return engine_served(shadow[0].port) >= mirrored; }, 2000ms));
+  std::cout << "[ routes ] 90/10 split over " << kRequests << " requests: " << to_v2 / kRequests * 100
+            << "% to v2; 20% mirror copied " << mirrored / kRequests * 100 << "%\n";
   // Mirrors are not charged: acme's request count is the clients' 10,000 only.
   EXPECT_EQ(metric_value(after, "sluice_route_requests_total", {{"route", "canary"}}).value_or(0), kRequests);
 
