@@ -2,6 +2,7 @@
 /// engine, then answer in one body or stream one SSE event per token as the
 /// engine loop produces them.
 #include <chrono>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -33,6 +34,13 @@ core::Error not_ready_error(EngineState state) {
   return {core::ErrorCode::kNoInstance, fmt::format("The engine is not ready to serve requests (it is {}).", to_string(state)), ""};
 }
 
+/// Why an in-flight request was failed: a dead engine core (unhealthy
+/// fault), else sleep or shutdown. The status goes with it.
+std::pair<int, core::Error> abort_reason(const SimContext& ctx) {
+  if (ctx.faults.unhealthy) return {500, engine_dead_error()};
+  return {503, not_ready_error(EngineState::kAsleep)};
+}
+
 ResponseMeta make_meta(SimContext& ctx, ApiKind kind) {
   const auto n = ++ctx.responses;
   const auto created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
@@ -58,10 +66,9 @@ asio::awaitable<bool> answer_unary(SimContext& ctx, net::tcp::socket& socket, co
   end_watch(ctx, socket, *state);
   if (state->client_gone || ctx.stopping) co_return false;
   if (state->aborted) {
-    {
-      HttpResponse res_ = make_error(req, 503, not_ready_error(EngineState::kAsleep));
-      co_return co_await write_response(socket, std::move(res_));
-    }
+    const auto [status, error] = abort_reason(ctx);
+    HttpResponse res_ = make_error(req, status, error);
+    co_return co_await write_response(socket, std::move(res_));
   }
   std::string text;
   text.reserve(static_cast<std::size_t>(state->produced) * 8);
@@ -104,7 +111,7 @@ asio::awaitable<bool> answer_stream(SimContext& ctx, net::tcp::socket& socket, c
       ChunkRenderer::append_done(payload);
       last = true;
     } else if (!drop && state->aborted) {
-      ChunkRenderer::append_error(payload, not_ready_error(EngineState::kAsleep));
+      ChunkRenderer::append_error(payload, abort_reason(ctx).second);
       ChunkRenderer::append_done(payload);
       last = true;
     }
@@ -129,7 +136,15 @@ asio::awaitable<bool> answer_stream(SimContext& ctx, net::tcp::socket& socket, c
 
 }  // namespace
 
+core::Error engine_dead_error() {
+  return {core::ErrorCode::kInternal, "Injected fault: unhealthy. The engine core is dead (GPU fault).", ""};
+}
+
 asio::awaitable<bool> handle_completion(SimContext& ctx, net::tcp::socket& socket, const HttpRequest& req, ApiKind kind) {
+  if (ctx.faults.unhealthy) {
+    HttpResponse res_ = make_error(req, 500, engine_dead_error());
+    co_return co_await write_response(socket, std::move(res_));
+  }
   const auto engine_state = ctx.driver.model().state(ctx.driver.now());
   if (engine_state != EngineState::kAwake) {
     {
@@ -170,6 +185,7 @@ asio::awaitable<bool> handle_completion(SimContext& ctx, net::tcp::socket& socke
   spec.prefix_text = std::move(creq.prompt_text);
   spec.cache_salt = creq.cache_salt;
   spec.max_tokens = creq.max_tokens;
+  spec.ignore_eos = creq.ignore_eos;
   auto submitted = ctx.driver.submit(std::move(spec));
   if (!submitted) {
     const SubmitError e = submitted.error();

@@ -13,9 +13,9 @@ std::expected<FaultUpdate, std::string> parse_fault_update(const FaultConfig& cu
   FaultUpdate update{current, false};
   FaultConfig& f = update.faults;
   for (const auto& [key, value] : doc.items()) {
-    if (key == "crash" || key == "hang") {
+    if (key == "crash" || key == "hang" || key == "unhealthy") {
       if (!value.is_boolean()) return std::unexpected(fmt::format("'{}' must be a boolean", key));
-      (key == "crash" ? update.crash : f.hang) = value.get<bool>();
+      (key == "crash" ? update.crash : key == "hang" ? f.hang : f.unhealthy) = value.get<bool>();
     } else if (key == "slow_factor") {
       if (!value.is_number() || value.get<double>() <= 0) return std::unexpected(std::string("'slow_factor' must be a number > 0"));
       f.slow_factor = value.get<double>();
@@ -39,7 +39,7 @@ std::expected<FaultUpdate, std::string> parse_fault_update(const FaultConfig& cu
       }
     } else {
       return std::unexpected(fmt::format("unknown fault '{}' (known: crash, hang, slow_factor, error_rate, "
-                                         "error_status, drop_after_tokens)", key));
+                                         "error_status, drop_after_tokens, unhealthy)", key));
     }
   }
   return update;
@@ -52,6 +52,7 @@ std::string fault_json(const FaultConfig& faults) {
   j["error_rate"] = faults.error_rate;
   j["error_status"] = faults.error_status;
   j["drop_after_tokens"] = faults.drop_after_tokens ? nlohmann::json(*faults.drop_after_tokens) : nlohmann::json(nullptr);
+  j["unhealthy"] = faults.unhealthy;
   return j.dump();
 }
 

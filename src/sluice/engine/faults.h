@@ -19,6 +19,10 @@ struct FaultConfig {
   int error_status = 503;
   /// Close a stream's connection after this many tokens.
   std::optional<std::int64_t> drop_after_tokens;
+  /// A GPU fault: the engine core is dead, as vLLM's is after a GPU error.
+  /// /health answers 503, in-flight requests fail and new completion requests
+  /// get a 500, until the fault is cleared.
+  bool unhealthy = false;
 };
 
 /// A POST body: fields present are applied on top of `current`. `crash` is
@@ -29,7 +33,7 @@ struct FaultUpdate {
 };
 
 /// Parses `{"crash":bool,"hang":bool,"slow_factor":x,"error_rate":x,
-/// "error_status":n,"drop_after_tokens":n|null}`; unknown fields are errors so a
+/// "error_status":n,"drop_after_tokens":n|null,"unhealthy":bool}`; unknown fields are errors so a
 /// typo in a drill does not silently do nothing.
 std::expected<FaultUpdate, std::string> parse_fault_update(const FaultConfig& current, std::string_view body);
 std::string fault_json(const FaultConfig& faults);

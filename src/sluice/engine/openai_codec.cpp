@@ -189,6 +189,10 @@ std::expected<CompletionRequest, core::Error> parse_completion_request(ApiKind k
     if (!it->is_boolean()) return std::unexpected(invalid("'stream' must be a boolean", "stream"));
     req.stream = it->get<bool>();
   }
+  if (const auto it = doc.find("ignore_eos"); it != doc.end() && !it->is_null()) {
+    if (!it->is_boolean()) return std::unexpected(invalid("'ignore_eos' must be a boolean", "ignore_eos"));
+    req.ignore_eos = it->get<bool>();
+  }
   if (const auto it = doc.find("stream_options"); it != doc.end() && !it->is_null()) {
     if (!it->is_object()) return std::unexpected(invalid("'stream_options' must be an object", "stream_options"));
     if (const auto u = it->find("include_usage"); u != it->end() && !u->is_null()) {

@@ -24,6 +24,8 @@ struct CompletionRequest {
   std::optional<std::int64_t> max_tokens;
   bool stream = false;
   bool include_usage = false;
+  /// vLLM's `ignore_eos` (see SequenceSpec::ignore_eos).
+  bool ignore_eos = false;
   std::string cache_salt;
   /// Counted with core::ChatTokenEstimate (chat) or core::estimate_text_tokens
   /// (completions): exactly what the gateway estimates.

@@ -86,6 +86,16 @@ void RealTimeDriver::release(RequestState& state) {
 void RealTimeDriver::sleep() {
   std::vector<SequenceId> aborted;
   model_.sleep(now(), aborted);
+  abort_active();
+}
+
+void RealTimeDriver::fail_all() {
+  std::vector<SequenceId> aborted;
+  model_.abort_all(now(), aborted);
+  abort_active();
+}
+
+void RealTimeDriver::abort_active() {
   for (auto& [id, state] : active_) {
     state->aborted = true;
     state->notify();

@@ -76,6 +76,9 @@ class RealTimeDriver {
 
   /// Sleep level 1: fails every in-flight request.
   void sleep();
+  /// Fails every in-flight request and leaves the engine as it is (the
+  /// unhealthy fault: a dead engine core).
+  void fail_all();
   /// Starts waking up; returns the wall time until the engine is awake.
   core::Duration wake_up();
   /// Cold start: not ready for cold_load_s (model time).
@@ -90,6 +93,8 @@ class RealTimeDriver {
  private:
   net::asio::awaitable<void> loop();
   void deliver(const std::vector<StepEvent>& events);
+  /// Wakes every registered request with `aborted` and forgets them.
+  void abort_active();
 
   net::asio::any_io_executor ex_;
   TimingModel model_;

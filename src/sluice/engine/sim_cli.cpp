@@ -12,6 +12,9 @@ namespace sluice::engine {
 
 namespace {
 
+/// Exit status of an engine whose load failed (--fail-load).
+constexpr int kExitLoadFailed = 3;
+
 std::string profiles_help() {
   std::string out = "Engine profile. Built-in profiles:";
   for (const auto& p : builtin_profiles()) {
@@ -50,6 +53,10 @@ void add_sim_server_options(CLI::App& cmd, SimServerOptions& o) {
   cmd.add_flag("--simulate-load", o.simulate_load,
                "Simulate the profile's cold load: /health answers 503 and requests fail until loaded (default: "
                "ready at once)");
+  cmd.add_flag("--fail-load", o.fail_load,
+               "Simulate a corrupt model (drills): the cold load (implies --simulate-load) fails after the profile's "
+               "cold-load time divided by --speedup; prints 'sluice-engine-sim: loading failed: corrupt weights' to "
+               "stderr and exits with status 3, never printing the ready line");
 
   const std::string overrides = "Profile overrides";
   cmd.add_option("--prefill-tokens-per-s", o.prefill_tokens_per_s, "Prefill throughput (0 = free)")->group(overrides);
@@ -63,7 +70,7 @@ void add_sim_server_options(CLI::App& cmd, SimServerOptions& o) {
   cmd.add_option("--max-model-len", o.max_model_len, "Longest prompt + output a request may ask for")->group(overrides);
   cmd.add_option("--prefix-cache-blocks", o.prefix_cache_blocks, "Prefix-cache capacity in 16-token blocks (0 = off)")
       ->group(overrides);
-  cmd.add_option("--cold-load-s", o.cold_load_s, "Cold-load time, s (with --simulate-load)")->group(overrides);
+  cmd.add_option("--cold-load-s", o.cold_load_s, "Cold-load time, s (with --simulate-load or --fail-load)")->group(overrides);
   cmd.add_option("--wake-s", o.wake_s, "Wake-up time after sleep level 1, s")->group(overrides);
   cmd.add_option("--output-len-dist", o.output_len_dist,
                  "Output length when a request sets no max_tokens: fixed, uniform or exponential")
@@ -139,12 +146,19 @@ int run_sim_server(const SimServerOptions& options) {
   config.speedup = options.speedup;
   config.seed = options.seed;
   config.simulate_load = options.simulate_load;
+  config.fail_load = options.fail_load;
   const std::string host = options.host;
   config.on_ready = [host](std::uint16_t port) {
     std::cout << "sluice-engine-sim listening on " << host << ':' << port << std::endl;
   };
-  SimServer server(io, std::move(config));
   net::asio::signal_set signals(io, SIGINT, SIGTERM);
+  bool load_failed = false;
+  config.on_load_failed = [&load_failed, &signals] {
+    load_failed = true;
+    std::cerr << "sluice-engine-sim: loading failed: corrupt weights" << std::endl;
+    signals.cancel();  // the server stops itself; nothing else may keep io.run() going
+  };
+  SimServer server(io, std::move(config));
   signals.async_wait([&](const net::error_code& ec, int) {
     if (!ec) server.stop();
   });
@@ -154,7 +168,7 @@ int run_sim_server(const SimServerOptions& options) {
     return 1;
   }
   io.run();
-  return 0;
+  return load_failed ? kExitLoadFailed : 0;
 }
 
 }  // namespace sluice::engine

@@ -21,6 +21,8 @@ struct SimServerOptions {
   std::uint64_t seed = 0;
   /// Honour the profile's cold-load time (/health 503 until loaded).
   bool simulate_load = false;
+  /// A corrupt model: the (simulated) cold load fails; exit status 3.
+  bool fail_load = false;
 
   // Overrides of the profile's numbers (absent = the profile's value).
   std::optional<double> prefill_tokens_per_s;
@@ -49,7 +51,7 @@ std::expected<EngineProfile, std::string> resolve_profile(const SimServerOptions
 /// Runs the simulator; blocks until SIGINT/SIGTERM. Prints
 /// `sluice-engine-sim listening on HOST:PORT` to stdout once listening and
 /// loaded. Returns the process exit code (0 after a signal, 2 on bad options,
-/// 1 when it cannot listen).
+/// 1 when it cannot listen, 3 when the load failed: --fail-load).
 int run_sim_server(const SimServerOptions& options);
 
 }  // namespace sluice::engine

@@ -31,6 +31,10 @@ struct SimContext {
   std::unordered_set<net::asio::steady_timer*> timers;
 };
 
+/// What a dead engine core answers (the unhealthy fault): a 500, as vLLM
+/// does after an EngineDeadError.
+core::Error engine_dead_error();
+
 /// POST /v1/chat/completions and /v1/completions. Returns whether the
 /// connection may be kept open.
 net::asio::awaitable<bool> handle_completion(SimContext& ctx, net::tcp::socket& socket, const HttpRequest& req,

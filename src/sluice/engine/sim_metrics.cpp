@@ -58,7 +58,8 @@ std::string render_metrics(const TimingModel& model, std::int64_t client_cancels
   model.inter_token_seconds().render(out, "vllm:inter_token_latency_seconds", labels);
   sample(out, "sluice_sim_requests_cancelled_total", "counter",
          "Requests cancelled in the engine because their client disconnected.", labels, client_cancels);
-  sample(out, "sluice_sim_requests_aborted_total", "counter", "Requests failed because the engine was put to sleep.",
+  sample(out, "sluice_sim_requests_aborted_total", "counter",
+         "Requests failed because the engine was put to sleep or its engine core died (unhealthy fault).",
          labels, c.aborted);
   sample(out, "sluice_sim_steps_total", "counter", "Engine iterations (steps) run.", labels, c.steps);
   return out;

@@ -81,7 +81,9 @@ HttpResponse fault_reply(SimContext& ctx, const HttpRequest& req) {
   auto update = parse_fault_update(ctx.faults, req.body());
   if (!update) return make_error(req, {core::ErrorCode::kInvalidRequest, update.error(), ""});
   if (update->crash) ::_exit(1);  // a crash: no cleanup, no answer
+  const bool core_dies = update->faults.unhealthy && !ctx.faults.unhealthy;
   ctx.faults = update->faults;
+  if (core_dies) ctx.driver.fail_all();  // in-flight requests see the fault (500s)
   ctx.driver.set_slow_factor(ctx.faults.slow_factor);
   return json_ok(req, fault_json(ctx.faults));
 }
@@ -113,6 +115,7 @@ HttpResponse control_reply(SimContext& ctx, const HttpRequest& req, std::string_
   if (path == "/health") {
     if (method != http::verb::get) return method_not_allowed(req, "GET");
     if (engine_state == EngineState::kLoading) return loading();
+    if (ctx.faults.unhealthy) return make_error(req, 503, engine_dead_error());
     return make_response(req, http::status::ok, "", "text/plain");
   }
   if (path == "/metrics") {
@@ -174,7 +177,8 @@ std::expected<std::uint16_t, std::string> SimServer::start() {
   const std::uint16_t port = acceptor_->local_endpoint().port();
   ctx_->driver.start();
   asio::co_spawn(io_, accept_loop(), asio::detached);
-  if (ctx_->config.simulate_load && ctx_->config.profile.cold_load_s > 0) {
+  const bool cold_load = ctx_->config.fail_load || (ctx_->config.simulate_load && ctx_->config.profile.cold_load_s > 0);
+  if (cold_load) {
     ctx_->driver.begin_cold_load();
     asio::co_spawn(io_, finish_loading(port), asio::detached);
   } else if (ctx_->config.on_ready) {
@@ -195,7 +199,13 @@ asio::awaitable<void> SimServer::finish_loading(std::uint16_t port) {
     timer.expires_after(std::chrono::milliseconds(1));
     co_await timer.async_wait(net::use_nothrow);
   }
-  if (!ctx_->stopping && ctx_->config.on_ready) ctx_->config.on_ready(port);
+  if (ctx_->stopping) co_return;
+  if (ctx_->config.fail_load) {
+    if (ctx_->config.on_load_failed) ctx_->config.on_load_failed();
+    stop();
+    co_return;
+  }
+  if (ctx_->config.on_ready) ctx_->config.on_ready(port);
 }
 
 void SimServer::stop() {

@@ -31,8 +31,14 @@ struct SimServerConfig {
   std::uint64_t seed = 0;
   /// Honour the profile's cold_load_s: /health answers 503 until loaded.
   bool simulate_load = false;
+  /// A corrupt model: the cold load (simulated even without simulate_load)
+  /// fails once cold_load_s has passed; on_load_failed is called and the
+  /// server stops, on_ready never is.
+  bool fail_load = false;
   /// Called once listening and loaded, with the bound port.
   std::function<void(std::uint16_t port)> on_ready;
+  /// Called when the load fails (fail_load), just before the server stops.
+  std::function<void()> on_load_failed;
 };
 
 struct SimContext;

@@ -83,9 +83,13 @@ std::expected<Admission, SubmitError> TimingModel::submit(SequenceSpec spec, cor
     admission = {*spec.max_tokens, FinishReason::kLength};
   } else {
     if (room < 1) return std::unexpected(SubmitError::kTooLong);
-    // The "model" decides to stop; a draw cut by the context limit ends on length.
-    const std::int64_t drawn = draw_output_length(profile_.output_length, seed_, spec.id);
-    admission = drawn > room ? Admission{room, FinishReason::kLength} : Admission{drawn, FinishReason::kStop};
+    if (spec.ignore_eos) {
+      admission = {room, FinishReason::kLength};
+    } else {
+      // The "model" decides to stop; a draw cut by the context limit ends on length.
+      const std::int64_t drawn = draw_output_length(profile_.output_length, seed_, spec.id);
+      admission = drawn > room ? Admission{room, FinishReason::kLength} : Admission{drawn, FinishReason::kStop};
+    }
   }
   if (spec.prompt_tokens + admission.output_tokens > profile_.kv_cache_tokens) {
     return std::unexpected(SubmitError::kExceedsKvCapacity);
@@ -232,7 +236,7 @@ void TimingModel::begin_cold_load(core::TimePoint now) {
   ready_at_ = now + core::from_seconds(profile_.cold_load_s);
 }
 
-void TimingModel::sleep(core::TimePoint now, std::vector<SequenceId>& aborted) {
+void TimingModel::abort_all(core::TimePoint now, std::vector<SequenceId>& aborted) {
   refresh(now);
   for (const SequenceId id : running_) aborted.push_back(id);
   for (const SequenceId id : waiting_) aborted.push_back(id);
@@ -243,6 +247,10 @@ void TimingModel::sleep(core::TimePoint now, std::vector<SequenceId>& aborted) {
   planned_.clear();
   in_step_ = false;
   kv_used_ = 0;
+}
+
+void TimingModel::sleep(core::TimePoint now, std::vector<SequenceId>& aborted) {
+  abort_all(now, aborted);
   prefix_cache_.clear();
   state_ = EngineState::kAsleep;
 }

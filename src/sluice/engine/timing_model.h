@@ -60,8 +60,12 @@ struct SequenceSpec {
   /// Prefix-cache namespace: different salts never share cache entries.
   std::string cache_salt;
   /// The request's max_tokens; when absent the output length is drawn from
-  /// the profile's distribution.
+  /// the profile's distribution. A request with max_tokens always generates
+  /// exactly that many (the simulated model never stops early).
   std::optional<std::int64_t> max_tokens;
+  /// vLLM's `ignore_eos`: never stop on an end-of-sequence token. Without
+  /// max_tokens the sequence runs to the context limit instead of a drawn length.
+  bool ignore_eos = false;
 };
 
 enum class FinishReason { kStop, kLength };
@@ -106,7 +110,7 @@ struct ModelCounters {
   std::int64_t success_stop = 0;       // vllm:request_success_total{finished_reason="stop"}
   std::int64_t success_length = 0;     // vllm:request_success_total{finished_reason="length"}
   std::int64_t cancelled = 0;          // cancel() of a live sequence
-  std::int64_t aborted = 0;            // failed by sleep()
+  std::int64_t aborted = 0;            // failed by sleep() or abort_all()
   std::int64_t steps = 0;
 };
 
@@ -144,6 +148,10 @@ class TimingModel {
 
   /// Cold start: not ready until now + cold_load_s.
   void begin_cold_load(core::TimePoint now);
+  /// Fails every waiting and running sequence (their ids are appended to
+  /// `aborted`) and leaves the engine's state as it is: what a dead engine
+  /// core (the unhealthy fault) does to the requests it was serving.
+  void abort_all(core::TimePoint now, std::vector<SequenceId>& aborted);
   /// Sleep level 1: fails every waiting and running sequence (their ids are
   /// appended to `aborted`), drops the prefix cache, refuses submissions.
   void sleep(core::TimePoint now, std::vector<SequenceId>& aborted);

@@ -41,6 +41,19 @@ TEST(EngineOpenAiCodec, MaxCompletionTokensWins) {
   EXPECT_FALSE(none->max_tokens.has_value());
 }
 
+TEST(EngineOpenAiCodec, IgnoreEos) {
+  const auto on = parse_completion_request(
+      ApiKind::kChat, R"({"messages":[{"role":"user","content":"x"}],"max_tokens":5,"ignore_eos":true})", 0);
+  ASSERT_TRUE(on) << on.error().message;
+  EXPECT_TRUE(on->ignore_eos);
+  const auto off = parse_completion_request(ApiKind::kCompletion, R"({"prompt":"x","ignore_eos":null})", 0);
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_FALSE(off->ignore_eos);
+  const auto bad = parse_completion_request(ApiKind::kChat, R"({"messages":[{"role":"user","content":"x"}],"ignore_eos":1})", 0);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().param, "ignore_eos");
+}
+
 TEST(EngineOpenAiCodec, ContinueFinalMessageContinuesTheSameText) {
   const auto first = parse_completion_request(ApiKind::kChat, R"({"messages":[{"role":"user","content":"tell me"}]})", 3);
   ASSERT_TRUE(first);

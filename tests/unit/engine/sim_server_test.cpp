@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -24,13 +25,14 @@ using nlohmann::json;
 /// A sim server on an ephemeral port, on its own io thread.
 class TestServer {
  public:
-  explicit TestServer(EngineProfile profile) {
+  explicit TestServer(EngineProfile profile, const std::function<void(SimServerConfig&)>& edit = {}) {
     SimServerConfig config;
     config.host = "127.0.0.1";
     config.port = 0;
     config.profile = std::move(profile);
     config.served_model_name = "sim-model";
     config.seed = 5;
+    if (edit) edit(config);
     server_ = std::make_unique<SimServer>(io_, std::move(config));
     auto port = server_->start();
     EXPECT_TRUE(port) << port.error();
@@ -42,6 +44,8 @@ class TestServer {
     thread_.join();
   }
   std::uint16_t port() const { return port_; }
+  /// True once the io thread has nothing left to run (the server stopped itself).
+  bool stopped() const { return io_.stopped(); }
 
  private:
   asio::io_context io_{1};
@@ -334,6 +338,74 @@ TEST(EngineSimServer, InjectedFaults) {
   EXPECT_EQ(dropped.body.find("[DONE]"), std::string::npos);
 
   EXPECT_EQ(call(server.port(), http::verb::post, "/admin/faults", R"({"bogus":1})").status, 400);
+}
+
+TEST(EngineSimServer, UnhealthyFaultFailsHealthInFlightAndNewRequests) {
+  TestServer server(slow_profile());
+  // In flight when the engine core dies: one stream, one non-streamed request.
+  asio::io_context io;
+  auto streaming = connect(io, server.port());
+  http::write(streaming, make_request(http::verb::post, "/v1/chat/completions", chat_body(100000, true, false)));
+  auto unary = connect(io, server.port());
+  http::write(unary, make_request(http::verb::post, "/v1/chat/completions", chat_body(100000, false, false)));
+  ASSERT_TRUE(poll_until([&] { return metric(server.port(), "vllm:num_requests_running") == 2; }));
+
+  const auto set = call(server.port(), http::verb::post, "/admin/faults", R"({"unhealthy":true})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(json::parse(set.body)["unhealthy"], true);
+
+  const auto unary_reply = read_reply(unary);
+  EXPECT_EQ(unary_reply.status, 500) << unary_reply.body;
+  EXPECT_EQ(json::parse(unary_reply.body)["error"]["code"], "internal_error");
+  const auto stream_reply = read_reply(streaming);
+  EXPECT_EQ(stream_reply.status, 200);
+  const auto events = sse_events(stream_reply.body);
+  ASSERT_GE(events.size(), 2U);
+  EXPECT_EQ(json::parse(events[events.size() - 2])["error"]["code"], "internal_error");
+  EXPECT_EQ(events.back(), "[DONE]");
+  EXPECT_EQ(metric(server.port(), "vllm:num_requests_running"), 0);
+  EXPECT_EQ(metric(server.port(), "sluice_sim_requests_aborted_total"), 2);
+
+  const auto health = call(server.port(), http::verb::get, "/health");
+  EXPECT_EQ(health.status, 503);
+  const auto refused = call(server.port(), http::verb::post, "/v1/chat/completions", chat_body(2, false, false));
+  EXPECT_EQ(refused.status, 500);
+  EXPECT_EQ(json::parse(refused.body)["error"]["type"], "server_error") << refused.body;
+
+  ASSERT_EQ(call(server.port(), http::verb::post, "/admin/faults", R"({"unhealthy":false})").status, 200);
+  EXPECT_EQ(call(server.port(), http::verb::get, "/health").status, 200);
+  EXPECT_EQ(call(server.port(), http::verb::post, "/v1/chat/completions", chat_body(2, false, false)).status, 200);
+  ASSERT_EQ(call(server.port(), http::verb::post, "/admin/faults", R"({"unhealthy":true})").status, 200);
+  EXPECT_EQ(call(server.port(), http::verb::delete_, "/admin/faults").status, 200);
+  EXPECT_EQ(call(server.port(), http::verb::get, "/health").status, 200);
+}
+
+TEST(EngineSimServer, FailedLoadStopsTheServerWithoutEverBeingReady) {
+  auto profile = slow_profile();
+  profile.cold_load_s = 0.3;
+  std::atomic<bool> ready{false};
+  std::atomic<bool> failed{false};
+  const auto started = std::chrono::steady_clock::now();
+  std::atomic<std::int64_t> failed_after_ms{-1};
+  TestServer server(profile, [&](SimServerConfig& config) {
+    config.fail_load = true;  // without simulate_load: a failing load is simulated anyway
+    config.on_ready = [&](std::uint16_t) { ready = true; };
+    config.on_load_failed = [&] {
+      failed_after_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+      failed = true;
+    };
+  });
+  const auto loading = call(server.port(), http::verb::get, "/health");
+  EXPECT_EQ(loading.status, 503) << "still loading";
+  EXPECT_EQ(call(server.port(), http::verb::post, "/v1/chat/completions", chat_body(2, false, false)).status, 503);
+  ASSERT_TRUE(poll_until([&] { return failed.load() && server.stopped(); }));
+  EXPECT_GE(failed_after_ms.load(), 300) << "fails only after the cold-load time";
+  EXPECT_FALSE(ready.load());
+  asio::io_context io;
+  net::tcp::socket socket(io);
+  net::error_code ec;
+  socket.connect({asio::ip::make_address("127.0.0.1"), server.port()}, ec);
+  EXPECT_TRUE(ec) << "the listener is closed";
 }
 
 TEST(EngineSimServer, StopsCleanlyWithRequestsInFlight) {

@@ -287,6 +287,37 @@ TEST(EngineTimingModel, SleepAbortsAndRefusesUntilAwake) {
   EXPECT_EQ(h.model.wake_up(ready), ready);  // already awake
 }
 
+TEST(EngineTimingModel, IgnoreEosRunsToTheContextLimitWithoutMaxTokens) {
+  Harness h;
+  SequenceSpec long_one = spec(1, 100, std::nullopt);
+  long_one.ignore_eos = true;
+  const auto a = h.model.submit(long_one, h.now);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->output_tokens, 900 - 100);  // max_model_len - prompt, not the drawn 7
+  EXPECT_EQ(a->finish_reason, FinishReason::kLength);
+  SequenceSpec exact = spec(2, 10, 4);
+  exact.ignore_eos = true;
+  const auto b = h.model.submit(exact, h.now);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->output_tokens, 4);  // max_tokens is exact either way
+}
+
+TEST(EngineTimingModel, AbortAllFailsEverySequenceButStaysAwake) {
+  Harness h;
+  ASSERT_TRUE(h.model.submit(spec(1, 10, 50), h.now));
+  ASSERT_TRUE(h.model.submit(spec(2, 10, 50), h.now));
+  h.step();
+  ASSERT_TRUE(h.model.submit(spec(3, 10, 50), h.now));
+  std::vector<SequenceId> aborted;
+  h.model.abort_all(h.now, aborted);
+  EXPECT_EQ(aborted.size(), 3U);
+  EXPECT_EQ(h.model.counters().aborted, 3);
+  EXPECT_EQ(h.model.kv_used_tokens(), 0);
+  EXPECT_EQ(h.model.num_running() + h.model.num_waiting(), 0);
+  EXPECT_EQ(h.model.state(h.now), EngineState::kAwake);
+  EXPECT_TRUE(h.model.submit(spec(4, 10, 5), h.now));
+}
+
 TEST(EngineTimingModel, ColdLoad) {
   auto p = test_profile();
   p.cold_load_s = 60;
