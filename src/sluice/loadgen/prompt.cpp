@@ -56,6 +56,7 @@ std::string chat_request_body(const ChatRequestSpec& spec) {
   core::append_json_string(body, content);
   body += fmt::format("}}],\"max_tokens\":{},\"stream\":{}", spec.max_tokens, spec.stream);
   if (spec.stream) body += ",\"stream_options\":{\"include_usage\":true}";
+  if (spec.ignore_eos) body += ",\"ignore_eos\":true";
   body += "}";
   return body;
 }

@@ -16,10 +16,12 @@ struct ChatRequestSpec {
   std::int64_t max_tokens = 0;
   bool stream = false;            // streams ask for stream_options.include_usage
   std::string_view tag;           // unique per request; the start of the content
+  /// vLLM's `ignore_eos`: the answer has exactly max_tokens tokens (drills).
+  bool ignore_eos = false;
 };
 
 /// `{"model":…,"messages":[{"role":"user","content":"<tag> lorem ipsum…"}],
-/// "max_tokens":…,"stream":…}`. The estimate is exact when input_tokens ≥
+/// "max_tokens":…,"stream":…[,"ignore_eos":true]}`. The estimate is exact when input_tokens ≥
 /// min_input_tokens(tag); below that the content is the tag alone and the
 /// prompt costs min_input_tokens(tag).
 std::string chat_request_body(const ChatRequestSpec& spec);

@@ -45,6 +45,11 @@ TEST(LoadgenPrompt, ContentStartsWithTheTagAndFieldsAreSet) {
   const auto plain = nlohmann::json::parse(chat_request_body({.model = "m", .input_tokens = 50, .max_tokens = 1, .tag = tag}));
   EXPECT_EQ(plain["stream"], false);
   EXPECT_FALSE(plain.contains("stream_options"));
+  EXPECT_FALSE(plain.contains("ignore_eos"));
+
+  const std::string exact = chat_request_body({.model = "m", .input_tokens = 50, .max_tokens = 7, .tag = tag, .ignore_eos = true});
+  EXPECT_EQ(nlohmann::json::parse(exact)["ignore_eos"], true);
+  EXPECT_EQ(summary_of(exact).input_tokens, 50);
 }
 
 TEST(LoadgenPrompt, TooFewTokensForTheTagSendsTheTagAlone) {
