@@ -1,0 +1,46 @@
+#include "sluice/drill/scenario.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice::drill {
+namespace {
+
+TEST(DrillScenario, AllInTheDocumentedOrder) {
+  std::vector<std::string> names;
+  for (const Scenario s : all_scenarios()) names.emplace_back(scenario_name(s));
+  EXPECT_EQ(names, (std::vector<std::string>{"crash", "hang", "error", "gpu_fault", "node_down", "zone_outage",
+                                             "corrupt_model"}));
+  const auto all = parse_scenarios("all");
+  ASSERT_TRUE(all) << all.error();
+  EXPECT_EQ(all->size(), 7U);
+}
+
+TEST(DrillScenario, ListKeepsOrderAndDropsRepeats) {
+  const auto list = parse_scenarios("node_down, crash,node_down");
+  ASSERT_TRUE(list) << list.error();
+  EXPECT_EQ(*list, (std::vector<Scenario>{Scenario::kNodeDown, Scenario::kCrash}));
+}
+
+TEST(DrillScenario, UnknownOrEmptyNamesListTheKnownOnes) {
+  const auto typo = parse_scenarios("crash,zone_down");
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().find("unknown scenario \"zone_down\""), std::string::npos) << typo.error();
+  EXPECT_NE(typo.error().find("zone_outage"), std::string::npos) << typo.error();
+  const auto empty = parse_scenarios("crash,,hang");
+  ASSERT_FALSE(empty);
+  EXPECT_NE(empty.error().find("empty scenario name in \"crash,,hang\""), std::string::npos) << empty.error();
+  EXPECT_FALSE(parse_scenarios(""));
+}
+
+TEST(DrillScenario, SourceSlaTable) {
+  EXPECT_EQ(sla_rto_s(Scenario::kCrash), 6);
+  EXPECT_EQ(sla_rto_s(Scenario::kHang), 6);
+  EXPECT_EQ(sla_rto_s(Scenario::kError), 6);
+  EXPECT_EQ(sla_rto_s(Scenario::kGpuFault), 35);
+  EXPECT_EQ(sla_rto_s(Scenario::kNodeDown), 40);
+  EXPECT_EQ(sla_rto_s(Scenario::kZoneOutage), 90);
+  EXPECT_EQ(sla_rto_s(Scenario::kCorruptModel), 61);
+}
+
+}  // namespace
+}  // namespace sluice::drill
