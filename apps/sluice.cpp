@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "drill_command.h"
 #include "load_command.h"
 #include "sluice/engine/sim_cli.h"
 
@@ -60,6 +61,11 @@ int main(int argc, char** argv) {
   auto* load_cmd = app.add_subcommand("load", "Send a workload to a live gateway (open loop); report fairness and latency.");
   sluice::app::add_load_options(*load_cmd, load);
 
+  sluice::app::DrillCommandOptions drill;
+  auto* drill_cmd = app.add_subcommand(
+      "drill", "Fail instances, nodes and zones under load; measure detection, recovery and client impact.");
+  sluice::app::add_drill_options(*drill_cmd, drill);
+
   app.add_subcommand("version", "Print the version.");
 
   try {
@@ -76,6 +82,7 @@ int main(int argc, char** argv) {
   if (sim_cmd->parsed()) return sluice::engine::run_sim_server(sim);
   if (simulate_cmd->parsed()) return sluice::app::run_simulate(simulate);
   if (load_cmd->parsed()) return sluice::app::run_load_command(load);
+  if (drill_cmd->parsed()) return sluice::app::run_drill_command(drill);
   fmt::print("sluice {}\n", SLUICE_VERSION);
   return 0;
 }

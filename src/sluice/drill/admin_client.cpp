@@ -1,0 +1,106 @@
+#include "sluice/drill/admin_client.h"
+
+#include <fmt/format.h>
+
+#include "sluice/loadgen/connection_pool.h"
+#include "sluice/net/asio.h"
+
+namespace sluice::drill {
+
+namespace {
+
+using namespace sluice::net;
+
+asio::awaitable<std::expected<HttpReply, std::string>> exchange(std::string host, std::uint16_t port, http::verb method,
+                                                                std::string target, std::string body,
+                                                                std::chrono::milliseconds timeout) {
+  auto endpoints = co_await loadgen::resolve_endpoints(host, port);
+  if (!endpoints) co_return std::unexpected(endpoints.error());
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  stream.expires_after(timeout);
+  if (auto [ec, ep] = co_await stream.async_connect(*endpoints, use_nothrow); ec) {
+    co_return std::unexpected(ec == beast::error::timeout ? std::string("connect: timeout") : "connect: " + ec.message());
+  }
+  http::request<http::string_body> req{method, target, 11};
+  req.set(http::field::host, fmt::format("{}:{}", host, port));
+  req.set(http::field::user_agent, "sluice-drill");
+  if (!body.empty()) req.set(http::field::content_type, "application/json");
+  req.body() = std::move(body);
+  req.prepare_payload();
+  req.keep_alive(false);
+  if (auto [ec, n] = co_await http::async_write(stream, req, use_nothrow); ec) {
+    co_return std::unexpected(ec == beast::error::timeout ? std::string("timeout") : "write: " + ec.message());
+  }
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  if (auto [ec, n] = co_await http::async_read(stream, buffer, res, use_nothrow); ec) {
+    co_return std::unexpected(ec == beast::error::timeout ? std::string("timeout") : "read: " + ec.message());
+  }
+  error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  co_return HttpReply{static_cast<int>(res.result_int()), std::move(res.body())};
+}
+
+}  // namespace
+
+std::expected<HttpReply, std::string> http_call(const std::string& host, std::uint16_t port, std::string_view method,
+                                                std::string_view target, std::string_view body,
+                                                std::chrono::milliseconds timeout) {
+  const http::verb verb = http::string_to_verb(method);
+  if (verb == http::verb::unknown) return std::unexpected(fmt::format("unknown HTTP method {}", method));
+  asio::io_context io(1);
+  std::expected<HttpReply, std::string> result = std::unexpected(std::string("no answer"));
+  asio::co_spawn(io, exchange(host, port, verb, std::string(target), std::string(body), timeout),
+                 [&result](std::exception_ptr e, std::expected<HttpReply, std::string> reply) {
+                   if (e) std::rethrow_exception(e);
+                   result = std::move(reply);
+                 });
+  io.run();
+  return result;
+}
+
+std::string AdminClient::address() const { return fmt::format("http://{}:{}", host_, port_); }
+
+std::expected<FleetView, std::string> AdminClient::fleet() const {
+  auto reply = http_call(host_, port_, "GET", "/admin/fleet", "", timeout_);
+  if (!reply) return std::unexpected(fmt::format("GET {}/admin/fleet: {}", address(), reply.error()));
+  if (reply->status == 404) {
+    return std::unexpected(fmt::format("GET {}/admin/fleet: 404 — this gateway has no fleet controller", address()));
+  }
+  if (reply->status != 200) {
+    return std::unexpected(fmt::format("GET {}/admin/fleet: status {}: {}", address(), reply->status,
+                                       error_message_of(reply->body)));
+  }
+  auto view = parse_fleet_view(reply->body);
+  if (!view) return std::unexpected(fmt::format("GET {}/admin/fleet: {}", address(), view.error()));
+  return view;
+}
+
+std::expected<InjectedFault, std::string> AdminClient::inject(const std::string& body) const {
+  auto reply = http_call(host_, port_, "POST", "/admin/fleet/faults", body, timeout_);
+  if (!reply) return std::unexpected(fmt::format("POST {}/admin/fleet/faults: {}", address(), reply.error()));
+  if (reply->status != 200) {
+    return std::unexpected(fmt::format("the gateway refused the fault {} (status {}): {}", body, reply->status,
+                                       error_message_of(reply->body)));
+  }
+  auto fault = parse_injected_fault(reply->body);
+  if (!fault) return std::unexpected(fmt::format("POST {}/admin/fleet/faults: {}", address(), fault.error()));
+  return fault;
+}
+
+std::expected<void, std::string> AdminClient::clear_faults() const {
+  auto reply = http_call(host_, port_, "DELETE", "/admin/fleet/faults", "", timeout_);
+  if (!reply) return std::unexpected(fmt::format("DELETE {}/admin/fleet/faults: {}", address(), reply.error()));
+  if (reply->status != 200) {
+    return std::unexpected(fmt::format("DELETE {}/admin/fleet/faults: status {}: {}", address(), reply->status,
+                                       error_message_of(reply->body)));
+  }
+  return {};
+}
+
+bool AdminClient::ready() const {
+  auto reply = http_call(host_, port_, "GET", "/readyz", "", timeout_);
+  return reply && reply->status == 200;
+}
+
+}  // namespace sluice::drill

@@ -1,0 +1,51 @@
+#pragma once
+/// The drill's calls to a gateway's admin listener: the fleet report, fault
+/// injection and clearing, readiness. Blocking, one short-lived connection
+/// per call, each bounded by a timeout: control-plane calls a few times a
+/// second, never on a data path.
+/// Thread-safety: none needed; each call has its own io_context.
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <string_view>
+
+#include "sluice/drill/fault_answer.h"
+#include "sluice/drill/fleet_view.h"
+
+namespace sluice::drill {
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+/// One HTTP/1.1 request to host:port (an address or a name); the reply of
+/// any status, or why there is none ("connect: Connection refused", "timeout").
+std::expected<HttpReply, std::string> http_call(const std::string& host, std::uint16_t port, std::string_view method,
+                                                std::string_view target, std::string_view body,
+                                                std::chrono::milliseconds timeout);
+
+class AdminClient {
+ public:
+  AdminClient(std::string host, std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(5))
+      : host_(std::move(host)), port_(port), timeout_(timeout) {}
+
+  /// GET /admin/fleet. A 404 says the gateway has no fleet controller.
+  std::expected<FleetView, std::string> fleet() const;
+  /// POST /admin/fleet/faults with `body`; the gateway's refusal as an error.
+  std::expected<InjectedFault, std::string> inject(const std::string& body) const;
+  /// DELETE /admin/fleet/faults.
+  std::expected<void, std::string> clear_faults() const;
+  /// GET /readyz answered 200.
+  bool ready() const;
+
+  std::string address() const;
+
+ private:
+  std::string host_;
+  std::uint16_t port_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace sluice::drill
