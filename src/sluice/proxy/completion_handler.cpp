@@ -173,6 +173,30 @@ asio::awaitable<void> wait_for(beast::tcp_stream& client, core::Duration wait) {
   co_await timer.async_wait(use_nothrow);
 }
 
+/// How long a retry or a continuation waits for an instance it has not
+/// tried to appear: the fleet puts a standby in rotation within
+/// milliseconds of a crash, often just after the failed try noticed it.
+constexpr core::Duration kWaitForReplacement = std::chrono::seconds(2);
+
+/// The wait for a replacement, within what is left of the request's total
+/// time (zero = no total limit).
+core::Duration patience(core::Duration total, core::Duration elapsed) {
+  if (total <= core::Duration::zero()) return kWaitForReplacement;
+  return std::clamp(total - elapsed, core::Duration::zero(), kWaitForReplacement);
+}
+
+/// Moves the slot to an instance not in `tried`, polling for up to
+/// `patience` while none has room (and the client is still there).
+asio::awaitable<bool> move_soon(SlotHold& hold, std::span<const std::uint64_t> tried, beast::tcp_stream& client,
+                                core::Duration patience) {
+  const auto give_up = core::steady_now() + patience;
+  for (;;) {
+    if (hold.move_to_another(tried)) co_return true;
+    if (core::steady_now() >= give_up || !client.socket().is_open()) co_return false;
+    co_await wait_for(client, std::chrono::milliseconds(20));
+  }
+}
+
 /// The request's key for a hashed balancing policy, if the model has one.
 std::optional<std::uint64_t> balance_key(const config::BalanceConfig& balance, route::HeaderLookup headers,
                                          const tenancy::TenantEntry& tenant, const RequestSummary& summary,
@@ -502,7 +526,8 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
         ctx.metrics.retry_budget_exhausted.fetch_add(1, std::memory_order_relaxed);
         break;
       }
-      if (!slot_hold.move_to_another(tried)) {
+      const bool moved = co_await move_soon(slot_hold, tried, client, patience(limits.total, elapsed));
+      if (!moved) {
         budget.end_retry();
         break;
       }
@@ -519,7 +544,8 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
       break;
     }
     co_await wait_for(client, route::backoff(policy, retries_done + 1, unit(worker)));
-    if (!slot_hold.move_to_another(tried)) {
+    const bool moved = co_await move_soon(slot_hold, tried, client, patience(limits.total, worker.clock.now() - rc.started));
+    if (!moved) {
       budget.end_retry();
       break;
     }
