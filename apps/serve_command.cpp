@@ -18,7 +18,8 @@
 #include "sluice/health/health_prober.h"
 #include "sluice/health/load_scraper.h"
 #include "sluice/provider/routing_builder.h"
-#include "sluice/provider/sim_fleet.h"
+#include "sluice/provider/fleet_controller.h"
+#include "sluice/provider/process_provider.h"
 #include "sluice/proxy/gateway_server.h"
 #include "sluice/proxy/instance_metrics.h"
 #include "sluice/proxy/model_pool.h"
@@ -94,10 +95,18 @@ int run_serve(const ServeOptions& options) {
   ctx.build_schedulers(*ctx.config.load());
   ctx.reloads.last_success_unix.store(
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
-  provider::SimFleet fleet(self_exe());
-  ctx.publish_routes(provider::build_routing_table(cfg, fleet));  // static models now; sim ones once started
+  // The fleet: engine instances of `sim` models, started and healed by the
+  // controller on the control thread once the server runs.
+  provider::ProcessProvider processes([exe = self_exe()](const provider::LaunchSpec& spec, std::uint16_t port) {
+    return provider::sim_command(exe, spec, port);
+  });
+  std::unique_ptr<provider::FleetController> fleet;
+  const provider::ServingLookup serving = [&fleet](std::string_view model) {
+    return fleet ? fleet->serving(model) : std::vector<std::shared_ptr<balance::Instance>>{};
+  };
+  ctx.publish_routes(provider::build_routing_table(cfg, serving));  // static models now; sim ones once they serve
   // SIGHUP and POST /admin/reload, both on the control thread.
-  const auto reload = [&ctx, &fleet, &secret, path = options.config_path] {
+  const auto reload = [&ctx, &serving, &secret, path = options.config_path] {
     if (!ctx.ready.load()) {  // the engine simulators are still starting: their table is not final yet
       proxy::ReloadOutcome refused;
       refused.errors.push_back("the gateway is still starting; reload once /readyz answers 200");
@@ -107,22 +116,38 @@ int run_serve(const ServeOptions& options) {
       return refused;
     }
     return proxy::reload_config_file(ctx, path, secret,
-                                     [&fleet](const config::Config& next, const balance::RoutingTable& previous) {
-                                       return provider::build_routing_table(next, fleet, &previous);
+                                     [&serving](const config::Config& next, const balance::RoutingTable& previous) {
+                                       return provider::build_routing_table(next, serving, &previous);
                                      });
   };
 
   proxy::GatewayServer server(ctx, cfg.server.threads);
+  fleet = std::make_unique<provider::FleetController>(
+      server.control_io(), cfg, processes,
+      provider::FleetController::Hooks{
+          .republish =
+              [&ctx, &serving] {
+                const auto snapshot = ctx.config.load();
+                ctx.publish_routes(provider::build_routing_table(snapshot->config, serving, ctx.routes.load().get()));
+              },
+          .queued = [&ctx](std::size_t model) -> std::int64_t {
+            if (model >= ctx.pools.size()) return 0;
+            const auto view = ctx.pools[model]->view();
+            std::int64_t n = 0;
+            for (std::size_t queued : view.queued_by_band) n += static_cast<std::int64_t>(queued);
+            return n;
+          }});
   if (auto r = server.listen(cfg.listen.api); !r) {
     fmt::print(stderr, "sluice serve: cannot listen for the API on {}\n", r.error());
     return 1;
   }
   admin::AdminServer admin_server(server.control_io(), admin::AdminHandlers{
-      .render_metrics = [&ctx] {
+      .render_metrics = [&ctx, &fleet] {
         std::string out;
         ctx.metrics.render(out);
         proxy::render_scheduler_metrics(ctx, out);
         proxy::render_instance_metrics(*ctx.routes.load(), out);
+        fleet->render_metrics(out);
         proxy::render_reload_metrics(ctx, out);
         obs::render_header(out, "sluice_ready", "gauge", "1 when the gateway is ready to serve.");
         out += fmt::format("sluice_ready {}\n", ctx.ready.load() && !ctx.draining.load() ? 1 : 0);
@@ -134,6 +159,9 @@ int run_serve(const ServeOptions& options) {
         const proxy::ReloadOutcome r = reload();
         return admin::ReloadResult{.reloaded = r.reloaded, .changes = r.changes, .errors = r.errors,
                                    .reason = r.reason};
+      },
+      .fleet = [&fleet](admin::http_verb method, std::string_view path, std::string_view body) {
+        return fleet->handle_admin(method, path, body);
       }});
   if (auto r = admin_server.listen(cfg.listen.admin); !r) {
     fmt::print(stderr, "sluice serve: cannot listen for admin on {}\n", r.error());
@@ -149,9 +177,7 @@ int run_serve(const ServeOptions& options) {
       [&](const boost::system::error_code& ec, int signo) {
         if (ec) return;
         if (signo == SIGCHLD) {
-          const auto exited = fleet.reap();
-          for (const auto& what : exited) spdlog::error("engine {}; it leaves the rotation", what);
-          if (!exited.empty()) ctx.publish_routes(balance::without_unavailable(*ctx.routes.load()));
+          fleet->on_child_exit();
         } else if (signo == SIGHUP) {
           spdlog::info("received SIGHUP, reloading {}", options.config_path);
           reload();
@@ -191,19 +217,12 @@ int run_serve(const ServeOptions& options) {
       std::random_device{}());
   prober.start();
 
-  const std::size_t sims = [&] {
-    std::size_t n = 0;
-    for (const auto& m : cfg.models) if (m.source == config::ModelSource::kSim) n += static_cast<std::size_t>(m.sim.instances);
-    return n;
-  }();
-  if (sims > 0) {
-    spdlog::info("starting {} engine simulator{}", sims, sims == 1 ? "" : "s");
-    if (auto r = fleet.start(cfg, std::chrono::seconds(60)); !r) {
-      spdlog::error("sluice serve: {}", r.error());
-      server.shutdown(std::chrono::seconds(0));
-      return 1;
-    }
-    ctx.publish_routes(provider::build_routing_table(cfg, fleet));
+  fleet->start();
+  if (auto r = fleet->wait_until_serving(cfg.fleet.start_timeout); !r) {
+    spdlog::error("sluice serve: {}", r.error());
+    fleet->stop(std::chrono::seconds(1));
+    server.shutdown(std::chrono::seconds(0));
+    return 1;
   }
   ctx.ready.store(true);
   if (!options.quiet) print_banner(cfg, server.api_port(), admin_server.port());
@@ -218,7 +237,7 @@ int run_serve(const ServeOptions& options) {
   prober.stop();
   admin_server.stop();
   server.shutdown(ctx.config.load()->config.server.shutdown_grace);  // as reloaded
-  fleet.stop(std::chrono::seconds(5));
+  fleet->stop(std::chrono::seconds(5));
   spdlog::info("stopped");
   return 0;
 }

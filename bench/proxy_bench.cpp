@@ -1,10 +1,13 @@
 // Micro-benchmarks of the gateway's per-request work outside the network:
-// key lookup, body summary, upstream body rewrite, SSE relay parsing.
+// key lookup, body summary, upstream body rewrite, SSE relay parsing, and
+// stream continuation (the transcript every stream keeps, the splice that
+// runs only after a failure).
 #include <benchmark/benchmark.h>
 
 #include "sluice/config/api_key_hash.h"
 #include "sluice/proxy/request_summary.h"
 #include "sluice/proxy/sse_parser.h"
+#include "sluice/proxy/stream_continuation.h"
 #include "sluice/proxy/upstream_body.h"
 #include "sluice/tenancy/tenant_directory.h"
 
@@ -67,5 +70,30 @@ void BM_Proxy_SseRelayParse(benchmark::State& state) {
   state.counters["events/s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Proxy_SseRelayParse)->Arg(1)->Arg(16);
+
+constexpr std::string_view kTokenChunk =
+    R"({"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":" token"},"logprobs":null,"finish_reason":null}]})";
+
+/// What every relayed stream event costs to keep continuation possible.
+void BM_Proxy_StreamTranscriptRecord(benchmark::State& state) {
+  std::int64_t events = 0;
+  for (auto _ : state) {
+    proxy::StreamTranscript transcript;  // one stream of range(0) tokens
+    for (std::int64_t i = 0; i < state.range(0); ++i) transcript.record(kTokenChunk);
+    benchmark::DoNotOptimize(transcript.tokens());
+    events += state.range(0);
+  }
+  state.counters["events/s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Proxy_StreamTranscriptRecord)->Arg(256);
+
+/// One continuation chunk rewritten as the original stream's (failures only).
+void BM_Proxy_StreamSplice(benchmark::State& state) {
+  proxy::StreamTranscript original;
+  original.record(kTokenChunk);
+  const proxy::StreamSplicer splicer(original, 1, 100);
+  for (auto _ : state) benchmark::DoNotOptimize(splicer.splice(kTokenChunk));
+}
+BENCHMARK(BM_Proxy_StreamSplice);
 
 }  // namespace

@@ -1,7 +1,9 @@
 // An engine instance dies under a steady trickle of requests: nobody hangs,
 // no non-streamed request fails (retried on the survivor), stream failures
 // are only 502/503 and only around the crash, the survivor takes all the
-// traffic, and the admin API and metrics drop the dead instance.
+// traffic, the admin API and metrics drop the dead instance at once, and the
+// fleet starts a replacement that joins the rotation.
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -72,17 +74,21 @@ TEST(EngineCrashTest, TrafficMovesToTheSurvivorWithoutHanging) {
   std::this_thread::sleep_for(300ms);
   const auto crash_at = Clock::now();
   set_engine_fault(victim.port, {{"crash", true}});
-  const bool dropped = wait_until([&] { return gateway.instances("small").size() == 1; }, 3000ms);
+  const auto listed = [&](const std::string& id) {
+    const auto now = gateway.instances("small");
+    return std::any_of(now.begin(), now.end(), [&](const EngineInstance& e) { return e.id == id; });
+  };
+  const bool dropped = wait_until([&] { return !listed(victim.id); }, 3000ms);
   std::this_thread::sleep_for(700ms);
   stop = true;
   unary.join();
   streamed.join();
 
   ASSERT_TRUE(dropped) << "/admin/instances still lists the dead instance";
-  const auto left = gateway.instances("small");
-  ASSERT_EQ(left.size(), 1u);
-  EXPECT_EQ(left[0].id, survivor.id);
-  EXPECT_TRUE(left[0].available);
+  EXPECT_TRUE(listed(survivor.id));
+  // The fleet heals: a replacement (a new instance, small/2) joins.
+  ASSERT_TRUE(wait_until([&] { return gateway.instances("small").size() == 2 && listed("small/2"); }, 10000ms))
+      << "no replacement joined the rotation";
 
   int before_ok = 0;
   int after_ok = 0;
@@ -114,8 +120,10 @@ TEST(EngineCrashTest, TrafficMovesToTheSurvivorWithoutHanging) {
   EXPECT_EQ(metric_value(metrics, "sluice_instance_up", {{"model", "small"}, {"instance", survivor.id}}), 1.0);
   EXPECT_EQ(metric_value(metrics, "sluice_instance_up", {{"model", "small"}, {"instance", victim.id}}).value_or(0), 0.0)
       << metrics;
-  EXPECT_TRUE(wait_until([&] { return child_pids(gateway.pid()).size() == 1; }, 2000ms))
-      << "the dead engine was not reaped";
+  EXPECT_TRUE(wait_until([&] { return child_pids(gateway.pid()).size() == 2; }, 2000ms))
+      << "the dead engine was not reaped, or its replacement is missing";
+  EXPECT_EQ(metric_value(metrics, "sluice_fleet_failovers_total", {{"model", "small"}, {"cause", "process_exit"}}), 1.0)
+      << metrics;
   EXPECT_NE(gateway.stderr_text().find("small/0"), std::string::npos) << "the crash is not logged";
   EXPECT_EQ(gateway.stop(), 0);
 }

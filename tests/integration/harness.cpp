@@ -708,6 +708,49 @@ void expect_gateway_survived(std::unique_ptr<Gateway>& slot) {
 
 // --------------------------------------------------------------- engines ----
 
+EngineSim::EngineSim(std::vector<std::string> args) : args_(std::move(args)) {}
+
+EngineSim::~EngineSim() {
+  if (pid_ > 0 && !exited_) kill();
+}
+
+bool EngineSim::start(Duration timeout) {
+  std::vector<std::string> argv{sluice_binary(), "engine-sim", "--port", "0"};
+  argv.insert(argv.end(), args_.begin(), args_.end());
+  pid_ = spawn(argv, dir_.path() + "/stdout", dir_.path() + "/stderr", {}, {});
+  if (pid_ < 0) {
+    error_ = "fork failed";
+    return false;
+  }
+  static const std::regex kListening(R"(listening on [0-9.]+:([0-9]+))");
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    const std::string out = read_file(dir_.path() + "/stdout");
+    std::smatch m;
+    if (std::regex_search(out, m, kListening)) {
+      port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
+      return true;
+    }
+    if (wait_child(pid_, 0ms)) {
+      exited_ = true;
+      error_ = "sluice engine-sim exited before listening:\n" + read_file(dir_.path() + "/stderr");
+      return false;
+    }
+    if (Clock::now() >= deadline) {
+      error_ = "sluice engine-sim did not log its listening line in time:\n" + read_file(dir_.path() + "/stderr");
+      return false;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+bool EngineSim::kill(Duration timeout) {
+  if (pid_ <= 0 || exited_) return exited_;
+  ::kill(pid_, SIGKILL);
+  exited_ = wait_child(pid_, timeout).has_value();
+  return exited_;
+}
+
 bool set_engine_fault(std::uint16_t engine_port, const Json& faults) {
   return post_json(engine_port, "/admin/faults", faults, {}, {}, 3000ms).status == 200;
 }

@@ -276,6 +276,34 @@ void expect_gateway_survived(std::unique_ptr<Gateway>& slot);
 
 // --------------------------------------------------------------- engines ----
 
+/// A `sluice engine-sim` process the test starts itself, on a port the
+/// engine picks (read from its "listening on" line). SIGKILLed on
+/// destruction if still running.
+class EngineSim {
+ public:
+  /// `args`: options after `sluice engine-sim --port 0`, e.g. {"--seed", "7"}.
+  explicit EngineSim(std::vector<std::string> args);
+  ~EngineSim();
+  EngineSim(const EngineSim&) = delete;
+  EngineSim& operator=(const EngineSim&) = delete;
+
+  /// Starts the process and waits for its listening line.
+  bool start(Duration timeout = 10000ms);
+  const std::string& error() const { return error_; }
+  std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  /// SIGKILL (a crash), then waits for the process to be gone.
+  bool kill(Duration timeout = 5000ms);
+
+ private:
+  TempDir dir_;
+  std::vector<std::string> args_;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  std::uint16_t port_ = 0;
+  std::string error_;
+};
+
 /// POST /admin/faults on an engine-sim; true on 200.
 bool set_engine_fault(std::uint16_t engine_port, const Json& faults);
 bool clear_engine_faults(std::uint16_t engine_port);

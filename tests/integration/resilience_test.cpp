@@ -63,6 +63,7 @@ TEST(ResilienceTest, HalfFailingInstanceIsEjectedThenComesBack) {
                               "  - name: small\n"
                               "    source: sim\n"
                               "    sim: {instances: 3, profile: instant}\n"
+                              "    recovery: {replace_ejected: false}\n"
                               "    outlier_detection: {interval: 500ms, base_ejection_time: 2s, consecutive_5xx: 0,\n"
                               "                        failure_percentage_threshold: 40,\n"
                               "                        failure_percentage_request_volume: 10}\n"));

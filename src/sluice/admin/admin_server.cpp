@@ -28,6 +28,10 @@ Reply route(const AdminHandlers& h, const http::request<http::string_body>& req)
     auto [status, body] = reload_reply(h.reload());
     return {static_cast<http::status>(status), "application/json", std::move(body)};
   }
+  if ((path == "/admin/fleet" || path.starts_with("/admin/fleet/")) && h.fleet) {
+    auto [status, body] = h.fleet(req.method(), path, req.body());
+    return {static_cast<http::status>(status), "application/json", std::move(body)};
+  }
   const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz" || path == "/admin/instances";
   if (!known) {
     return {http::status::not_found, "application/json",

@@ -16,6 +16,8 @@
 
 namespace sluice::admin {
 
+using http_verb = net::http::verb;
+
 /// What POST /admin/reload did.
 struct ReloadResult {
   bool reloaded = false;
@@ -34,6 +36,10 @@ struct AdminHandlers {
   /// (503 with reason "starting" before the gateway is ready).
   /// Runs on the admin listener's thread. Unset: 404.
   std::function<ReloadResult()> reload;
+  /// Every request under /admin/fleet (GET /admin/fleet, POST/DELETE
+  /// /admin/fleet/faults, POST /admin/fleet/{drain,sleep,wake,move}):
+  /// (method, path, body) → status and JSON body. Unset: 404.
+  std::function<std::pair<int, std::string>(http_verb, std::string_view path, std::string_view body)> fleet;
 };
 
 /// The JSON body and status of a POST /admin/reload answer.

@@ -29,6 +29,9 @@ struct InstanceCounters {
   /// (proxy::kRetryCauses order: connect_failure, refused, reset, per_try_timeout, status).
   std::array<std::atomic<std::uint64_t>, 5> retries{};
   std::atomic<std::uint64_t> tries{0};  // tries sent to the instance
+  /// Tries answered without a server error (the fleet's recovery clock: a
+  /// replacement's first success).
+  std::atomic<std::uint64_t> successes{0};
 };
 
 /// One upstream engine instance. Shared between successive routing tables so

@@ -154,6 +154,15 @@ struct ApiKey {
   std::string source;  // "sha256" or "env:NAME", for messages; never the key
 };
 
+/// GPUs a tenant's dedicated models may hold at once (fleet placement
+/// enforces it); 0 = no limit.
+struct GpuQuota {
+  int max_gpus = 0;
+  double max_memory_gb = 0;
+
+  bool operator==(const GpuQuota&) const = default;
+};
+
 struct Tenant {
   std::string id;            // [a-z0-9][a-z0-9_-]*, unique
   std::string display_name;  // defaults to id
@@ -167,6 +176,7 @@ struct Tenant {
   Priority max_priority = Priority::kStandard;
   TenantLimits limits;
   std::vector<ModelLimits> model_limits;
+  GpuQuota gpu_quota;
 
   const TenantLimits* limits_for(std::string_view model) const {
     for (const auto& m : model_limits) if (m.model == model) return &m.limits;
@@ -193,7 +203,6 @@ inline std::span<const std::string_view> known_sim_profiles() {
 struct SimSource {
   int instances = 1;
   std::string profile;        // engine-sim profile name, e.g. "llama-3.1-8b-h100"
-  int gpus_per_instance = 1;  // informational now; placement uses it later
   double speedup = 1.0;       // engine-sim --speedup
   std::uint64_t seed = 0;     // engine-sim --seed (each instance adds its index)
   /// The last `backup_instances` of the instances are backups: used only
@@ -305,6 +314,55 @@ struct BalanceConfig {
   std::int64_t prefix_tokens = 256;              // prefix_affinity
 };
 
+/// What one instance of a model needs from the GPU pool.
+struct GpuNeeds {
+  int count = 1;            // GPUs per instance (tensor parallel, on one node)
+  double weights_gb = 0;    // 0 = the sim profile's weights size
+  double kv_cache_gb = 0;   // KV-cache reservation on top of the weights, all GPUs together
+
+  bool operator==(const GpuNeeds&) const = default;
+};
+
+enum class DrPriority { kCritical, kHigh, kNormal };
+
+/// "critical" | "high" | "normal", as written in the YAML.
+constexpr std::string_view to_string(DrPriority p) {
+  return p == DrPriority::kCritical ? "critical" : p == DrPriority::kHigh ? "high" : "normal";
+}
+
+/// Standbys kept beside the serving instances, by temperature.
+struct StandbyCounts {
+  int hot = 0;   // loaded and awake, out of rotation: promoted at once
+  int warm = 0;  // engine asleep, weights in host memory: promoted by a wake-up
+  int cold = 0;  // a place reserved, weights on that node's disk: promoted by a start
+
+  bool operator==(const StandbyCounts&) const = default;
+};
+
+/// The model's disaster-recovery policy (docs/recovery.md).
+struct RecoveryPolicy {
+  DrPriority priority = DrPriority::kNormal;
+  StandbyCounts standby;
+  core::Duration rto{};  // target, reported beside the measured recovery times; 0 = none
+  std::vector<std::string> preferred_zones;
+  std::string standby_zone;  // where standbys go, and where capacity moves when a zone fails
+  /// An instance ejected by outlier detection is failed over (stopped and
+  /// replaced) rather than waited for until its ejection ends.
+  bool replace_ejected = true;
+
+  bool operator==(const RecoveryPolicy&) const = default;
+};
+
+/// How the serving count follows demand, between the minimum (sim.instances)
+/// and `max_hot`.
+struct DemandPolicy {
+  int max_hot = 0;                      // 0 = the minimum (no demand scaling)
+  std::int64_t wake_queue_depth = 0;    // wake a standby when this many requests wait; 0 = never
+  core::Duration idle_sleep{};          // sleep a serving instance beyond the minimum idle this long; 0 = never
+
+  bool operator==(const DemandPolicy&) const = default;
+};
+
 struct Model {
   std::string name;  // as clients send it in "model"
   ModelSource source = ModelSource::kSim;
@@ -322,6 +380,11 @@ struct Model {
   HealthCheckConfig health_check;
   OutlierDetectionConfig outlier_detection;
   CircuitBreakerConfig circuit_breaker;
+  GpuNeeds gpu;
+  RecoveryPolicy recovery;
+  DemandPolicy demand;
+  /// The tenant whose GPU quota this model's instances count against; "" = shared.
+  std::string dedicated_to;
 };
 
 enum class MatchKind { kExact, kPrefix, kRegex };
@@ -383,6 +446,40 @@ struct Route {
   std::optional<RetryPolicy> retry;           // else server.retry
 };
 
+/// One machine of the GPU inventory.
+struct NodeConfig {
+  std::string name;
+  int gpus = 1;
+  double gpu_memory_gb = 80;
+
+  bool operator==(const NodeConfig&) const = default;
+};
+
+struct ZoneConfig {
+  std::string name;
+  std::vector<NodeConfig> nodes;
+
+  bool operator==(const ZoneConfig&) const = default;
+};
+
+/// The GPU pool and its controller (fleet/). Without `zones`, the pool is
+/// one zone "local" with one node "local" big enough for every instance.
+struct FleetConfig {
+  std::vector<ZoneConfig> zones;
+  /// Promised GPU memory (awake + asleep instances) may reach this multiple
+  /// of the physical memory; awake memory never exceeds it.
+  double overcommit = 1.0;
+  core::Duration reconcile_interval = std::chrono::milliseconds(100);
+  /// A start that is not serving by then has failed.
+  core::Duration start_timeout = std::chrono::seconds(120);
+  /// A zone is failed over when this share of its running instances failed
+  /// within `zone_failure_window`.
+  double zone_failure_threshold = 0.5;
+  core::Duration zone_failure_window = std::chrono::seconds(30);
+
+  bool operator==(const FleetConfig&) const = default;
+};
+
 struct Config {
   std::string source_path;  // file it was loaded from
   ListenConfig listen;
@@ -390,6 +487,7 @@ struct Config {
   std::vector<Tenant> tenants;
   std::vector<Model> models;
   std::vector<Route> routes;
+  FleetConfig fleet;
 
   const Model* find_model(std::string_view name) const {
     for (const auto& m : models) if (m.name == name) return &m;

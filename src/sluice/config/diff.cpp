@@ -227,7 +227,6 @@ void diff_model(Lines& l, const Model& a, const Model& b) {
   if (a.source == ModelSource::kSim && b.source == ModelSource::kSim) {
     l.field("sim.instances", a.sim.instances, b.sim.instances);
     l.field("sim.profile", a.sim.profile, b.sim.profile);
-    l.field("sim.gpus_per_instance", a.sim.gpus_per_instance, b.sim.gpus_per_instance);
     l.field("sim.speedup", a.sim.speedup, b.sim.speedup);
     l.field("sim.seed", a.sim.seed, b.sim.seed);
     l.field("sim.backup_instances", a.sim.backup_instances, b.sim.backup_instances);
@@ -403,6 +402,9 @@ std::vector<std::string> needs_restart(const Config& old, const Config& next) {
     out.push_back("server.cache_salt_secret changed: needs a restart (every tenant's cache salt derives from it)");
   }
 
+  if (!(old.fleet == next.fleet)) {
+    out.push_back("fleet changed: needs a restart (the GPU pool controller reads its inventory at start)");
+  }
   std::vector<std::string> old_names, new_names;
   for (const auto& m : old.models) old_names.push_back(m.name);
   for (const auto& m : next.models) new_names.push_back(m.name);
@@ -424,6 +426,10 @@ std::vector<std::string> needs_restart(const Config& old, const Config& next) {
       changed(p + "sim.speedup", text(a.sim.speedup), text(b.sim.speedup), why);
       changed(p + "sim.seed", text(a.sim.seed), text(b.sim.seed), why);
       changed(p + "sim.backup_instances", text(a.sim.backup_instances), text(b.sim.backup_instances), why);
+    }
+    if (!(a.gpu == b.gpu) || !(a.recovery == b.recovery) || !(a.demand == b.demand) || a.dedicated_to != b.dedicated_to) {
+      out.push_back(p + "gpu, recovery, demand or dedicated_to changed: needs a restart (the GPU pool controller "
+                        "reads them at start)");
     }
     const std::string_view queue = "the model's fair queue keeps them for its lifetime";
     changed(p + "scheduler.policy", text(a.scheduler.policy), text(b.scheduler.policy), queue);

@@ -48,13 +48,14 @@ std::expected<Config, ConfigErrors> load_config_text(const std::string& text, co
   try {
     const YAML::Node root = YAML::Load(text);
     const Location at = location_of(root).line != 0 ? location_of(root) : Location{1, 1};
-    const MapReader top(reader, root, "", at, {"listen", "server", "tenants", "models", "routes"});
+    const MapReader top(reader, root, "", at, {"listen", "server", "tenants", "models", "routes", "fleet"});
     if (top.is_map()) {
       read_listen(reader, top, config.listen);
       read_server(reader, top, config.server);
       read_tenants(reader, top, config.tenants);
       read_models(reader, top, config.models);
       read_routes(reader, top, config.server, config.routes);
+      read_fleet(reader, top, config.fleet);
       validate(reader, config);
     }
   } catch (const YAML::ParserException& e) {

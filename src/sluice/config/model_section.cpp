@@ -18,7 +18,7 @@ constexpr std::int64_t kMaxInt = std::numeric_limits<int>::max();
 constexpr std::int64_t kMaxEndpointWeight = 1000;
 
 void read_sim(Reader& reader, const MapReader& m, SimSource& sim) {
-  MapReader s = m.child("sim", {"instances", "profile", "gpus_per_instance", "speedup", "seed", "backup_instances"});
+  MapReader s = m.child("sim", {"instances", "profile", "speedup", "seed", "backup_instances"});
   if (!s.is_map()) return;
   const auto instances = s.integer("instances", 1, kMaxInt);
   set_if(sim.instances, instances);
@@ -31,7 +31,6 @@ void read_sim(Reader& reader, const MapReader& m, SimSource& sim) {
       sim.profile = std::move(*profile);
     }
   }
-  set_if(sim.gpus_per_instance, s.integer("gpus_per_instance", 1, kMaxInt));
   set_if(sim.speedup, s.positive_number("speedup"));
   set_if(sim.seed, s.integer("seed", 0, kNoMax));
   if (auto backups = s.integer("backup_instances", 0, kMaxInt)) {
@@ -162,7 +161,8 @@ Model read_model(Reader& reader, const YAML::Node& node, const std::string& key,
   Model model;
   MapReader m(reader, node, key, at,
               {"name", "source", "sim", "static", "upstream_model", "cache_salt", "default_max_tokens", "scheduler",
-               "balance", "health_check", "outlier_detection", "circuit_breaker"});
+               "balance", "health_check", "outlier_detection", "circuit_breaker", "gpu", "recovery", "demand",
+               "dedicated_to"});
   if (!m.is_map()) return model;
   if (m.require("name")) {
     if (auto name = m.string("name")) {
@@ -182,6 +182,7 @@ Model read_model(Reader& reader, const YAML::Node& node, const std::string& key,
   read_health_check(reader, m, model.health_check);
   read_outlier_detection(reader, m, model.outlier_detection);
   read_circuit_breaker(m, model.circuit_breaker);
+  read_model_fleet(reader, m, model);
   return model;
 }
 

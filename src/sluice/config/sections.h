@@ -17,6 +17,20 @@ void read_models(Reader& reader, const MapReader& root, std::vector<Model>& mode
 void read_routes(Reader& reader, const MapReader& root, const ServerConfig& server, std::vector<Route>& routes);
 void validate(Reader& reader, const Config& config);
 
+/// The GPU pool (fleet_section.cpp): the top-level `fleet`; a model's `gpu`,
+/// `recovery`, `demand`, `dedicated_to`; a tenant's `gpu_quota`; and the
+/// checks across them, run by validate.
+void read_fleet(Reader& reader, const MapReader& root, FleetConfig& fleet);
+void read_model_fleet(Reader& reader, const MapReader& m, Model& model);
+void read_gpu_quota(const MapReader& tenant, GpuQuota& out);
+void check_fleet(Reader& reader, const Config& config);
+
+/// Records `unknown <what> "x" (did you mean "y"?)`, or with the list of
+/// configured ones, at `key` when `name` is not among `names`. An empty name
+/// failed to load and was reported already, unless `check_empty`.
+void check_known(Reader& reader, const std::string& key, std::string_view what, const std::string& name,
+                 const std::vector<std::string_view>& names, bool check_empty = false);
+
 /// How two durations of one mapping must relate.
 enum class DurationOrder {
   kShorter,  // `low` must be shorter than `high`: "low (x) must be shorter than high (y)"

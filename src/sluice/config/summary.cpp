@@ -63,7 +63,7 @@ std::string model_line(const Model& m) {
   std::string where;
   if (m.source == ModelSource::kSim) {
     where = fmt::format("sim {} x {} ({} GPU{} each, speedup {}, seed {}{})", m.sim.instances, m.sim.profile,
-                        m.sim.gpus_per_instance, m.sim.gpus_per_instance == 1 ? "" : "s", m.sim.speedup,
+                        m.gpu.count, m.gpu.count == 1 ? "" : "s", m.sim.speedup,
                         m.sim.seed,
                         m.sim.backup_instances == 0 ? std::string()
                                                     : fmt::format(", {} backup", m.sim.backup_instances));

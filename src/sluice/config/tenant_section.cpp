@@ -147,7 +147,7 @@ void read_model_limits(Reader& reader, const MapReader& m, std::vector<ModelLimi
 
 Tenant read_tenant(Reader& reader, const YAML::Node& node, const std::string& key, Location at) {
   Tenant tenant;
-  MapReader m(reader, node, key, at, {"id", "name", "api_keys", "models", "weight", "priority", "max_priority", "limits", "model_limits"});
+  MapReader m(reader, node, key, at, {"id", "name", "api_keys", "models", "weight", "priority", "max_priority", "limits", "model_limits", "gpu_quota"});
   if (!m.is_map()) return tenant;
   if (m.require("id")) {
     if (auto id = m.string("id")) {
@@ -183,6 +183,7 @@ Tenant read_tenant(Reader& reader, const YAML::Node& node, const std::string& ke
   }
   read_limits(reader, m, tenant.limits);
   read_model_limits(reader, m, tenant.model_limits);
+  read_gpu_quota(m, tenant.gpu_quota);
   return tenant;
 }
 

@@ -100,18 +100,6 @@ std::optional<std::vector<std::string_view>> names_of(const std::vector<T>& item
   return names;
 }
 
-/// Records `unknown <what> "x" (did you mean "y"?)`, or with the list of
-/// configured ones, at `key` when `name` is not among `names`. An empty name
-/// failed to load and was reported already, unless `check_empty`.
-void check_known(Reader& reader, const std::string& key, std::string_view what, const std::string& name,
-                 const std::vector<std::string_view>& names, bool check_empty = false) {
-  if ((name.empty() && !check_empty) || std::find(names.begin(), names.end(), name) != names.end()) return;
-  auto hint = closest_match(name, names);
-  reader.fail(reader.where(key), key,
-              hint ? fmt::format("unknown {} {} (did you mean \"{}\"?)", what, quote(name), *hint)
-                   : fmt::format("unknown {} {}; configured {}s: {}", what, quote(name), what, join(names)));
-}
-
 void check_model_access(Reader& reader, const Config& config) {
   const auto names = names_of(config.models, [](const Model& m) -> const std::string& { return m.name; });
   if (!names) return;
@@ -176,6 +164,18 @@ void check_route_references(Reader& reader, const Config& config) {
 
 }  // namespace
 
+/// Records `unknown <what> "x" (did you mean "y"?)`, or with the list of
+/// configured ones, at `key` when `name` is not among `names`. An empty name
+/// failed to load and was reported already, unless `check_empty`.
+void check_known(Reader& reader, const std::string& key, std::string_view what, const std::string& name,
+                 const std::vector<std::string_view>& names, bool check_empty) {
+  if ((name.empty() && !check_empty) || std::find(names.begin(), names.end(), name) != names.end()) return;
+  auto hint = closest_match(name, names);
+  reader.fail(reader.where(key), key,
+              hint ? fmt::format("unknown {} {} (did you mean \"{}\"?)", what, quote(name), *hint)
+                   : fmt::format("unknown {} {}; configured {}s: {}", what, quote(name), what, join(names)));
+}
+
 void validate(Reader& reader, const Config& config) {
   check_listeners(reader, config.listen);
   check_tenant_ids(reader, config.tenants);
@@ -184,6 +184,7 @@ void validate(Reader& reader, const Config& config) {
   check_model_access(reader, config);
   check_route_names(reader, config.routes);
   check_route_references(reader, config);
+  check_fleet(reader, config);
 }
 
 }  // namespace sluice::config

@@ -53,7 +53,7 @@ std::expected<Placement, std::string> place(const std::vector<GpuView>& inventor
     // The GPUs of this node that fit, best first: weights present, then most free.
     std::vector<std::size_t> fitting;
     for (std::size_t i : by_node[node]) {
-      if (fits(inventory[i], request.gb_per_gpu, overcommit)) fitting.push_back(i);
+      if (!inventory[i].down && fits(inventory[i], request.gb_per_gpu, overcommit)) fitting.push_back(i);
     }
     if (fitting.size() > most_fitting) {
       most_fitting = fitting.size();
@@ -74,8 +74,8 @@ std::expected<Placement, std::string> place(const std::vector<GpuView>& inventor
       weights = weights && has(inventory[i].weights, request.model);
       least_free = std::min(least_free, free_awake(inventory[i]) - request.gb_per_gpu);
     }
-    const Score score{weights, !nodes_with_replica.contains(node), !zones_with_replica.contains(zone),
-                      has(request.preferred_zones, zone), least_free};
+    const Score score{weights, !nodes_with_replica.contains(node), has(request.preferred_zones, zone),
+                      !zones_with_replica.contains(zone), least_free};
     if (!best || score > best_score) {
       best = Placement{node, zone, fitting, weights};
       best_score = score;

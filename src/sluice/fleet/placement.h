@@ -11,10 +11,13 @@
 /// Among candidates, the best:
 ///   1. holds the model's weights already on every GPU (a warm instance of
 ///      it, or its cache): waking or loading from there is the fastest;
-///   2. spreads the model's replicas: a node without one beats a node with
-///      one, then a zone without one beats a zone with one;
-///   3. lies in a preferred zone;
-///   4. leaves the most free awake memory (the least-loaded GPUs);
+///   2. spreads the model's replicas over nodes: a node without one beats a
+///      node with one;
+///   3. lies in a preferred zone (active-passive: serving instances stay in
+///      the preferred zones while they have room, standbys go to the
+///      standby zone);
+///   4. spreads them over zones: a zone without one beats a zone with one;
+///   5. leaves the most free awake memory (the least-loaded GPUs);
 ///   ties go to the first node, then the lowest GPU indices.
 /// When nothing fits, the answer says why.
 #include <cstdint>
@@ -34,6 +37,7 @@ struct GpuView {
   double asleep_gb = 0;  // memory promised to warm instances here
   std::vector<std::string> weights;   // models whose weights are here (warm instance or cache)
   std::vector<std::string> replicas;  // models with an instance (any temperature) here
+  bool down = false;                  // its node or zone has failed: nothing goes here
 };
 
 struct PlacementRequest {

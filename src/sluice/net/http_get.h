@@ -1,6 +1,7 @@
 #pragma once
-/// A one-shot HTTP/1.1 GET to host:port on a new connection, bounded by a
-/// timeout: for scrapes and probes of the control plane, not the data path.
+/// One-shot HTTP/1.1 requests to host:port on a new connection, bounded by
+/// a timeout: for scrapes, probes and engine control (sleep, wake, faults)
+/// of the control plane, not the data path.
 #include <chrono>
 #include <expected>
 #include <string>
@@ -8,6 +9,19 @@
 #include "sluice/net/asio.h"
 
 namespace sluice::net {
+
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+
+/// The answer, whatever its status, or why there is none
+/// ("connect: Connection refused", "timeout"). A non-empty `body` is sent
+/// as application/json.
+asio::awaitable<std::expected<HttpAnswer, std::string>> http_request(http::verb verb, std::string host,
+                                                                     std::uint16_t port, std::string target,
+                                                                     std::string body,
+                                                                     std::chrono::milliseconds timeout);
 
 /// The body of a 200 response, or why there is none ("status 404",
 /// "connect: Connection refused", "timeout").

@@ -64,7 +64,8 @@ core::InstanceId free_id(const std::string& model,
   }
 }
 
-std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::Config& config, const SimFleet& fleet,
+std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::Config& config,
+                                                                 const ServingLookup& serving,
                                                                  const balance::RoutingTable* previous) {
   auto table = std::make_shared<balance::RoutingTable>();
   for (std::size_t i = 0; i < config.models.size(); ++i) {
@@ -77,11 +78,15 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
     route.index = i;
     route.room = room_limits(m);
     if (m.source == config::ModelSource::kSim) {
-      const auto fleet_instances = fleet.instances_of(m.name);
-      for (std::size_t k = 0; k < fleet_instances.size(); ++k) {
-        const auto& inst = fleet_instances[k];
+      const auto fleet_instances = serving ? serving(m.name) : std::vector<std::shared_ptr<balance::Instance>>{};
+      // The last `backup_instances` of the serving minimum are backups: an
+      // instance joining while fewer primaries serve is a primary.
+      int primaries = 0;
+      for (const auto& inst : fleet_instances) primaries += inst->breaker && !inst->backup ? 1 : 0;
+      for (const auto& inst : fleet_instances) {
         if (!inst->breaker) {  // first time in a table
-          inst->backup = static_cast<int>(k) >= m.sim.instances - m.sim.backup_instances;
+          inst->backup = primaries >= m.sim.instances - m.sim.backup_instances;
+          primaries += inst->backup ? 0 : 1;
           join_health(*inst, m);
           inst->check_healthy.store(true, std::memory_order_relaxed);  // the fleet waited for its /health
         }

@@ -3,7 +3,9 @@
 
 #include "sluice/balance/routing_table.h"
 #include "sluice/config/config.h"
-#include "sluice/provider/sim_fleet.h"
+#include <functional>
+#include <string_view>
+#include <vector>
 
 namespace sluice::provider {
 
@@ -12,8 +14,11 @@ namespace sluice::provider {
 /// max_num_seqs (256, vLLM's default, for static endpoints).
 balance::RoomLimits room_limits(const config::Model& model);
 
-/// The routing table for `config`: static endpoints as given, sim instances
-/// from `fleet` (only those still available).
+/// The serving instances of a fleet-managed model (FleetController::serving).
+using ServingLookup = std::function<std::vector<std::shared_ptr<balance::Instance>>(std::string_view model)>;
+
+/// The routing table for `config`: static endpoints as given, the instances
+/// of fleet-managed (`sim`) models from `serving` (those in rotation now).
 ///
 /// With `previous` (a config reload; same model list): a static endpoint
 /// whose URL, weight and backup flag are unchanged keeps its Instance, so
@@ -22,7 +27,8 @@ balance::RoomLimits room_limits(const config::Model& model);
 /// old one's health verdict. New endpoints join like at start (unhealthy
 /// until their first passing check when checks are on). Removed ones leave
 /// the table; requests running on them finish there.
-std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::Config& config, const SimFleet& fleet,
+std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::Config& config,
+                                                                 const ServingLookup& serving,
                                                                  const balance::RoutingTable* previous = nullptr);
 
 }  // namespace sluice::provider

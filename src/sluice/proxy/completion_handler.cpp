@@ -8,6 +8,7 @@
 #include "sluice/proxy/handlers.h"
 #include "sluice/proxy/model_pool.h"
 #include "sluice/proxy/rate_limit_head.h"
+#include "sluice/proxy/stream_continuation.h"
 #include "sluice/proxy/upstream_body.h"
 #include "sluice/proxy/upstream_exchange.h"
 #include "sluice/balance/prefix_key.h"
@@ -118,12 +119,82 @@ class BudgetHold {
   bool retrying_ = false;
 };
 
+/// A streamed request across its continuations: the transcript of what the
+/// client received, the first tries' body, and the splicer of the
+/// continuation in flight, which `plan` points at.
+class StreamSeams {
+ public:
+  /// Keeps a transcript of `plan`'s stream only when a continuation may
+  /// follow: it costs a parse per event.
+  StreamSeams(ExchangePlan& plan, bool may_continue) : plan_(plan) {
+    if (plan.stream && may_continue) plan.transcript = &transcript_;
+  }
+  /// What to do with the stream that just broke.
+  SeamStep next(ApiKind kind, const SeamLimits& limits) const {
+    return next_seam_step(transcript_, plan_.splicer ? original_body_ : plan_.body, kind, limits);
+  }
+  /// Points the plan at a continuation sending `body`, spliced after what
+  /// was relayed so far.
+  void begin_continuation(std::string body, std::int64_t prompt_tokens) {
+    if (!plan_.splicer) original_body_ = std::move(plan_.body);
+    plan_.body = std::move(body);
+    splicer_.emplace(transcript_, transcript_.tokens(), prompt_tokens);
+    plan_.splicer = &*splicer_;
+    ++continuations_;
+  }
+  const StreamTranscript& transcript() const { return transcript_; }
+  std::uint32_t continuations() const { return continuations_; }
+  StreamSeams(const StreamSeams&) = delete;
+  StreamSeams& operator=(const StreamSeams&) = delete;
+
+ private:
+  ExchangePlan& plan_;
+  StreamTranscript transcript_;
+  std::optional<StreamSplicer> splicer_;
+  std::string original_body_;  // set once a continuation's body replaced it
+  std::uint32_t continuations_ = 0;
+};
+
+/// Ends a broken stream that has nothing left to generate the way an
+/// engine would have (finish chunk, usage, [DONE]), charging the tokens
+/// relayed.
+asio::awaitable<bool> close_stream(beast::tcp_stream& client, RequestContext& rc, const StreamTranscript& transcript,
+                                   ApiKind kind, const RequestSummary& summary) {
+  rc.completion_tokens = std::max(rc.completion_tokens, transcript.tokens());
+  const std::string closing = closing_events(transcript, kind, summary.include_usage, summary.input_tokens);
+  co_return co_await end_client_stream(client, closing);
+}
+
 /// Waits (a retry's backoff, an injected delay).
 asio::awaitable<void> wait_for(beast::tcp_stream& client, core::Duration wait) {
   if (wait <= core::Duration::zero()) co_return;
   asio::steady_timer timer(client.get_executor());
   timer.expires_after(wait);
   co_await timer.async_wait(use_nothrow);
+}
+
+/// How long a retry or a continuation waits for an instance it has not
+/// tried to appear: the fleet puts a standby in rotation within
+/// milliseconds of a crash, often just after the failed try noticed it.
+constexpr core::Duration kWaitForReplacement = std::chrono::seconds(2);
+
+/// The wait for a replacement, within what is left of the request's total
+/// time (zero = no total limit).
+core::Duration patience(core::Duration total, core::Duration elapsed) {
+  if (total <= core::Duration::zero()) return kWaitForReplacement;
+  return std::clamp(total - elapsed, core::Duration::zero(), kWaitForReplacement);
+}
+
+/// Moves the slot to an instance not in `tried`, polling for up to
+/// `patience` while none has room (and the client is still there).
+asio::awaitable<bool> move_soon(SlotHold& hold, std::span<const std::uint64_t> tried, beast::tcp_stream& client,
+                                core::Duration patience) {
+  const auto give_up = core::steady_now() + patience;
+  for (;;) {
+    if (hold.move_to_another(tried)) co_return true;
+    if (core::steady_now() >= give_up || !client.socket().is_open()) co_return false;
+    co_await wait_for(client, std::chrono::milliseconds(20));
+  }
 }
 
 /// The request's key for a hashed balancing policy, if the model has one.
@@ -419,9 +490,13 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
   });
   // Tries: the first, then retries on other instances while the policy,
   // the retry budget and the deadline allow and nothing reached the client.
+  // A stream that breaks after its first event is continued on another
+  // instance instead (up to `retries` times), spliced into the same stream.
   BudgetHold budget(pool.retry_budget());
   std::vector<std::uint64_t> tried;
   ExchangeOutcome outcome;
+  StreamSeams seams(plan, policy.retries > 0);
+  bool broke_mid_stream = false;
   for (;;) {
     balance::Instance& instance = slot_hold.instance();
     plan.instance = &instance;
@@ -432,6 +507,34 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
     report_try(pool, instance, outcome, watch);
     budget.end_retry();
     const bool client_left = outcome.client_gone || (watch && watch->peer_closed());
+    if (outcome.stream_broken && !client_left) {
+      broke_mid_stream = true;
+      const core::Duration elapsed = worker.clock.now() - rc.started;
+      const SeamLimits seam_limits{.continuations_done = seams.continuations(),
+                                   .max_continuations = policy.retries,
+                                   .deadline_passed = outcome.total_timeout ||
+                                                      (limits.total > core::Duration::zero() && elapsed >= limits.total)};
+      SeamStep step = seams.next(kind, seam_limits);
+      if (step.kind == SeamStep::Kind::kClose) {
+        outcome.client_ok = co_await close_stream(client, rc, seams.transcript(), kind, *summary);
+        outcome.stream_broken = false;
+        break;
+      }
+      if (step.kind == SeamStep::Kind::kGiveUp) break;
+      // A continuation is a retry to the budget; no backoff: the client is mid-stream.
+      if (!budget.start_retry(policy)) {
+        ctx.metrics.retry_budget_exhausted.fetch_add(1, std::memory_order_relaxed);
+        break;
+      }
+      const bool moved = co_await move_soon(slot_hold, tried, client, patience(limits.total, elapsed));
+      if (!moved) {
+        budget.end_retry();
+        break;
+      }
+      seams.begin_continuation(std::move(step.body), summary->input_tokens);
+      upstream.reset();
+      continue;
+    }
     if (outcome.response_started || client_left || outcome.total_timeout) break;
     if (!outcome.error && !outcome.held) break;
     const core::Duration elapsed = worker.clock.now() - rc.started;
@@ -441,7 +544,8 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
       break;
     }
     co_await wait_for(client, route::backoff(policy, retries_done + 1, unit(worker)));
-    if (!slot_hold.move_to_another(tried)) {
+    const bool moved = co_await move_soon(slot_hold, tried, client, patience(limits.total, worker.clock.now() - rc.started));
+    if (!moved) {
       budget.end_retry();
       break;
     }
@@ -464,6 +568,14 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
     worker.ctx.metrics.client_disconnects.fetch_add(1, std::memory_order_relaxed);
     if (rc.status == 0 || rc.status == 200) rc.status = 499;
     rc.error_code = "client_closed_request";
+  }
+  if (broke_mid_stream && !outcome.client_gone) {
+    if (outcome.stream_broken) {
+      outcome.client_ok = co_await end_broken_stream(client, rc, outcome.stream_stalled);
+      pool.continuations().failed.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      pool.continuations().spliced.fetch_add(1, std::memory_order_relaxed);
+    }
   }
   if (outcome.held && !outcome.client_gone) {
     // The last try's answer was held for a retry that did not happen.

@@ -251,6 +251,7 @@ void ModelPool::give_back(balance::Instance& instance) {
 }
 
 std::optional<health::Ejection> ModelPool::report(balance::Instance& instance, health::Outcome outcome) {
+  if (outcome == health::Outcome::kSuccess) instance.counters.successes.fetch_add(1, std::memory_order_relaxed);
   if (outcome == health::Outcome::kIgnored) return std::nullopt;
   std::lock_guard lock(mu_);
   const auto table = routes_.load();

@@ -10,6 +10,7 @@
 /// Thread-safety: every member may be called from any I/O thread. A waiting
 /// request is woken on its own executor (asio::post), so its timer and
 /// socket are only ever touched from their own thread.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -112,6 +113,17 @@ class ModelPool {
   /// Retries in flight against requests in flight, for this model.
   route::RetryBudget& retry_budget() { return retry_budget_; }
 
+  /// Streams of this model whose engine failed mid-way, by how the client's
+  /// stream ended (sluice_stream_continuations_total): spliced (continued
+  /// on another instance, or closed normally with nothing left to
+  /// generate) or failed (the SSE error event).
+  struct ContinuationCounters {
+    std::atomic<std::uint64_t> spliced{0};
+    std::atomic<std::uint64_t> failed{0};
+  };
+  ContinuationCounters& continuations() { return continuations_; }
+  const ContinuationCounters& continuations() const { return continuations_; }
+
  private:
   struct Waiter;
 
@@ -134,6 +146,7 @@ class ModelPool {
   PoolHealth health_;
   InstancePicker picker_;
   route::RetryBudget retry_budget_;
+  ContinuationCounters continuations_;
   core::TimePoint next_sweep_{};
   std::mt19937_64 rng_;
 };

@@ -54,6 +54,17 @@ void render_scheduler_metrics(GatewayContext& ctx, std::string& out) {
                      obs::escape_label(models[m].name), tenant_name(t.tenant), t.counter);
     }
   }
+  obs::render_header(out, "sluice_stream_continuations_total", "counter",
+                     "Streams whose engine failed mid-way, by outcome: spliced (continued on another instance, "
+                     "or closed normally with nothing left to generate) or failed (ended with an SSE error event).");
+  for (std::size_t m = 0; m < ctx.pools.size() && m < models.size(); ++m) {
+    const auto& counters = ctx.pools[m]->continuations();
+    const std::string model = obs::escape_label(models[m].name);
+    fmt::format_to(it, "sluice_stream_continuations_total{{model=\"{}\",outcome=\"spliced\"}} {}\n", model,
+                   counters.spliced.load(std::memory_order_relaxed));
+    fmt::format_to(it, "sluice_stream_continuations_total{{model=\"{}\",outcome=\"failed\"}} {}\n", model,
+                   counters.failed.load(std::memory_order_relaxed));
+  }
 
   if (!cfg->quotas) return;
   const auto now = core::steady_now();

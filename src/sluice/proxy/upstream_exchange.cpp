@@ -133,6 +133,26 @@ constexpr std::string_view kStreamStalledEvent =
 /// Which time limit ended a try.
 enum class Expiry { kNone, kTotal, kTry };
 
+/// The try failed while the client's stream was open: it stays open.
+void mark_broken(ExchangeOutcome& out, Expiry expiry) {
+  out.response_started = true;
+  out.stream_broken = true;
+  out.stream_stalled = expiry != Expiry::kNone;
+  out.total_timeout = expiry == Expiry::kTotal;
+}
+
+/// Appends an event to the batch for the client: as the engine sent it, or
+/// as the splicer rewrote it.
+void append_relayed(std::string& batch, const SseEvent& event, const std::optional<std::string>& spliced) {
+  if (!spliced) {
+    batch.append(event.raw);
+    return;
+  }
+  batch.append("data: ");
+  batch.append(*spliced);
+  batch.append("\n\n");
+}
+
 /// Relays an SSE body event by event. The header has been read already;
 /// the client's response head goes out with the first event, so a stream
 /// that fails before its first token can still be retried. `on_event`
@@ -149,7 +169,8 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
 
   SseParser sse;
   std::string batch;
-  std::int64_t streamed = 0;
+  std::int64_t streamed = rc.streamed_tokens;
+  out.response_started = plan.splicer != nullptr;  // a continuation: the client's stream is open
   std::array<char, kReadChunk> chunk;
   bool upstream_failed = false;
   while (!parser.is_done()) {
@@ -165,17 +186,22 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
     batch.clear();
     const std::int64_t streamed_before = streamed;
     for (const SseEvent& event : sse.feed(std::string_view(chunk.data(), got))) {
-      if (auto usage = extract_usage(event.data)) {
+      std::optional<std::string> spliced;
+      if (plan.splicer) {
+        spliced = plan.splicer->splice(event.data);
+        if (!spliced) continue;
+      }
+      const std::string_view data = spliced ? std::string_view(*spliced) : event.data;
+      bool usage_only = false;
+      if (auto usage = extract_usage(data)) {
         rc.prompt_tokens = usage->prompt_tokens;
         rc.completion_tokens = usage->completion_tokens;
-        if (usage->usage_only_chunk) {
-          if (!plan.client_wants_usage) continue;
-          batch.append(event.raw);
-          continue;
-        }
+        usage_only = usage->usage_only_chunk;
+        if (usage_only && !plan.client_wants_usage) continue;
       }
-      if (event.data != "[DONE]") ++streamed;  // engines send about one token per event
-      batch.append(event.raw);
+      if (plan.transcript) plan.transcript->record(data);
+      if (!usage_only && data != "[DONE]") ++streamed;  // engines send about one token per event
+      append_relayed(batch, event, spliced);
     }
     if (streamed != streamed_before && plan.on_streamed) plan.on_streamed(streamed);
     if (batch.empty()) continue;
@@ -223,20 +249,13 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
     out.response_started = true;
   }
   if (upstream_failed) {
-    const bool stalled = expiry != Expiry::kNone;
-    rc.status = stalled ? 504 : 502;
-    rc.error_code = stalled ? "upstream_timeout" : "upstream_error";
-    const std::string_view event = stalled ? kStreamStalledEvent : kStreamLostEvent;
-    auto [wec, wn] = co_await asio::async_write(client, ChunkFrame(event.size()).buffers(event), use_nothrow);
-    if (wec) out.client_ok = false;
-  } else {
-    upstream_clean = true;
+    // The client's stream stays open: the caller continues or ends it.
+    mark_broken(out, expiry);
+    co_return out;
   }
-  if (out.client_ok) {
-    auto [wec, wn] = co_await asio::async_write(client, asio::buffer(kLastChunk), use_nothrow);
-    if (wec) out.client_ok = false;
-  }
-  out.client_ok = out.client_ok && keep_alive;
+  upstream_clean = true;
+  auto [wec, wn] = co_await asio::async_write(client, asio::buffer(kLastChunk), use_nothrow);
+  out.client_ok = !wec && keep_alive;
   co_return out;
 }
 
@@ -248,6 +267,24 @@ std::chrono::steady_clock::time_point earliest(std::chrono::steady_clock::time_p
 }
 
 }  // namespace
+
+asio::awaitable<bool> end_client_stream(beast::tcp_stream& client, std::string_view events) {
+  if (!events.empty()) {
+    const ChunkFrame frame(events.size());
+    const auto buffers = frame.buffers(events);
+    auto [e, n] = co_await asio::async_write(client, buffers, use_nothrow);
+    if (e) co_return false;
+  }
+  auto [e, n] = co_await asio::async_write(client, asio::buffer(kLastChunk), use_nothrow);
+  co_return !e;
+}
+
+asio::awaitable<bool> end_broken_stream(beast::tcp_stream& client, RequestContext& rc, bool stalled) {
+  rc.status = stalled ? 504 : 502;
+  rc.error_code = stalled ? "upstream_timeout" : "upstream_error";
+  const std::string_view event = stalled ? kStreamStalledEvent : kStreamLostEvent;
+  co_return co_await end_client_stream(client, event);
+}
 
 asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream& client, RequestContext& rc,
                                               const ExchangePlan& plan, std::optional<beast::tcp_stream>& upstream) {
@@ -288,6 +325,7 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
   auto sent = co_await send_and_read_header(worker, rc, plan, upstream, buffer, parser);
   if (!sent) {
     fail(sent.error().error, sent.error().failure);
+    if (plan.splicer) mark_broken(out, expiry);
     co_return out;
   }
   const auto& res = parser.get();
@@ -305,6 +343,16 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
     out.verdict = upstream_clean ? health::Outcome::kSuccess
                   : out.client_gone ? health::Outcome::kIgnored
                                     : health::Outcome::kGatewayFailure;
+  } else if (plan.splicer) {
+    // A continuation answered with no stream (an error status): none of it
+    // can go into the client's open stream.
+    auto body = co_await read_body(*upstream, buffer, parser);
+    const int status = static_cast<int>(res.result_int());
+    mark_broken(out, expiry);
+    out.verdict = !body ? health::Outcome::kGatewayFailure
+                  : status >= 500 ? health::Outcome::k5xx
+                                  : health::Outcome::kIgnored;
+    upstream_clean = body.has_value();
   } else {
     auto body = co_await read_body(*upstream, buffer, parser);
     if (!body) {

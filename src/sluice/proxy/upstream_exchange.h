@@ -2,7 +2,9 @@
 /// One request forwarded to one engine instance and its response relayed to
 /// the client: non-streamed bodies are read whole (they are small), streams
 /// are relayed event by event as they arrive, the usage chunk is read (and
-/// stripped when the client did not ask for it).
+/// stripped when the client did not ask for it). A stream that breaks after
+/// its first event is left open for the caller, who continues it on another
+/// instance (stream_continuation.h) or ends it with end_broken_stream().
 #include <functional>
 #include <optional>
 #include <string>
@@ -12,6 +14,7 @@
 #include "sluice/route/retry_policy.h"
 #include "sluice/net/asio.h"
 #include "sluice/proxy/request_context.h"
+#include "sluice/proxy/stream_continuation.h"
 #include "sluice/proxy/worker.h"
 
 namespace sluice::proxy {
@@ -34,8 +37,15 @@ struct ExchangePlan {
   /// An answer with this status is held back, not relayed, so the caller
   /// may retry it elsewhere (ExchangeOutcome::held). Null = relay all.
   std::function<bool(int status)> hold;
-  /// Called as a stream is relayed, with the events (≈ tokens) relayed so far.
+  /// Called as a stream is relayed, with the events (≈ tokens) relayed so far
+  /// (counting from rc.streamed_tokens, so continuations keep counting).
   std::function<void(std::int64_t)> on_streamed;
+  /// Streams: records every event relayed to the client (null = none).
+  StreamTranscript* transcript = nullptr;
+  /// A continuation try (null = a first try or a retry): the client's stream
+  /// is open already, the engine's events are spliced into it, and whatever
+  /// goes wrong leaves it open (stream_broken) — nothing else is written.
+  const StreamSplicer* splicer = nullptr;
 };
 
 /// An answer held back for a possible retry.
@@ -58,6 +68,12 @@ struct ExchangeOutcome {
   std::optional<HeldResponse> held;
   /// What the try said about the instance, for outlier detection.
   health::Outcome verdict = health::Outcome::kIgnored;
+  /// The engine failed after the client's stream had started, and the
+  /// client's stream is still open (no error event, no end): continue it or
+  /// end it with end_broken_stream(). `stream_stalled`: a time limit (first
+  /// token, idle) ended the try rather than the engine.
+  bool stream_broken = false;
+  bool stream_stalled = false;
 };
 
 /// Forwards and relays; fills `rc` (status, tokens, ttfb). Runs until the
@@ -66,5 +82,14 @@ struct ExchangeOutcome {
 net::asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, net::beast::tcp_stream& client,
                                                    RequestContext& rc, const ExchangePlan& plan,
                                                    std::optional<net::beast::tcp_stream>& upstream);
+
+/// Ends an open client stream: `events` (SSE bytes, may be empty), then the
+/// end of the chunked body. False when the write failed.
+net::asio::awaitable<bool> end_client_stream(net::beast::tcp_stream& client, std::string_view events);
+
+/// Ends a broken stream that was not continued: an SSE error event
+/// (upstream_error, or upstream_timeout when it stalled), then the end of
+/// the body; records 502 / 504 in `rc`. False when the write failed.
+net::asio::awaitable<bool> end_broken_stream(net::beast::tcp_stream& client, RequestContext& rc, bool stalled);
 
 }  // namespace sluice::proxy

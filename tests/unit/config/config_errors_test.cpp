@@ -65,7 +65,7 @@ TEST(ConfigErrors, UnknownKeyWithoutHintListsAllowedKeys) {
     api_keys: [$KEY]
     colour: blue)") + kModels),
             std::vector<std::string>{"t.yaml:4:5: tenants[0].colour: unknown key; expected one of: id, name, "
-                                     "api_keys, models, weight, priority, max_priority, limits, model_limits"});
+                                     "api_keys, models, weight, priority, max_priority, limits, model_limits, gpu_quota"});
 }
 
 TEST(ConfigErrors, MissingRequiredKeyPointsAtParent) {

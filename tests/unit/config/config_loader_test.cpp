@@ -40,7 +40,7 @@ TEST(ConfigLoader, QuickstartLoadsCleanly) {
   EXPECT_EQ(big->source, ModelSource::kSim);
   EXPECT_EQ(big->sim.instances, 1);
   EXPECT_EQ(big->sim.profile, "llama-3.1-70b-4xh100");
-  EXPECT_EQ(big->sim.gpus_per_instance, 4);
+  EXPECT_EQ(big->gpu.count, 4);
   EXPECT_EQ(config->find_model("llama-3.1-8b-instruct")->sim.instances, 2);
   EXPECT_EQ(config->find_model("mistral-7b-instruct")->sim.profile, "mistral-7b-h100");
   EXPECT_EQ(config->server.max_body_bytes, 4u * 1024 * 1024);
@@ -94,7 +94,7 @@ models:
   EXPECT_TRUE(m.cache_salt);
   EXPECT_EQ(m.default_max_tokens, 256);
   EXPECT_EQ(m.sim.instances, 1);
-  EXPECT_EQ(m.sim.gpus_per_instance, 1);
+  EXPECT_EQ(m.gpu.count, 1);
   EXPECT_EQ(m.sim.speedup, 1.0);
 }
 
@@ -126,7 +126,8 @@ tenants:
 models:
   - name: m1
     source: sim
-    sim: {instances: 3, profile: instant, gpus_per_instance: 2, speedup: 10, seed: 7}
+    sim: {instances: 3, profile: instant, speedup: 10, seed: 7}
+    gpu: {count: 2}
     cache_salt: false
     default_max_tokens: 64
   - name: m2
@@ -164,7 +165,7 @@ models:
   EXPECT_EQ(t.limits.budget, 6.5);
   const Model& m1 = config->models[0];
   EXPECT_EQ(m1.sim.instances, 3);
-  EXPECT_EQ(m1.sim.gpus_per_instance, 2);
+  EXPECT_EQ(m1.gpu.count, 2);
   EXPECT_EQ(m1.sim.speedup, 10.0);
   EXPECT_EQ(m1.sim.seed, 7u);
   EXPECT_FALSE(m1.cache_salt);

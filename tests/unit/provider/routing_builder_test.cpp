@@ -19,7 +19,7 @@ config::Config static_config(std::vector<config::StaticEndpoint> endpoints) {
 }
 
 TEST(ProviderRoutingBuilder, AReloadKeepsTheInstancesOfEndpointsThatStay) {
-  const SimFleet fleet("unused");
+  const ServingLookup fleet;  // no fleet-managed models here
   const auto first = build_routing_table(
       static_config({{"http://10.0.0.1:8000"}, {"http://10.0.0.2:8000"}, {"http://10.0.0.3:8000/p"}}), fleet);
   const auto& before = first->models[0].instances;
@@ -51,7 +51,7 @@ TEST(ProviderRoutingBuilder, AReloadKeepsTheInstancesOfEndpointsThatStay) {
 }
 
 TEST(ProviderRoutingBuilder, WithoutAPreviousTableEveryInstanceIsNew) {
-  const SimFleet fleet("unused");
+  const ServingLookup fleet;  // no fleet-managed models here
   const auto cfg = static_config({{"http://10.0.0.1:8000"}});
   const auto a = build_routing_table(cfg, fleet);
   const auto b = build_routing_table(cfg, fleet);

@@ -1,0 +1,889 @@
+#include "sluice/provider/fleet_controller.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "sluice/core/error.h"
+#include "sluice/engine/profile.h"
+#include "sluice/fleet/placement.h"
+#include "sluice/net/http_get.h"
+#include "sluice/core/duration_text.h"
+#include "sluice/obs/histogram.h"
+
+namespace sluice::provider {
+
+using namespace sluice::net;
+using fleet::InstanceState;
+using fleet::Role;
+using Json = nlohmann::json;
+
+namespace {
+
+double profile_weights(const config::Model& m) {
+  const engine::EngineProfile* p = m.source == config::ModelSource::kSim ? engine::find_profile(m.sim.profile) : nullptr;
+  return p ? p->weights_gb : 0.0;
+}
+
+/// Unix epoch milliseconds of a steady-clock time point (same machine clock as other processes).
+std::int64_t unix_ms(core::TimePoint t) {
+  const auto steady_now = core::steady_now();
+  const auto system_now = std::chrono::system_clock::now();
+  const auto at = system_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(steady_now - t);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+}
+
+Json time_or_null(const std::optional<core::TimePoint>& t) { return t ? Json(unix_ms(*t)) : Json(nullptr); }
+
+std::pair<int, std::string> error_reply(int status, core::ErrorCode code, std::string message,
+                                        std::string param = {}) {
+  return {status, core::to_openai_json({code, std::move(message), std::move(param)})};
+}
+
+std::chrono::milliseconds ms(core::Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d); }
+
+/// How long a wake-up may take: the profile's wake time, sped up, plus slack.
+std::chrono::milliseconds wake_timeout(const config::Model& m) {
+  const engine::EngineProfile* p = engine::find_profile(m.sim.profile);
+  const double wake_s = p ? p->wake_s / std::max(m.sim.speedup, 1e-3) : 0.0;
+  return std::chrono::milliseconds(static_cast<std::int64_t>(wake_s * 1000)) + std::chrono::seconds(30);
+}
+
+asio::awaitable<void> pause(core::Duration d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(d);
+  co_await timer.async_wait(use_nothrow);
+}
+
+}  // namespace
+
+FleetController::FleetController(asio::io_context& control, const config::Config& config, Provider& provider,
+                                 Hooks hooks)
+    : io_(control),
+      config_(config),
+      provider_(provider),
+      hooks_(std::move(hooks)),
+      desired_(fleet::desired_from(config, profile_weights)),
+      next_ordinal_(config.models.size(), 0),
+      was_settled_(config.models.size(), false),
+      settled_once_(config.models.size(), false) {}
+
+FleetController::~FleetController() { stop(std::chrono::seconds(2)); }
+
+void FleetController::start() {
+  timer_ = std::make_shared<asio::steady_timer>(io_);
+  asio::post(io_, [this] { reconcile(); });
+  schedule_tick();
+}
+
+void FleetController::schedule_tick() {
+  timer_->expires_after(config_.fleet.reconcile_interval);
+  timer_->async_wait([this, timer = timer_](const error_code& ec) {
+    if (ec) return;
+    {
+      std::lock_guard lock(mu_);
+      if (stopped_) return;
+    }
+    reconcile();
+    schedule_tick();
+  });
+}
+
+std::expected<void, std::string> FleetController::wait_until_serving(core::Duration timeout) {
+  const auto deadline = core::steady_now() + timeout;
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (!start_error_.empty()) return std::unexpected(start_error_);
+      bool all = true;
+      for (std::size_t m = 0; m < desired_.models.size(); ++m) {
+        int hot = 0;
+        for (const auto& r : records_) {
+          if (r->model == m && r->role == Role::kServing && r->life.state() == InstanceState::kHot) ++hot;
+        }
+        all = all && hot >= desired_.models[m].hot_min;
+      }
+      if (all) return {};
+      if (core::steady_now() >= deadline) {
+        std::string why = fmt::format("the fleet did not serve every model within {} s",
+                                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
+        for (const auto& line : unplaced_) why += "; " + line;
+        return std::unexpected(why);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+void FleetController::stop(core::Duration grace) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& r : records_) r->stopping = true;
+  }
+  provider_.stop_all(grace);
+}
+
+// ------------------------------------------------------------ observe ----
+
+FleetController::Record* FleetController::find(std::string_view id) {
+  for (auto& r : records_) if (r->id == id) return r.get();
+  return nullptr;
+}
+
+const FleetController::Record* FleetController::find(std::string_view id) const {
+  for (const auto& r : records_) if (r->id == id) return r.get();
+  return nullptr;
+}
+
+std::string FleetController::node_of(const Record& r) const {
+  return r.gpus.empty() || r.gpus.front() >= desired_.inventory.size() ? "" : desired_.inventory[r.gpus.front()].node;
+}
+
+std::string FleetController::zone_of(const Record& r) const {
+  return r.gpus.empty() || r.gpus.front() >= desired_.inventory.size() ? "" : desired_.inventory[r.gpus.front()].zone;
+}
+
+fleet::Observed FleetController::observe(core::TimePoint now) {
+  fleet::Observed o;
+  const std::int64_t now_ns = now.time_since_epoch().count();
+  for (auto& r : records_) {
+    fleet::InstanceView v;
+    v.id = r->id;
+    v.model = r->model;
+    v.state = r->life.state();
+    v.role = r->role;
+    v.gpus = r->gpus;
+    v.busy = r->busy;
+    v.sleep_when_loaded = r->sleep_when_loaded;
+    if (r->route) {
+      v.in_flight = r->route->outstanding.load(std::memory_order_relaxed);
+      if (v.in_flight > 0) r->last_active = now;
+      const std::uint64_t ok = r->route->counters.successes.load(std::memory_order_relaxed);
+      if (ok > r->successes_seen) {
+        r->successes_seen = ok;
+        r->last_active = now;
+        log_.served(r->id, now);
+      }
+      // Failing active checks always counts; an ejection only where the
+      // model's recovery policy replaces ejected instances.
+      v.healthy = config_.models[r->model].recovery.replace_ejected ? r->route->usable(now_ns)
+                                                                     : r->route->check_healthy.load();
+    }
+    v.last_active = r->last_active;
+    o.instances.push_back(std::move(v));
+  }
+  o.down_nodes.assign(down_nodes_.begin(), down_nodes_.end());
+  o.down_zones.assign(down_zones_.begin(), down_zones_.end());
+  for (std::size_t m = 0; m < desired_.models.size(); ++m) o.queued.push_back(hooks_.queued ? hooks_.queued(m) : 0);
+  return o;
+}
+
+void FleetController::note_settled(core::TimePoint now) {
+  const fleet::Observed o = observe(now);
+  for (std::size_t m = 0; m < desired_.models.size(); ++m) {
+    const bool settled = fleet::settled(desired_, o, m);
+    if (settled) log_.settled(desired_.models[m].name, now);
+    was_settled_[m] = settled;
+    if (settled) settled_once_[m] = true;
+  }
+}
+
+void FleetController::reconcile() {
+  std::lock_guard lock(mu_);
+  if (stopped_) return;
+  const auto now = core::steady_now();
+  const fleet::Observed observed = observe(now);
+  const fleet::Plan plan = fleet::plan(desired_, observed, now);
+  if (plan.unplaced != unplaced_) {
+    for (const auto& line : plan.unplaced) spdlog::warn("fleet: {}", line);
+    unplaced_ = plan.unplaced;
+  }
+  for (const fleet::Action& action : plan.actions) {
+    spdlog::info("fleet: {} {} ({})", fleet::to_string(action.kind),
+                 action.instance.empty() ? desired_.models[action.model].name + "/new" : action.instance,
+                 action.reason);
+    ++actions_by_kind_[std::string(fleet::to_string(action.kind))];
+    execute(action, now);
+  }
+  note_settled(now);
+}
+
+// ------------------------------------------------------------ act ----
+
+std::string FleetController::failure_cause(const Record& r, const std::string& fallback) const {
+  if (down_zones_.contains(zone_of(r))) return "zone_down";
+  if (down_nodes_.contains(node_of(r))) return "node_down";
+  return fallback;
+}
+
+void FleetController::count_zone_failure(const std::string& zone, core::TimePoint now) {
+  if (zone.empty() || down_zones_.contains(zone)) return;
+  zone_failures_.emplace_back(now, zone);
+  while (!zone_failures_.empty() && now - zone_failures_.front().first > config_.fleet.zone_failure_window) {
+    zone_failures_.pop_front();
+  }
+  int failed = 0;
+  for (const auto& [at, z] : zone_failures_) failed += z == zone ? 1 : 0;
+  int running = 0;
+  for (const auto& r : records_) {
+    if (zone_of(*r) == zone && !fleet::is_final(r->life.state()) && r->life.state() != InstanceState::kCold) ++running;
+  }
+  // At least two failures, and the threshold's share of what ran there.
+  if (failed >= 2 && failed >= config_.fleet.zone_failure_threshold * (running + failed)) {
+    spdlog::error("fleet: zone {} failed ({} instance failures within {}); its capacity moves to the standby zone",
+                  zone, failed, core::format_duration(config_.fleet.zone_failure_window));
+    down_zones_.insert(zone);
+  }
+}
+
+void FleetController::fail(Record& r, const std::string& cause, core::TimePoint now) {
+  if (fleet::is_final(r.life.state())) return;
+  const bool in_rotation = r.role == Role::kServing && r.life.state() == InstanceState::kHot;
+  const bool was_running = r.life.state() != InstanceState::kCold;
+  (void)r.life.to(InstanceState::kFailed, now, cause);
+  r.busy = false;
+  if (r.route) r.route->available.store(false);
+  provider_.kill(r.id);
+  spdlog::error("fleet: {} failed ({}); it leaves the rotation", r.id, cause);
+  if (in_rotation) {
+    log_.failed(desired_.models[r.model].name, r.id, cause, zone_of(r), now, r.fault_onset);
+    ++failovers_by_cause_[desired_.models[r.model].name + "\x1f" + cause];
+  }
+  if (was_running) count_zone_failure(zone_of(r), now);
+  if (in_rotation && hooks_.republish) hooks_.republish();
+}
+
+void FleetController::execute(const fleet::Action& a, core::TimePoint now) {
+  using fleet::ActionKind;
+  const std::string& model = desired_.models[a.model].name;
+  Record* r = a.instance.empty() ? nullptr : find(a.instance);
+  switch (a.kind) {
+    case ActionKind::kFail: {
+      if (!r) return;
+      std::string cause = a.reason.starts_with("node") ? "node_down"
+                          : a.reason.starts_with("zone") ? "zone_down"
+                                                          : "unhealthy";
+      if (cause == "unhealthy" && r->route &&
+          now.time_since_epoch().count() < r->route->ejected_until_ns.load(std::memory_order_relaxed)) {
+        cause = "ejected";
+      }
+      fail(*r, cause, now);
+      return;
+    }
+    case ActionKind::kForget:
+      std::erase_if(records_, [&](const auto& rec) { return rec->id == a.instance; });
+      return;
+    case ActionKind::kPromote:
+      if (!r) return;
+      r->role = Role::kServing;
+      r->last_active = now;
+      log_.replaced(model, r->id, "hot", now);
+      if (hooks_.republish) hooks_.republish();
+      return;
+    case ActionKind::kWake:
+      if (!r) return;
+      r->role = Role::kServing;
+      r->busy = true;
+      log_.replaced(model, r->id, "warm", now);
+      asio::co_spawn(io_, wake(r->id), asio::detached);
+      return;
+    case ActionKind::kStart: {
+      if (!r) {
+        auto rec = std::make_unique<Record>(Record{.id = fmt::format("{}/{}", model, next_ordinal_[a.model]),
+                                                   .model = a.model,
+                                                   .ordinal = next_ordinal_[a.model],
+                                                   .life = fleet::Lifecycle(now)});
+        ++next_ordinal_[a.model];
+        r = rec.get();
+        records_.push_back(std::move(rec));
+      }
+      if (a.role == Role::kServing) log_.replaced(model, r->id, a.instance.empty() ? "new" : "cold", now);
+      start_instance(*r, a, now);
+      return;
+    }
+    case ActionKind::kReserve: {
+      auto rec = std::make_unique<Record>(Record{.id = fmt::format("{}/{}", model, next_ordinal_[a.model]),
+                                                 .model = a.model,
+                                                 .ordinal = next_ordinal_[a.model],
+                                                 .life = fleet::Lifecycle(now),
+                                                 .role = Role::kStandby,
+                                                 .gpus = a.gpus});
+      ++next_ordinal_[a.model];
+      records_.push_back(std::move(rec));
+      return;
+    }
+    case ActionKind::kSleep:
+      if (!r || r->life.state() != InstanceState::kHot) return;
+      r->role = Role::kStandby;
+      r->busy = true;
+      (void)r->life.to(InstanceState::kDraining, now, "drain before sleep: " + a.reason);
+      if (hooks_.republish) hooks_.republish();
+      asio::co_spawn(io_, drain_then(r->id, true), asio::detached);
+      return;
+    case ActionKind::kStop:
+      if (!r) return;
+      r->busy = true;
+      r->stopping = true;
+      if (r->life.state() == InstanceState::kHot) {
+        (void)r->life.to(InstanceState::kDraining, now, "drain before stop: " + a.reason);
+        if (hooks_.republish) hooks_.republish();
+        asio::co_spawn(io_, drain_then(r->id, false), asio::detached);
+      } else {
+        provider_.stop(r->id);
+      }
+      return;
+  }
+}
+
+void FleetController::start_instance(Record& r, const fleet::Action& a, core::TimePoint now) {
+  r.gpus = a.gpus;
+  r.role = a.role;
+  r.sleep_when_loaded = a.sleep_when_loaded;
+  r.busy = true;
+  r.stopping = false;
+  LaunchSpec spec;
+  spec.instance_id = r.id;
+  spec.model = config_.models[r.model];
+  spec.ordinal = r.ordinal;
+  spec.node = node_of(r);
+  spec.zone = zone_of(r);
+  for (std::size_t g : r.gpus) {
+    const fleet::GpuSlot& slot = desired_.inventory[g];
+    spec.gpu_ids.push_back(slot.id);
+    int on_node = 0;
+    for (std::size_t k = 0; k < g; ++k) on_node += desired_.inventory[k].node == slot.node ? 1 : 0;
+    spec.gpu_indices.push_back(on_node);
+  }
+  spec.simulate_load = settled_once_[r.model];
+  if (auto it = corrupt_loads_.find(spec.model.name); it != corrupt_loads_.end() && it->second > 0) {
+    spec.fail_load = true;
+    if (--it->second == 0) corrupt_loads_.erase(it);
+  }
+  (void)r.life.to(InstanceState::kStarting, now, a.reason);
+  auto launched = provider_.launch(spec);
+  if (!launched) {
+    start_error_ = fmt::format("cannot start {}: {}", r.id, launched.error());
+    fail(r, "load_failed", now);
+    return;
+  }
+  r.pid = launched->pid;
+  auto inst = std::make_shared<balance::Instance>();
+  inst->serial = balance::next_instance_serial();
+  inst->id = core::InstanceId(r.id);
+  inst->host = launched->host;
+  inst->port = launched->port;
+  inst->available.store(false);
+  r.route = std::move(inst);
+  r.successes_seen = 0;
+  (void)r.life.to(InstanceState::kLoading, now, fmt::format("pid {} on {}", r.pid, spec.node));
+  asio::co_spawn(io_, bring_up(r.id, now + config_.fleet.start_timeout), asio::detached);
+}
+
+asio::awaitable<void> FleetController::bring_up(std::string id, core::TimePoint deadline) {
+  for (;;) {
+    std::string host;
+    std::uint16_t port = 0;
+    {
+      std::lock_guard lock(mu_);
+      Record* r = find(id);
+      if (!r || r->life.state() != InstanceState::kLoading || !r->route) co_return;
+      host = r->route->host;
+      port = r->route->port;
+    }
+    auto health = co_await http_get(host, port, "/health", std::chrono::milliseconds(1000));
+    if (health) break;
+    if (core::steady_now() >= deadline) {
+      std::lock_guard lock(mu_);
+      if (Record* r = find(id)) {
+        start_error_ = fmt::format("{} did not load within {}", id, core::format_duration(config_.fleet.start_timeout));
+        fail(*r, "load_failed", core::steady_now());
+      }
+      co_return;
+    }
+    co_await pause(std::chrono::milliseconds(25));
+  }
+  bool then_sleep = false;
+  std::string host;
+  std::uint16_t port = 0;
+  {
+    std::lock_guard lock(mu_);
+    Record* r = find(id);
+    if (!r || r->life.state() != InstanceState::kLoading) co_return;
+    const auto now = core::steady_now();
+    (void)r->life.to(InstanceState::kHot, now, "loaded");
+    r->last_active = now;
+    r->route->available.store(true);
+    then_sleep = r->sleep_when_loaded;
+    host = r->route->host;
+    port = r->route->port;
+    if (!then_sleep) {
+      r->busy = false;
+      if (r->role == Role::kServing && hooks_.republish) hooks_.republish();
+      if (Record* old = r->replaces.empty() ? nullptr : find(r->replaces); old && old->life.state() == InstanceState::kHot) {
+        execute({.kind = fleet::ActionKind::kStop, .model = old->model, .instance = old->id,
+                 .reason = "admin: moved to " + id},
+                now);
+      }
+    }
+  }
+  if (then_sleep) {
+    auto slept = co_await http_request(http::verb::post, host, port, "/sleep?level=1", {}, std::chrono::seconds(30));
+    std::lock_guard lock(mu_);
+    Record* r = find(id);
+    if (!r || r->life.state() != InstanceState::kHot) co_return;
+    if (!slept || slept->status != 200) {
+      fail(*r, "sleep_failed", core::steady_now());
+      co_return;
+    }
+    (void)r->life.to(InstanceState::kWarm, core::steady_now(), "warm standby: asleep after loading");
+    r->sleep_when_loaded = false;
+    r->busy = false;
+  }
+  asio::post(io_, [this] { reconcile(); });
+}
+
+asio::awaitable<void> FleetController::wake(std::string id) {
+  std::string host;
+  std::uint16_t port = 0;
+  std::chrono::milliseconds timeout{};
+  {
+    std::lock_guard lock(mu_);
+    Record* r = find(id);
+    if (!r || !r->route || r->life.state() != InstanceState::kWarm) co_return;
+    host = r->route->host;
+    port = r->route->port;
+    timeout = wake_timeout(config_.models[r->model]);
+  }
+  auto woke = co_await http_request(http::verb::post, host, port, "/wake_up", {}, timeout);
+  {
+    std::lock_guard lock(mu_);
+    Record* r = find(id);
+    if (!r || r->life.state() != InstanceState::kWarm) co_return;
+    const auto now = core::steady_now();
+    if (!woke || woke->status != 200) {
+      fail(*r, "wake_failed", now);
+    } else {
+      (void)r->life.to(InstanceState::kHot, now, "woken");
+      r->busy = false;
+      r->last_active = now;
+      if (hooks_.republish) hooks_.republish();
+    }
+  }
+  asio::post(io_, [this] { reconcile(); });
+}
+
+asio::awaitable<void> FleetController::drain_then(std::string id, bool sleep) {
+  const auto give_up = core::steady_now() + std::chrono::seconds(60);
+  std::string host;
+  std::uint16_t port = 0;
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      Record* r = find(id);
+      if (!r || r->life.state() != InstanceState::kDraining || !r->route) co_return;
+      host = r->route->host;
+      port = r->route->port;
+      if (r->route->outstanding.load() == 0 || core::steady_now() >= give_up) break;
+    }
+    co_await pause(std::chrono::milliseconds(20));
+  }
+  if (!sleep) {
+    std::lock_guard lock(mu_);
+    provider_.stop(id);  // the exit ends it (stopped)
+    co_return;
+  }
+  auto slept = co_await http_request(http::verb::post, host, port, "/sleep?level=1", {}, std::chrono::seconds(30));
+  std::lock_guard lock(mu_);
+  Record* r = find(id);
+  if (!r || r->life.state() != InstanceState::kDraining) co_return;
+  if (!slept || slept->status != 200) {
+    fail(*r, "sleep_failed", core::steady_now());
+    co_return;
+  }
+  (void)r->life.to(InstanceState::kWarm, core::steady_now(), "asleep");
+  r->busy = false;
+}
+
+void FleetController::on_child_exit() {
+  std::lock_guard lock(mu_);
+  const auto now = core::steady_now();
+  for (const Exit& e : provider_.reap()) {
+    Record* r = find(e.instance_id);
+    if (!r || fleet::is_final(r->life.state())) continue;
+    if (r->stopping) {
+      (void)r->life.to(fleet::legal(r->life.state(), InstanceState::kStopped) ? InstanceState::kStopped
+                                                                               : InstanceState::kFailed,
+                       now, "stopped: " + e.description);
+      r->busy = false;
+      continue;
+    }
+    const bool loading = r->life.state() == InstanceState::kStarting || r->life.state() == InstanceState::kLoading;
+    if (loading && r->role == Role::kServing && start_error_.empty()) {
+      start_error_ = fmt::format("{} {} while loading", r->id, e.description);
+    }
+    spdlog::error("engine {} {}", r->id, e.description);
+    fail(*r, failure_cause(*r, loading ? "load_failed" : "process_exit"), now);
+  }
+  if (!stopped_) asio::post(io_, [this] { reconcile(); });
+}
+
+// ------------------------------------------------------------ read ----
+
+std::vector<std::shared_ptr<balance::Instance>> FleetController::serving(std::string_view model) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<balance::Instance>> out;
+  for (const auto& r : records_) {
+    if (r->route && r->role == Role::kServing && r->life.state() == InstanceState::kHot &&
+        desired_.models[r->model].name == model) {
+      out.push_back(r->route);
+    }
+  }
+  return out;
+}
+
+std::string FleetController::json() const {
+  std::lock_guard lock(mu_);
+  Json instances = Json::array();
+  for (const auto& r : records_) {
+    Json gpus = Json::array();
+    for (std::size_t g : r->gpus) gpus.push_back(desired_.inventory[g].id);
+    instances.push_back({{"id", r->id},
+                         {"model", desired_.models[r->model].name},
+                         {"state", fleet::to_string(r->life.state())},
+                         {"temperature", fleet::to_string(r->life.temperature())},
+                         {"role", fleet::to_string(r->role)},
+                         {"busy", r->busy},
+                         {"node", node_of(*r)},
+                         {"zone", zone_of(*r)},
+                         {"gpus", gpus},
+                         {"port", r->route ? Json(r->route->port) : Json(nullptr)},
+                         {"pid", r->pid > 0 ? Json(r->pid) : Json(nullptr)},
+                         {"since_ms", unix_ms(r->life.since())}});
+  }
+  const fleet::Observed o = const_cast<FleetController*>(this)->observe(core::steady_now());
+  Json models = Json::array();
+  for (std::size_t m = 0; m < desired_.models.size(); ++m) {
+    const fleet::ModelPolicy& p = desired_.models[m];
+    if (!fleet::managed(config_.models[m])) continue;
+    const config::StandbyCounts have = fleet::standby_counts(o, m);
+    const auto& want = p.standby;
+    models.push_back({{"name", p.name},
+                      {"priority", config::to_string(p.priority)},
+                      {"serving", fleet::serving_count(o, m)},
+                      {"hot_min", p.hot_min},
+                      {"hot_max", std::max(p.hot_max, p.hot_min)},
+                      {"standby", {{"hot", have.hot}, {"warm", have.warm}, {"cold", have.cold}}},
+                      {"standby_policy", {{"hot", want.hot}, {"warm", want.warm}, {"cold", want.cold}}},
+                      {"settled", fleet::settled(desired_, o, m)}});
+  }
+  Json failovers = Json::array();
+  for (const fleet::Failover& f : log_.records()) {
+    failovers.push_back({{"seq", f.seq},
+                         {"model", f.model},
+                         {"instance", f.instance},
+                         {"cause", f.cause},
+                         {"zone", f.zone},
+                         {"onset_ms", time_or_null(f.onset)},
+                         {"detected_at_ms", unix_ms(f.detected)},
+                         {"replacement", f.replacement.empty() ? Json(nullptr) : Json(f.replacement)},
+                         {"promoted_from", f.promoted_from.empty() ? Json(nullptr) : Json(f.promoted_from)},
+                         {"recovered_at_ms", time_or_null(f.recovered)},
+                         {"restored_at_ms", time_or_null(f.restored)}});
+  }
+  Json gpus = Json::array();
+  const auto views = fleet::gpu_views(desired_, o);
+  for (const auto& g : views) {
+    gpus.push_back({{"id", g.id}, {"node", g.node}, {"zone", g.zone}, {"memory_gb", g.memory_gb},
+                    {"used_gb", g.awake_gb}, {"reserved_gb", g.asleep_gb}, {"down", g.down}});
+  }
+  Json out = {{"instances", instances}, {"models", models}, {"gpus", gpus}, {"failovers", failovers},
+              {"down_nodes", down_nodes_}, {"down_zones", down_zones_}, {"unplaced", unplaced_}};
+  return out.dump();
+}
+
+void FleetController::render_metrics(std::string& out) const {
+  std::lock_guard lock(mu_);
+  const fleet::Observed o = const_cast<FleetController*>(this)->observe(core::steady_now());
+  obs::render_header(out, "sluice_fleet_instances", "gauge", "Fleet instances by model, state, temperature and role.");
+  std::map<std::string, int> by;
+  for (const auto& r : records_) {
+    ++by[fmt::format("model=\"{}\",state=\"{}\",temperature=\"{}\",role=\"{}\"", desired_.models[r->model].name,
+                     fleet::to_string(r->life.state()), fleet::to_string(r->life.temperature()),
+                     fleet::to_string(r->role))];
+  }
+  for (const auto& [labels, n] : by) out += fmt::format("sluice_fleet_instances{{{}}} {}\n", labels, n);
+
+  obs::render_header(out, "sluice_fleet_gpu_memory_used_gb", "gauge", "GPU memory of awake instances, per GPU.");
+  const auto views = fleet::gpu_views(desired_, o);
+  for (const auto& g : views) {
+    out += fmt::format("sluice_fleet_gpu_memory_used_gb{{gpu=\"{}\",node=\"{}\",zone=\"{}\"}} {}\n", g.id, g.node,
+                       g.zone, g.awake_gb);
+  }
+  obs::render_header(out, "sluice_fleet_gpu_memory_reserved_gb", "gauge",
+                     "GPU memory promised to asleep (warm) instances, per GPU.");
+  for (const auto& g : views) {
+    out += fmt::format("sluice_fleet_gpu_memory_reserved_gb{{gpu=\"{}\",node=\"{}\",zone=\"{}\"}} {}\n", g.id,
+                       g.node, g.zone, g.asleep_gb);
+  }
+  obs::render_header(out, "sluice_fleet_gpu_memory_total_gb", "gauge", "Physical memory per GPU.");
+  for (const auto& g : views) {
+    out += fmt::format("sluice_fleet_gpu_memory_total_gb{{gpu=\"{}\",node=\"{}\",zone=\"{}\"}} {}\n", g.id, g.node,
+                       g.zone, g.memory_gb);
+  }
+
+  obs::render_header(out, "sluice_fleet_standby", "gauge", "Standby instances by model and temperature.");
+  obs::render_header(out, "sluice_fleet_standby_policy", "gauge", "Standby instances the policy asks for.");
+  for (std::size_t m = 0; m < desired_.models.size(); ++m) {
+    if (!fleet::managed(config_.models[m])) continue;
+    const auto have = fleet::standby_counts(o, m);
+    const auto& want = desired_.models[m].standby;
+    const std::string& name = desired_.models[m].name;
+    for (auto [t, h, w] : {std::tuple{"hot", have.hot, want.hot}, {"warm", have.warm, want.warm},
+                           {"cold", have.cold, want.cold}}) {
+      out += fmt::format("sluice_fleet_standby{{model=\"{}\",temperature=\"{}\"}} {}\n", name, t, h);
+      out += fmt::format("sluice_fleet_standby_policy{{model=\"{}\",temperature=\"{}\"}} {}\n", name, t, w);
+    }
+  }
+
+  obs::render_header(out, "sluice_fleet_failovers_total", "counter", "Failovers (an instance in rotation failed), by cause.");
+  for (const auto& [key, n] : failovers_by_cause_) {
+    const auto sep = key.find('\x1f');
+    out += fmt::format("sluice_fleet_failovers_total{{model=\"{}\",cause=\"{}\"}} {}\n", key.substr(0, sep),
+                       key.substr(sep + 1), n);
+  }
+  obs::render_header(out, "sluice_fleet_last_detection_seconds", "gauge",
+                     "Last failover of the model: fault onset to detection (injected faults only).");
+  obs::render_header(out, "sluice_fleet_last_recovery_seconds", "gauge",
+                     "Last failover of the model: detection to the replacement's first successful response.");
+  obs::render_header(out, "sluice_fleet_last_restore_seconds", "gauge",
+                     "Last failover of the model: detection to standbys back at policy.");
+  for (std::size_t m = 0; m < desired_.models.size(); ++m) {
+    const fleet::Failover* f = log_.last_recovered(desired_.models[m].name);
+    if (!f) continue;
+    const auto secs = [](core::Duration d) { return std::chrono::duration<double>(d).count(); };
+    if (f->onset) {
+      out += fmt::format("sluice_fleet_last_detection_seconds{{model=\"{}\"}} {}\n", f->model, secs(f->detected - *f->onset));
+    }
+    out += fmt::format("sluice_fleet_last_recovery_seconds{{model=\"{}\"}} {}\n", f->model, secs(*f->recovered - f->detected));
+    if (f->restored) {
+      out += fmt::format("sluice_fleet_last_restore_seconds{{model=\"{}\"}} {}\n", f->model, secs(*f->restored - f->detected));
+    }
+  }
+  obs::render_header(out, "sluice_fleet_actions_total", "counter", "Reconcile actions carried out, by kind.");
+  for (const auto& [kind, n] : actions_by_kind_) out += fmt::format("sluice_fleet_actions_total{{action=\"{}\"}} {}\n", kind, n);
+  obs::render_header(out, "sluice_fleet_unplaced", "gauge", "Instances the policies ask for that cannot be placed now.");
+  out += fmt::format("sluice_fleet_unplaced {}\n", unplaced_.size());
+}
+
+// ------------------------------------------------------------ admin ----
+
+std::pair<int, std::string> FleetController::handle_admin(http::verb method, std::string_view path,
+                                                          std::string_view body) {
+  if (path == "/admin/fleet") {
+    if (method != http::verb::get) return error_reply(405, core::ErrorCode::kMethodNotAllowed, "use GET for /admin/fleet");
+    return {200, json()};
+  }
+  if (path == "/admin/fleet/faults") {
+    if (method == http::verb::post) return inject_fault(body);
+    if (method == http::verb::delete_) return clear_faults();
+    return error_reply(405, core::ErrorCode::kMethodNotAllowed, "use POST or DELETE for /admin/fleet/faults");
+  }
+  for (std::string_view op : {"drain", "sleep", "wake", "move"}) {
+    if (path == fmt::format("/admin/fleet/{}", op)) {
+      if (method != http::verb::post) {
+        return error_reply(405, core::ErrorCode::kMethodNotAllowed, fmt::format("use POST for {}", path));
+      }
+      return planned(op, body);
+    }
+  }
+  return error_reply(404, core::ErrorCode::kNotFound, "no route for " + std::string(path));
+}
+
+namespace {
+
+/// The JSON object of an admin body, or a 400 reply.
+std::expected<Json, std::pair<int, std::string>> parse_object(std::string_view body) {
+  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return std::unexpected(error_reply(400, core::ErrorCode::kInvalidRequest, "the body must be a JSON object"));
+  }
+  return j;
+}
+
+std::expected<std::string, std::pair<int, std::string>> string_field(const Json& j, const char* name) {
+  const auto it = j.find(name);
+  if (it == j.end() || !it->is_string() || it->get<std::string>().empty()) {
+    return std::unexpected(
+        error_reply(400, core::ErrorCode::kInvalidRequest, fmt::format("'{}' (a string) is required", name), name));
+  }
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+asio::awaitable<void> FleetController::send_engine_fault(std::string host, std::uint16_t port, http::verb verb,
+                                                         std::string body) {
+  auto answer = co_await http_request(verb, host, port, "/admin/faults", std::move(body), std::chrono::seconds(5));
+  if (!answer || answer->status != 200) {
+    spdlog::warn("fleet: engine fault at {}:{} not applied: {}", host, port,
+                 answer ? fmt::format("status {} {}", answer->status, answer->body) : answer.error());
+  }
+}
+
+std::pair<int, std::string> FleetController::inject_fault(std::string_view body) {
+  auto j = parse_object(body);
+  if (!j) return j.error();
+  auto kind = string_field(*j, "kind");
+  if (!kind) return kind.error();
+  std::lock_guard lock(mu_);
+  const auto now = core::steady_now();
+  Json affected = Json::array();
+  const auto mark = [&](Record& r) {
+    r.fault_onset = now;
+    r.fault_kind = *kind;
+    affected.push_back(r.id);
+  };
+  static const std::map<std::string, std::string> kEngineFaults = {
+      {"hang", R"({"hang":true})"}, {"error", R"({"error_rate":1.0,"error_status":500})"},
+      {"gpu_fault", R"({"unhealthy":true})"}};
+  if (*kind == "crash" || kEngineFaults.contains(*kind)) {
+    auto id = string_field(*j, "instance");
+    if (!id) return id.error();
+    Record* r = find(*id);
+    if (!r || !r->route || fleet::is_final(r->life.state()) || r->life.state() == InstanceState::kCold) {
+      return error_reply(404, core::ErrorCode::kNotFound, fmt::format("no running instance {}", *id), "instance");
+    }
+    mark(*r);
+    if (*kind == "crash") {
+      provider_.kill(r->id);
+    } else {
+      asio::co_spawn(io_, send_engine_fault(r->route->host, r->route->port, http::verb::post, kEngineFaults.at(*kind)),
+                     asio::detached);
+    }
+  } else if (*kind == "node_down" || *kind == "zone_down") {
+    const bool node = *kind == "node_down";
+    auto name = string_field(*j, node ? "node" : "zone");
+    if (!name) return name.error();
+    const bool known = std::ranges::any_of(desired_.inventory, [&](const fleet::GpuSlot& g) {
+      return (node ? g.node : g.zone) == *name;
+    });
+    if (!known) {
+      return error_reply(404, core::ErrorCode::kNotFound, fmt::format("no {} {}", node ? "node" : "zone", *name),
+                         node ? "node" : "zone");
+    }
+    (node ? down_nodes_ : down_zones_).insert(*name);
+    for (auto& r : records_) {
+      if ((node ? node_of(*r) : zone_of(*r)) != *name || fleet::is_final(r->life.state())) continue;
+      mark(*r);
+      if (r->life.state() != InstanceState::kCold) provider_.kill(r->id);  // everything there dies at once
+    }
+  } else if (*kind == "corrupt_model") {
+    auto model = string_field(*j, "model");
+    if (!model) return model.error();
+    if (!config_.find_model(*model)) {
+      return error_reply(404, core::ErrorCode::kNotFound, fmt::format("no model {}", *model), "model");
+    }
+    int count = 1;
+    if (auto it = j->find("count"); it != j->end()) {
+      if (!it->is_number_integer() || it->get<int>() < 1) {
+        return error_reply(400, core::ErrorCode::kInvalidRequest, "'count' must be a positive integer", "count");
+      }
+      count = it->get<int>();
+    }
+    corrupt_loads_[*model] += count;
+  } else {
+    return error_reply(400, core::ErrorCode::kInvalidRequest,
+                       fmt::format("unknown fault kind \"{}\"; expected one of crash, hang, error, gpu_fault, "
+                                   "node_down, zone_down, corrupt_model",
+                                   *kind),
+                       "kind");
+  }
+  spdlog::warn("fleet: fault injected: {}", std::string(body));
+  return {200, Json{{"injected_at_ms", unix_ms(now)}, {"affected", affected}}.dump()};
+}
+
+std::pair<int, std::string> FleetController::clear_faults() {
+  std::lock_guard lock(mu_);
+  down_nodes_.clear();
+  down_zones_.clear();
+  zone_failures_.clear();
+  corrupt_loads_.clear();
+  for (auto& r : records_) {
+    r->fault_onset.reset();
+    r->fault_kind.clear();
+    if (r->route && !fleet::is_final(r->life.state()) && r->life.state() != InstanceState::kCold) {
+      asio::co_spawn(io_, send_engine_fault(r->route->host, r->route->port, http::verb::delete_, {}), asio::detached);
+    }
+  }
+  return {200, R"({"cleared":true})"};
+}
+
+std::pair<int, std::string> FleetController::planned(std::string_view op, std::string_view body) {
+  auto j = parse_object(body);
+  if (!j) return j.error();
+  std::lock_guard lock(mu_);
+  const auto now = core::steady_now();
+  if (op == "sleep" || op == "wake") {
+    // A whole model: its serving minimum goes to 0 (sleep) or back (wake);
+    // the reconcile loop does the rest, and demand may still wake it.
+    auto model = string_field(*j, "model");
+    if (!model) return model.error();
+    const auto it = std::ranges::find_if(desired_.models, [&](const auto& p) { return p.name == *model; });
+    const config::Model* cfg = config_.find_model(*model);
+    if (it == desired_.models.end() || !cfg || !fleet::managed(*cfg)) {
+      return error_reply(404, core::ErrorCode::kNotFound, fmt::format("no managed model {}", *model), "model");
+    }
+    const std::size_t m = static_cast<std::size_t>(it - desired_.models.begin());
+    if (op == "wake") {
+      it->hot_min = cfg->sim.instances;
+    } else {
+      it->hot_min = 0;
+      for (auto& r : records_) {
+        if (r->model == m && r->role == Role::kServing && r->life.state() == InstanceState::kHot && !r->busy) {
+          execute({.kind = fleet::ActionKind::kSleep, .model = m, .instance = r->id, .reason = "admin: sleep model"}, now);
+        }
+      }
+    }
+    asio::post(io_, [this] { reconcile(); });
+    return {200, Json{{"model", *model}, {"serving_minimum", it->hot_min}}.dump()};
+  }
+  auto id = string_field(*j, "instance");
+  if (!id) return id.error();
+  Record* r = find(*id);
+  if (!r || r->life.state() != InstanceState::kHot || r->busy) {
+    return error_reply(409, core::ErrorCode::kInvalidRequest, fmt::format("{} is not a hot, idle-for-action instance", *id),
+                       "instance");
+  }
+  if (op == "drain") {
+    execute({.kind = fleet::ActionKind::kStop, .model = r->model, .instance = r->id, .reason = "admin: drain"}, now);
+    asio::post(io_, [this] { reconcile(); });
+    return {200, Json{{"instance", *id}, {"state", "draining"}}.dump()};
+  }
+  // move: a new instance on the node, then the old one drains and stops.
+  auto node = string_field(*j, "node");
+  if (!node) return node.error();
+  const fleet::Observed o = observe(now);
+  auto views = fleet::gpu_views(desired_, o);
+  for (auto& g : views) g.down = g.down || g.node != *node;
+  const fleet::ModelPolicy& p = desired_.models[r->model];
+  auto placed = fleet::place(views, {.model = p.name, .gb_per_gpu = p.gb_per_gpu, .gpus = p.gpus}, desired_.overcommit);
+  if (!placed) {
+    return error_reply(409, core::ErrorCode::kInvalidRequest, fmt::format("cannot move {} to {}: {}", *id, *node, placed.error()),
+                       "node");
+  }
+  const std::string old_id = r->id;
+  const Role role = r->role;
+  execute({.kind = fleet::ActionKind::kStart, .model = r->model, .role = role, .gpus = placed->gpus,
+           .reason = "admin: move " + old_id + " to " + *node},
+          now);
+  const std::string new_id = records_.back()->id;
+  records_.back()->replaces = old_id;  // drained and stopped once the new one serves (bring_up)
+  return {200, Json{{"instance", old_id}, {"replacement", new_id}, {"node", *node}}.dump()};
+}
+
+}  // namespace sluice::provider

@@ -1,0 +1,231 @@
+#include "sluice/provider/process_provider.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace sluice::provider {
+
+namespace {
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return fmt::format("was killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  return "stopped";
+}
+
+std::string join_ints(const std::vector<int>& v) {
+  std::string out;
+  for (int i : v) out += fmt::format("{}{}", out.empty() ? "" : ",", i);
+  return out;
+}
+
+}  // namespace
+
+std::expected<std::uint16_t, std::string> free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::unexpected(fmt::format("socket: {}", std::strerror(errno)));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    const std::string why = std::strerror(errno);
+    ::close(fd);
+    return std::unexpected("cannot find a free port: " + why);
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::vector<std::string> sim_command(const std::string& exe, const LaunchSpec& spec, std::uint16_t port) {
+  const config::Model& m = spec.model;
+  std::vector<std::string> args{exe,
+                                "engine-sim",
+                                "--host", "127.0.0.1",
+                                "--port", std::to_string(port),
+                                "--profile", m.sim.profile,
+                                "--served-model-name", m.upstream_model.empty() ? m.name : m.upstream_model,
+                                "--speedup", fmt::format("{}", m.sim.speedup),
+                                "--seed", std::to_string(m.sim.seed + static_cast<std::uint64_t>(spec.ordinal))};
+  if (spec.simulate_load || spec.fail_load) args.push_back("--simulate-load");
+  if (spec.fail_load) args.push_back("--fail-load");
+  return args;
+}
+
+ProcessProvider::ProcessProvider(CommandBuilder command) : command_(std::move(command)) {
+  if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
+  pump_ = std::thread([this] { pump_output(); });
+}
+
+ProcessProvider::~ProcessProvider() {
+  stop_all(std::chrono::seconds(2));
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_pump();
+  if (pump_.joinable()) pump_.join();
+  for (int fd : wake_) if (fd >= 0) ::close(fd);
+}
+
+void ProcessProvider::wake_pump() {
+  const char byte = 1;
+  if (wake_[1] >= 0) [[maybe_unused]] auto n = ::write(wake_[1], &byte, 1);
+}
+
+std::expected<Launched, std::string> ProcessProvider::launch(const LaunchSpec& spec) {
+  const auto port = free_loopback_port();
+  if (!port) return std::unexpected(port.error());
+  std::vector<std::string> args = command_(spec, *port);
+  if (args.empty()) return std::unexpected(std::string("empty command"));
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string cuda = "CUDA_VISIBLE_DEVICES=" + join_ints(spec.gpu_indices);
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return std::unexpected(fmt::format("pipe: {}", std::strerror(errno)));
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    return std::unexpected(fmt::format("fork: {}", std::strerror(errno)));
+  }
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);  // the gateway died before prctl
+    ::dup2(out[1], STDOUT_FILENO);
+    ::dup2(out[1], STDERR_FILENO);
+    const int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    // Inherit nothing else of the gateway's (listeners, upstream sockets).
+    ::close_range(3, ~0U, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::putenv(cuda.data());
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  {
+    std::lock_guard lock(mu_);
+    children_[spec.instance_id] = Child{pid, out[0]};
+  }
+  wake_pump();
+  return Launched{"127.0.0.1", *port, pid};
+}
+
+void ProcessProvider::stop(const std::string& instance_id) {
+  std::lock_guard lock(mu_);
+  if (auto it = children_.find(instance_id); it != children_.end()) ::kill(it->second.pid, SIGTERM);
+}
+
+void ProcessProvider::kill(const std::string& instance_id) {
+  std::lock_guard lock(mu_);
+  if (auto it = children_.find(instance_id); it != children_.end()) ::kill(it->second.pid, SIGKILL);
+}
+
+std::vector<Exit> ProcessProvider::reap() {
+  std::vector<Exit> exits;
+  std::lock_guard lock(mu_);
+  for (auto it = children_.begin(); it != children_.end();) {
+    int status = 0;
+    if (::waitpid(it->second.pid, &status, WNOHANG) != it->second.pid) {
+      ++it;
+      continue;
+    }
+    exits.push_back({it->first, fmt::format("(pid {}) {}", it->second.pid, describe_status(status))});
+    // The pump closes the output pipe when it reads its end.
+    it = children_.erase(it);
+  }
+  return exits;
+}
+
+void ProcessProvider::stop_all(core::Duration grace) {
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, c] : children_) ::kill(c.pid, SIGTERM);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  for (;;) {
+    reap();
+    {
+      std::lock_guard lock(mu_);
+      if (children_.empty()) return;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        for (auto& [id, c] : children_) {
+          ::kill(c.pid, SIGKILL);
+          ::waitpid(c.pid, nullptr, 0);
+        }
+        children_.clear();
+        return;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+void ProcessProvider::pump_output() {
+  // Output fds by instance, owned here once handed over; closed at EOF.
+  std::map<int, std::string> fds;
+  std::map<int, std::string> partial;
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_ && fds.empty()) return;
+      for (auto& [id, c] : children_) {
+        if (c.output_fd >= 0) {
+          fds.emplace(c.output_fd, id);
+          c.output_fd = -1;  // the pump owns it now
+        }
+      }
+    }
+    std::vector<pollfd> polls{{wake_[0], POLLIN, 0}};
+    for (const auto& [fd, id] : fds) polls.push_back({fd, POLLIN, 0});
+    if (::poll(polls.data(), polls.size(), 1000) < 0 && errno != EINTR) return;
+    if (polls[0].revents) {
+      char drain[64];
+      while (::read(wake_[0], drain, sizeof drain) > 0) {}
+      std::lock_guard lock(mu_);
+      if (stopping_) {
+        for (const auto& [fd, id] : fds) ::close(fd);
+        return;
+      }
+    }
+    for (std::size_t k = 1; k < polls.size(); ++k) {
+      if (polls[k].revents == 0) continue;
+      const int fd = polls[k].fd;
+      char buf[4096];
+      const auto n = ::read(fd, buf, sizeof buf);
+      std::string& text = partial[fd];
+      if (n > 0) text.append(buf, static_cast<std::size_t>(n));
+      for (auto nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n')) {
+        spdlog::info("[engine {}] {}", fds[fd], text.substr(0, nl));
+        text.erase(0, nl + 1);
+      }
+      if (n <= 0) {
+        if (!text.empty()) spdlog::info("[engine {}] {}", fds[fd], text);
+        partial.erase(fd);
+        ::close(fd);
+        fds.erase(fd);
+      }
+    }
+  }
+}
+
+}  // namespace sluice::provider
