@@ -4,6 +4,7 @@
 
 #include "sluice/loadgen/connection_pool.h"
 #include "sluice/net/asio.h"
+#include "sluice/net/http_get.h"
 
 namespace sluice::drill {
 
@@ -11,34 +12,14 @@ namespace {
 
 using namespace sluice::net;
 
+/// Resolves `host` (a name is allowed: --admin may give one), then one request.
 asio::awaitable<std::expected<HttpReply, std::string>> exchange(std::string host, std::uint16_t port, http::verb method,
                                                                 std::string target, std::string body,
                                                                 std::chrono::milliseconds timeout) {
   auto endpoints = co_await loadgen::resolve_endpoints(host, port);
   if (!endpoints) co_return std::unexpected(endpoints.error());
-  beast::tcp_stream stream(co_await asio::this_coro::executor);
-  stream.expires_after(timeout);
-  if (auto [ec, ep] = co_await stream.async_connect(*endpoints, use_nothrow); ec) {
-    co_return std::unexpected(ec == beast::error::timeout ? std::string("connect: timeout") : "connect: " + ec.message());
-  }
-  http::request<http::string_body> req{method, target, 11};
-  req.set(http::field::host, fmt::format("{}:{}", host, port));
-  req.set(http::field::user_agent, "sluice-drill");
-  if (!body.empty()) req.set(http::field::content_type, "application/json");
-  req.body() = std::move(body);
-  req.prepare_payload();
-  req.keep_alive(false);
-  if (auto [ec, n] = co_await http::async_write(stream, req, use_nothrow); ec) {
-    co_return std::unexpected(ec == beast::error::timeout ? std::string("timeout") : "write: " + ec.message());
-  }
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  if (auto [ec, n] = co_await http::async_read(stream, buffer, res, use_nothrow); ec) {
-    co_return std::unexpected(ec == beast::error::timeout ? std::string("timeout") : "read: " + ec.message());
-  }
-  error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  co_return HttpReply{static_cast<int>(res.result_int()), std::move(res.body())};
+  std::string address = endpoints->front().address().to_string();
+  co_return co_await net::http_request(method, std::move(address), port, std::move(target), std::move(body), timeout);
 }
 
 }  // namespace

@@ -12,13 +12,11 @@
 
 #include "sluice/drill/fault_answer.h"
 #include "sluice/drill/fleet_view.h"
+#include "sluice/net/http_get.h"
 
 namespace sluice::drill {
 
-struct HttpReply {
-  int status = 0;
-  std::string body;
-};
+using HttpReply = net::HttpAnswer;
 
 /// One HTTP/1.1 request to host:port (an address or a name); the reply of
 /// any status, or why there is none ("connect: Connection refused", "timeout").
