@@ -68,22 +68,24 @@ std::expected<InjectedFault, std::string> inject(const AdminClient& admin, const
 
 struct Watched {
   FleetView last;                        // the last report read
-  std::vector<std::string> also_failed;  // see note_other_failures
+  std::vector<std::string> also_failed;  // see InstanceWatch
 };
 
 /// Polls the fleet until recovery is complete or `deadline`.
 Watched watch_recovery(const AdminClient& admin, const DrillSettings& settings, const FleetView& before,
                        const std::vector<std::string>& affected, Clock::time_point deadline) {
   const std::int64_t baseline = before.last_failover_seq();
+  InstanceWatch others(before, settings.load.model, affected);
   Watched w{before, {}};
   while (Clock::now() < deadline) {
     if (auto view = admin.fleet()) {
       w.last = std::move(*view);
-      note_other_failures(before, w.last, settings.load.model, affected, w.also_failed);
+      others.observe(w.last);
       if (recovery_complete(track_failovers(before, w.last, baseline, settings.load.model, affected))) break;
     }
     std::this_thread::sleep_for(settings.poll_interval);
   }
+  w.also_failed = others.failed();
   return w;
 }
 

@@ -2,7 +2,8 @@
 /// Which instance, node or zone a scenario fails, and the requests that do
 /// it through `POST /admin/fleet/faults`. The victim is the first serving
 /// (hot) instance of the model by id, so a drill repeats; node and zone
-/// scenarios take that instance's node or zone. Pure.
+/// scenarios take the node or zone holding most of the model's serving
+/// instances (ties: the victim's). Pure.
 #include <expected>
 #include <string>
 #include <string_view>

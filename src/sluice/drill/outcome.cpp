@@ -69,12 +69,8 @@ TrackedFailovers track_failovers(const FleetView& before, const FleetView& after
   for (const auto& f : after.failovers) {
     if (f.seq <= baseline_seq || f.model != model) continue;
     const FleetInstance* was = before.instance(f.instance);
-    const bool was_serving = was != nullptr && was->role == "serving";
-    if (contains(affected, f.instance) && was_serving) {
-      tracked.serving.push_back(f);
-    } else if (contains(affected, f.instance) || f.cause == "load_failed") {
-      tracked.other.push_back(f);
-    }
+    const bool was_serving = was != nullptr && was->role == "serving" && was->state == "hot";
+    (was_serving ? tracked.serving : tracked.other).push_back(f);
   }
   for (const auto& id : affected) {
     const FleetInstance* was = before.instance(id);
@@ -86,13 +82,31 @@ TrackedFailovers track_failovers(const FleetView& before, const FleetView& after
   return tracked;
 }
 
-void note_other_failures(const FleetView& before, const FleetView& view, std::string_view model,
-                         std::span<const std::string> affected, std::vector<std::string>& seen) {
+InstanceWatch::InstanceWatch(const FleetView& before, std::string model, std::vector<std::string> affected)
+    : model_(std::move(model)), affected_(std::move(affected)) {
+  for (const auto& i : before.instances) {
+    if (i.model == model_) seen_[i.id] = {i.state, i.state == "hot" || i.state == "warm"};
+  }
+  // Failed before the fault: not this fault's doing.
+  for (const auto& [id, seen] : seen_) {
+    if (seen.state == "failed") failed_before_.push_back(id);
+  }
+}
+
+void InstanceWatch::observe(const FleetView& view) {
+  const auto note = [this](const std::string& id) {
+    if (!contains(affected_, id) && !contains(failed_, id) && !contains(failed_before_, id)) failed_.push_back(id);
+  };
   for (const auto& i : view.instances) {
-    if (i.model != model || i.state != "failed" || contains(affected, i.id) || contains(seen, i.id)) continue;
-    const FleetInstance* was = before.instance(i.id);
-    if (was != nullptr && was->state == "failed") continue;
-    seen.push_back(i.id);
+    if (i.model != model_) continue;
+    Seen& seen = seen_[i.id];
+    seen.state = i.state;
+    seen.came_up = seen.came_up || i.state == "hot" || i.state == "warm";
+    if (i.state == "failed") note(i.id);
+  }
+  for (const auto& [id, seen] : seen_) {
+    const bool gone = view.instance(id) == nullptr;
+    if (gone && !seen.came_up && (seen.state == "starting" || seen.state == "loading")) note(id);
   }
 }
 

@@ -4,6 +4,7 @@
 /// (first success on the replacement) and restoration (standbys back at
 /// policy), what the load saw, and PASS/MISS against each target. Pure.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -17,13 +18,14 @@
 
 namespace sluice::drill {
 
-/// The failovers a fault caused for one model: those logged after
-/// `baseline_seq`, split by what the failed instance was.
+/// The failovers a fault caused for one model: every one logged after
+/// `baseline_seq` (the fleet is the drill's alone, so later failures are the
+/// fault's doing, directly or by escalation, e.g. a node failure the
+/// controller escalates to its zone), split by what the failed instance was.
 struct TrackedFailovers {
-  /// Affected instances that were serving: each must recover and be restored.
+  /// Instances that were serving: each must recover and be restored.
   std::vector<Failover> serving;
-  /// Affected standbys and the model's failed loads: restored only (nothing
-  /// was served by them).
+  /// Others (a standby, a failed load): restored only, nothing was served by them.
   std::vector<Failover> other;
   /// Affected serving instances with no failover logged yet.
   std::vector<std::string> undetected;
@@ -32,12 +34,29 @@ struct TrackedFailovers {
 TrackedFailovers track_failovers(const FleetView& before, const FleetView& after, std::int64_t baseline_seq,
                                  std::string_view model, std::span<const std::string> affected);
 
-/// Adds to `seen` the instances of `model` that `view` shows failed and that
-/// the fault did not take down (not in `affected`) and were not failed
-/// `before` either: what else broke while the fleet recovered, such as a
-/// standby whose cold load failed (those open no failover).
-void note_other_failures(const FleetView& before, const FleetView& view, std::string_view model,
-                         std::span<const std::string> affected, std::vector<std::string>& seen);
+/// Watches the model's other instances while it recovers, for failures that
+/// open no failover (a standby's start or cold load that failed): an
+/// instance the fault did not take down that is seen `failed`, or seen
+/// starting or loading and then gone without ever having come up.
+class InstanceWatch {
+ public:
+  InstanceWatch(const FleetView& before, std::string model, std::vector<std::string> affected);
+  /// Call with every fleet report read during the watch, in order.
+  void observe(const FleetView& view);
+  /// The failed instances, in the order they were noticed.
+  const std::vector<std::string>& failed() const { return failed_; }
+
+ private:
+  struct Seen {
+    std::string state;
+    bool came_up = false;  // seen hot or warm
+  };
+  std::string model_;
+  std::vector<std::string> affected_;
+  std::map<std::string, Seen> seen_;
+  std::vector<std::string> failed_before_;
+  std::vector<std::string> failed_;
+};
 
 /// True once every affected serving instance has a failover with
 /// recovered_at and restored_at, and every other tracked failover is restored.
@@ -56,7 +75,7 @@ struct Measurement {
   std::int64_t injected_at_ms = 0;    // when the last fault step was injected
   FleetView before;                   // the fleet just before the fault
   FleetView after;                    // the last fleet report read
-  std::vector<std::string> also_failed;  // note_other_failures over the watch
+  std::vector<std::string> also_failed;  // InstanceWatch::failed() over the watch
   LoadCounters load;
   double wake_s = 0;                  // the model's wake time in wall seconds
 };

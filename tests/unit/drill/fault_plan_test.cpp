@@ -38,6 +38,21 @@ TEST(DrillFaultPlan, NodeAndZoneOfTheVictim) {
   EXPECT_EQ(zone->target, "zone zone-a");
 }
 
+TEST(DrillFaultPlan, NodeAndZoneHoldingMostServingInstances) {
+  FleetView spread = fleet();
+  // m/0 alone on a1 in zone-a; m/1 moved to b1 and a third serving instance to b2 (zone-b).
+  spread.instances[1].node = "b1";
+  spread.instances[1].zone = "zone-b";
+  spread.instances.push_back({"m/9", "m", "hot", "hot", "serving", "b1", "zone-b"});
+  const auto zone = plan_fault(Scenario::kZoneOutage, spread, "m");
+  ASSERT_TRUE(zone) << zone.error();
+  EXPECT_EQ(zone->target, "zone zone-b");
+  EXPECT_EQ(zone->victim, "m/0");
+  const auto node = plan_fault(Scenario::kNodeDown, spread, "m");
+  ASSERT_TRUE(node) << node.error();
+  EXPECT_EQ(node->target, "node b1");
+}
+
 TEST(DrillFaultPlan, CorruptModelMarksTheModelThenCrashes) {
   const auto plan = plan_fault(Scenario::kCorruptModel, fleet(), "m");
   ASSERT_TRUE(plan) << plan.error();

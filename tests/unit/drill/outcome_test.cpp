@@ -162,18 +162,43 @@ TEST(DrillOutcome, TrackingIgnoresOtherModelsAndHistory) {
   EXPECT_TRUE(recovery_complete(fresh));
 }
 
-TEST(DrillOutcome, OtherFailuresSeenWhileRecovering) {
+TEST(DrillOutcome, EscalatedFailuresCountToo) {
+  // The node went down with m/0; the controller then failed the zone, m/1 with it.
+  auto m = measurement(Scenario::kNodeDown, {"m/0"},
+                       failover(2, "m/0", "node_down", "hot", 1, 200, 3000) + "," +
+                           failover(3, "m/1", "zone_down", "new", 2, 1600, kNull));
+  ScenarioOutcome o = evaluate(m);
+  EXPECT_FALSE(o.complete) << "m/1's replacement is not restored yet";
+  EXPECT_DOUBLE_EQ(*o.recover_s, 1.6);
+  EXPECT_FALSE(o.restore_s);
+  EXPECT_EQ(o.causes, "node_down+zone_down");
+  EXPECT_EQ(o.promoted_from, "hot+new");
+}
+
+FleetInstance instance(std::string id, std::string model, std::string state) {
+  return {std::move(id), std::move(model), std::move(state), "none", "standby", "b2", "zone-b"};
+}
+
+TEST(DrillOutcome, InstanceWatchSeesFailedStartsThatOpenNoFailover) {
   FleetView before = parse_fleet_view(test::fleet_json()).value();
-  before.instances.push_back({"m/4", "m", "failed", "none", "standby", "b1", "zone-b"});  // failed already
+  before.instances.push_back(instance("m/4", "m", "failed"));  // failed already: not this fault's
+  InstanceWatch watch(before, "m", {"m/0"});
+
   FleetView during = before;
-  during.instances[0].state = "failed";  // the victim
-  during.instances.push_back({"m/5", "m", "failed", "none", "standby", "b2", "zone-b"});
-  during.instances.push_back({"other/1", "other", "failed", "none", "standby", "b2", "zone-b"});
-  std::vector<std::string> seen;
-  const std::vector<std::string> affected = {"m/0"};
-  note_other_failures(before, during, "m", affected, seen);
-  note_other_failures(before, during, "m", affected, seen);  // seen once
-  EXPECT_EQ(seen, (std::vector<std::string>{"m/5"}));
+  during.instances[0].state = "failed";  // the victim itself
+  during.instances.push_back(instance("m/5", "m", "failed"));
+  during.instances.push_back(instance("m/6", "m", "loading"));     // will vanish before coming up
+  during.instances.push_back(instance("m/7", "m", "starting"));    // will come up
+  during.instances.push_back(instance("other/1", "other", "failed"));
+  watch.observe(during);
+  EXPECT_EQ(watch.failed(), (std::vector<std::string>{"m/5"}));
+
+  FleetView later = before;
+  later.instances.push_back(instance("m/7", "m", "hot"));
+  watch.observe(later);  // m/5 and m/6 gone; m/6 never came up
+  FleetView last = before;
+  watch.observe(last);   // m/7 gone after coming up: stopped, not failed
+  EXPECT_EQ(watch.failed(), (std::vector<std::string>{"m/5", "m/6"}));
 }
 
 TEST(DrillOutcome, ScenarioThatCouldNotRun) {
