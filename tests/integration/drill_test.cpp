@@ -1,0 +1,141 @@
+// `sluice drill` end to end: the drill starts its own gateway (with a fleet
+// over two zones, engines sped up 40x), keeps a load on it, fails an
+// instance, a node or a zone through the admin API and reports. The checks
+// read the drill's --json output.
+#include "harness.h"
+
+namespace sluice::itest {
+namespace {
+
+const std::string kFleet =
+    "fleet:\n"
+    "  reconcile_interval: 50ms\n"
+    "  zones:\n"
+    "    - name: zone-a\n"
+    "      nodes:\n"
+    "        - {name: a1, gpus: 2, gpu_memory_gb: 80}\n"
+    "        - {name: a2, gpus: 2, gpu_memory_gb: 80}\n"
+    "    - name: zone-b\n"
+    "      nodes:\n"
+    "        - {name: b1, gpus: 2, gpu_memory_gb: 80}\n"
+    "        - {name: b2, gpus: 2, gpu_memory_gb: 80}\n";
+
+/// Two serving instances in zone-a, a hot and a warm standby in zone-b;
+/// tries cut after 1 s and retried elsewhere, 5xx included.
+std::string drill_config() {
+  return make_config(
+             "access_log: \"\", timeouts: {per_try: 1s, first_token: 1s, stream_idle: 1s}, "
+             "retry: {retries: 3, retry_on: [connect_failure, refused, reset, gateway_error, 5xx], budget_percent: 100}",
+             "  - name: small\n"
+             "    source: sim\n"
+             "    sim: {profile: llama-3.1-8b-h100, instances: 2, speedup: 40}\n"
+             "    gpu: {count: 1, kv_cache_gb: 40}\n"
+             "    recovery: {standby: {hot: 1, warm: 1, cold: 0}, preferred_zones: [zone-a], standby_zone: zone-b}\n"
+             "    health_check: {interval: 200ms, timeout: 150ms, unhealthy_threshold: 2}\n") +
+         kFleet;
+}
+
+struct DrillRun {
+  CommandResult result;
+  Json report;  // the --json file; discarded when absent
+};
+
+DrillRun drill(const std::string& scenario, const std::vector<std::string>& extra = {}) {
+  TempDir dir;
+  const std::string config = dir.write("drill.yaml", drill_config());
+  const std::string json = dir.path() + "/drill.json";
+  std::vector<std::string> argv = {sluice_binary(), "drill",   "-c",           config, "--scenario", scenario,
+                                   "--model",       "small",   "--api-key",    std::string(kAcmeKey),
+                                   "--rate",        "20",      "--max-tokens", "16",   "--warmup",   "500ms",
+                                   "--observe",     "15s",     "--settle-timeout", "20s", "--json", json};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  DrillRun run;
+  run.result = run_command(argv, 60000ms);
+  run.report = Json::parse(read_file(json), nullptr, false);
+  return run;
+}
+
+/// The one scenario's object of the report.
+Json scenario_of(const DrillRun& run) {
+  if (run.report.is_discarded() || run.report["scenarios"].size() != 1) return Json::object();
+  return run.report["scenarios"][0];
+}
+
+std::string context(const DrillRun& run) {
+  return "stdout:\n" + run.result.out + "\nstderr:\n" + run.result.err;
+}
+
+/// Checks every drill shares: it ran, recovery finished, nothing the
+/// clients sent failed (a hot standby was left), the exit status says the same as the report.
+void expect_clean_recovery(const DrillRun& run, const Json& s) {
+  ASSERT_FALSE(run.result.timed_out) << context(run);
+  ASSERT_FALSE(s.empty()) << context(run);
+  EXPECT_FALSE(s.contains("error")) << context(run);
+  EXPECT_TRUE(s.value("complete", false)) << "recovered and restored within --observe\n" << context(run);
+  EXPECT_EQ(run.result.exit_code, run.report.value("passed", false) ? 0 : 1) << context(run);
+  EXPECT_EQ(s["verdicts"]["sla"], "PASS") << context(run);
+  EXPECT_EQ(s["targets"]["standby_left"], "hot") << context(run);
+  const Json& load = s["load"];
+  EXPECT_GT(load["requests_sent"].get<int>(), 5) << context(run);
+  EXPECT_GT(load["streams_sent"].get<int>(), 5) << context(run);
+  EXPECT_EQ(load["requests_failed"], 0) << context(run);
+  EXPECT_EQ(load["streams_broken"], 0) << context(run);
+  EXPECT_EQ(load["tokens_lost"], 0) << context(run);
+  EXPECT_EQ(load["tokens_duplicated"], 0) << context(run);
+  EXPECT_EQ(load["answers_checked"].get<int>(), load["requests_sent"].get<int>() + load["streams_sent"].get<int>())
+      << context(run);
+  EXPECT_TRUE(s["detect_s"].is_number() && s["recover_s"].is_number() && s["restore_s"].is_number()) << context(run);
+  if (s["detect_s"].is_number() && s["recover_s"].is_number() && s["restore_s"].is_number()) {
+    EXPECT_LE(s["detect_s"].get<double>(), s["recover_s"].get<double>());
+    EXPECT_LE(s["recover_s"].get<double>(), s["restore_s"].get<double>());
+  }
+}
+
+TEST(DrillTest, CrashOfAHotInstanceUnderLoadFailsNoRequestAndPromotesTheHotStandby) {
+  const DrillRun run = drill("crash");
+  const Json s = scenario_of(run);
+  expect_clean_recovery(run, s);
+  EXPECT_EQ(s["target"], "small/0") << context(run);
+  EXPECT_EQ(s["affected"], Json::array({"small/0"})) << context(run);
+  EXPECT_EQ(s["promoted_from"], "hot") << context(run);
+  EXPECT_EQ(s["causes"], "process_exit") << context(run);
+  EXPECT_NE(run.result.out.find("crash — instance process crash (kill -9)"), std::string::npos) << context(run);
+}
+
+TEST(DrillTest, NodeDownTakesEveryInstanceOnTheNode) {
+  const DrillRun run = drill("node_down");
+  const Json s = scenario_of(run);
+  expect_clean_recovery(run, s);
+  ASSERT_TRUE(s["target"].is_string()) << context(run);
+  EXPECT_TRUE(s["target"].get<std::string>().starts_with("node a")) << "a serving node of zone-a\n" << context(run);
+  EXPECT_GE(s["affected"].size(), 1U) << context(run);
+  EXPECT_EQ(s["causes"], "node_down") << context(run);
+}
+
+TEST(DrillTest, ZoneOutageMovesTheModelToTheStandbyZone) {
+  const DrillRun run = drill("zone_outage");
+  const Json s = scenario_of(run);
+  expect_clean_recovery(run, s);
+  EXPECT_EQ(s["target"], "zone zone-a") << context(run);
+  // Both serving instances were in zone-a: both go, both are replaced from zone-b.
+  EXPECT_EQ(s["affected"].size(), 2U) << context(run);
+  EXPECT_EQ(s["causes"], "zone_down") << context(run);
+  EXPECT_NE(s["promoted_from"].get<std::string>().find("hot"), std::string::npos) << context(run);
+}
+
+TEST(DrillTest, BadUsageExitsTwo) {
+  TempDir dir;
+  const std::string config = dir.write("drill.yaml", drill_config());
+  const auto typo = run_command({sluice_binary(), "drill", "-c", config, "--scenario", "zone_down"}, 10000ms);
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("unknown scenario \"zone_down\""), std::string::npos) << typo.err;
+  const auto no_key = run_command({sluice_binary(), "drill", "-c", config, "--scenario", "crash"}, 10000ms);
+  EXPECT_EQ(no_key.exit_code, 2);
+  EXPECT_NE(no_key.err.find("--api-key"), std::string::npos) << "the demo keys are hashes\n" << no_key.err;
+  const auto half = run_command({sluice_binary(), "drill", "-c", config, "--gateway", "http://127.0.0.1:1"}, 10000ms);
+  EXPECT_EQ(half.exit_code, 2);
+  EXPECT_NE(half.err.find("--gateway and --admin go together"), std::string::npos) << half.err;
+}
+
+}  // namespace
+}  // namespace sluice::itest
