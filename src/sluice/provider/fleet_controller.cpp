@@ -47,6 +47,7 @@ std::chrono::milliseconds ms(core::Duration d) { return std::chrono::duration_ca
 
 /// How long a wake-up may take: the profile's wake time, sped up, plus slack.
 std::chrono::milliseconds wake_timeout(const config::Model& m) {
+  if (m.source == config::ModelSource::kProcess) return ms(m.process.wake_timeout);
   const engine::EngineProfile* p = engine::find_profile(m.sim.profile);
   const double wake_s = p ? p->wake_s / std::max(m.sim.speedup, 1e-3) : 0.0;
   return std::chrono::milliseconds(static_cast<std::int64_t>(wake_s * 1000)) + std::chrono::seconds(30);
@@ -840,7 +841,7 @@ std::pair<int, std::string> FleetController::planned(std::string_view op, std::s
     }
     const std::size_t m = static_cast<std::size_t>(it - desired_.models.begin());
     if (op == "wake") {
-      it->hot_min = cfg->sim.instances;
+      it->hot_min = cfg->serving_minimum();
     } else {
       it->hot_min = 0;
       for (auto& r : records_) {
