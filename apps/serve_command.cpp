@@ -95,10 +95,10 @@ int run_serve(const ServeOptions& options) {
   ctx.build_schedulers(*ctx.config.load());
   ctx.reloads.last_success_unix.store(
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
-  // The fleet: engine instances of `sim` models, started and healed by the
+  // The fleet: engine instances of `sim` and `process` models, started and healed by the
   // controller on the control thread once the server runs.
   provider::ProcessProvider processes([exe = self_exe()](const provider::LaunchSpec& spec, std::uint16_t port) {
-    return provider::sim_command(exe, spec, port);
+    return provider::command_for(exe, spec, port);
   });
   std::unique_ptr<provider::FleetController> fleet;
   const provider::ServingLookup serving = [&fleet](std::string_view model) {

@@ -250,7 +250,9 @@ TEST_F(ErrorsTest, EngineCrashDuringRequestIs502) {
   ASSERT_EQ(pending.wait_for(5s), std::future_status::ready) << "the request hangs after its engine died";
   const auto [res, took] = pending.get();
   EXPECT_TRUE(is_openai_error(res, 502, "upstream_error"));
-  EXPECT_LT(Clock::now() - crash_at, 1500ms) << "a broken engine connection must fail fast, not wait for a timeout";
+  // Fails fast, not after a timeout: only the retry's wait (1 s) for a
+  // replacement instance, which this lone instance's cold start cannot meet.
+  EXPECT_LT(Clock::now() - crash_at, 2500ms) << "a broken engine connection must fail fast, not wait for a timeout";
   expect_still_serving();
 }
 

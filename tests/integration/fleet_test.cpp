@@ -4,9 +4,12 @@
 // queue builds and an idle instance goes back to sleep; a node failure moves
 // the traffic; planned drain, sleep and wake through the admin API; and the
 // admin API's errors.
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "harness.h"
 
@@ -147,7 +150,9 @@ TEST(FleetTest, HotStandbyTakesOverACrashUnderLoad) {
               traffic.unary(), traffic.streams());
   EXPECT_LT(rto_ms, 1000) << "RTO with a hot standby";
   const auto failures = traffic.failures();
-  EXPECT_TRUE(failures.empty()) << failures.size() << " failed, e.g. " << failures.front();
+  std::string seen;
+  for (std::size_t i = 0; i < failures.size() && i < 5; ++i) seen += "\n  " + failures[i];
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failed:" << seen << "\n" << gateway.stderr_text().substr(0, 20000);
   EXPECT_GE(traffic.unary(), 20);
   EXPECT_EQ(ids_in(f, "hot", "serving"), std::vector<std::string>{hot_standby[0]});
   EXPECT_EQ(ids_in(f, "hot", "standby").size(), 1u);
@@ -269,6 +274,31 @@ TEST(FleetTest, PlannedDrainSleepAndWakeThroughTheAdminApi) {
   EXPECT_NE(bad_kind.body.find("unknown fault kind"), std::string::npos) << bad_kind.body;
   EXPECT_EQ(request(gateway.admin_port(), "POST", "/admin/fleet/sleep", "not json").status, 400);
   EXPECT_EQ(request(gateway.admin_port(), "PUT", "/admin/fleet").status, 405);
+  EXPECT_EQ(gateway.stop(), 0);
+}
+
+TEST(FleetTest, ProcessModelRunsItsCommandTemplate) {
+  // A `process` model whose command is the engine simulator itself: the
+  // template, {port} and {model}, exit detection and replacement, for real.
+  Gateway gateway(make_config("shutdown_grace: 1s",
+                              fmt::format("  - name: small\n"
+                                          "    source: process\n"
+                                          "    upstream_model: org/Small\n"
+                                          "    process: {{command: \"{} engine-sim --port {{port}} --profile instant "
+                                          "--served-model-name {{model}}\", instances: 2}}\n",
+                                          SLUICE_BINARY)));
+  ASSERT_TRUE(gateway.start()) << gateway.error();
+  ASSERT_TRUE(wait_until([&] { return model_status(gateway)["serving"] == 2; }, 10000ms)) << fleet(gateway).dump(2);
+  const Response ok = post_json(gateway.api_port(), "/v1/chat/completions", chat_body("small", "hi", 4), kAcmeKey);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  const auto serving = ids_in(fleet(gateway), "hot", "serving");
+  ASSERT_EQ(serving.size(), 2u);
+  ASSERT_EQ(admin_post(gateway, "/admin/fleet/faults", {{"kind", "crash"}, {"instance", serving[0]}}).status, 200);
+  ASSERT_TRUE(wait_until([&] {
+    const auto now = ids_in(fleet(gateway), "hot", "serving");
+    return now.size() == 2 && std::find(now.begin(), now.end(), serving[0]) == now.end();
+  }, 10000ms)) << fleet(gateway).dump(2);
+  EXPECT_EQ(post_json(gateway.api_port(), "/v1/chat/completions", chat_body("small", "hi", 4), kAcmeKey).status, 200);
   EXPECT_EQ(gateway.stop(), 0);
 }
 

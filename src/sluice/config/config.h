@@ -184,11 +184,11 @@ struct Tenant {
   }
 };
 
-enum class ModelSource { kSim, kStatic };
+enum class ModelSource { kSim, kStatic, kProcess };
 
-/// "sim" | "static", as written in the YAML.
+/// "sim" | "static" | "process", as written in the YAML.
 constexpr std::string_view to_string(ModelSource s) {
-  return s == ModelSource::kSim ? "sim" : "static";
+  return s == ModelSource::kSim ? "sim" : s == ModelSource::kStatic ? "static" : "process";
 }
 
 /// The engine-sim profiles a `sim` model may name. The one list the loader
@@ -216,6 +216,19 @@ struct StaticEndpoint {
   std::string url;          // base URL, http://host:port[/prefix], no trailing slash
   std::uint32_t weight = 1; // weighted_round_robin share (1..1000)
   bool backup = false;      // used only while no primary instance is usable
+};
+
+/// Engines sluice starts on this machine from a command template, e.g.
+/// `vllm serve org/M --port {port} --enable-sleep-mode`, each with
+/// CUDA_VISIBLE_DEVICES set to its GPUs. The command is split on spaces (no
+/// shell); placeholders: {port} (required), {model} (the upstream model
+/// name), {instance} ("m/3"), {gpus} ("0,1"), {gpu_count}.
+struct ProcessSource {
+  std::vector<std::string> command;  // argv template
+  int instances = 1;                 // the serving minimum
+  core::Duration wake_timeout = std::chrono::seconds(120);  // POST /wake_up may take this long
+
+  bool operator==(const ProcessSource&) const = default;
 };
 
 /// Endpoints run elsewhere (vLLM, SGLang, llama.cpp server, Ollama, …).
@@ -368,6 +381,7 @@ struct Model {
   ModelSource source = ModelSource::kSim;
   SimSource sim;
   StaticSource static_source;
+  ProcessSource process;
   /// Name sent upstream; defaults to `name`.
   std::string upstream_model;
   /// Set a per-tenant `cache_salt` on requests (vLLM's prefix-cache
@@ -385,6 +399,17 @@ struct Model {
   DemandPolicy demand;
   /// The tenant whose GPU quota this model's instances count against; "" = shared.
   std::string dedicated_to;
+
+  /// Instances in rotation the fleet keeps (sim and process models), or the
+  /// static endpoints.
+  int serving_minimum() const {
+    switch (source) {
+      case ModelSource::kSim: return sim.instances;
+      case ModelSource::kProcess: return process.instances;
+      case ModelSource::kStatic: return static_cast<int>(static_source.endpoints.size());
+    }
+    return 0;
+  }
 };
 
 enum class MatchKind { kExact, kPrefix, kRegex };

@@ -419,6 +419,9 @@ std::vector<std::string> needs_restart(const Config& old, const Config& next) {
     const Model& b = next.models[i];
     const std::string p = "model " + a.name + ": ";
     changed(p + "source", text(a.source), text(b.source), "its instances are set up at start");
+    if (!(a.process == b.process)) {
+      out.push_back(p + "process changed: needs a restart (the fleet controller starts its instances)");
+    }
     if (a.source == ModelSource::kSim && b.source == ModelSource::kSim) {
       const std::string_view why = "the engine simulators are started once";
       changed(p + "sim.instances", text(a.sim.instances), text(b.sim.instances), why);

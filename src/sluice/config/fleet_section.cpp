@@ -204,10 +204,12 @@ void check_model_fleet(Reader& reader, const Config& config, std::size_t i) {
     const std::string zkey = key + ".recovery";
     reader.fail(reader.where(zkey), zkey, "names zones, but fleet.zones describes none");
   }
-  if (model.demand.max_hot != 0 && model.source == ModelSource::kSim && model.demand.max_hot < model.sim.instances) {
+  if (model.demand.max_hot != 0 && model.source != ModelSource::kStatic &&
+      model.demand.max_hot < model.serving_minimum()) {
     const std::string dkey = key + ".demand.max_hot";
     reader.fail(reader.where(dkey), dkey,
-                fmt::format("must be at least sim.instances ({}), the serving minimum", model.sim.instances));
+                fmt::format("must be at least {}.instances ({}), the serving minimum", to_string(model.source),
+                            model.serving_minimum()));
   }
   std::vector<std::string_view> ids;
   for (const auto& t : config.tenants) ids.push_back(t.id);

@@ -13,8 +13,43 @@
 namespace sluice::config {
 namespace {
 
-constexpr std::array<std::string_view, 2> kSources = {"sim", "static"};
 constexpr std::int64_t kMaxInt = std::numeric_limits<int>::max();
+constexpr std::array<std::string_view, 3> kSources = {"sim", "static", "process"};
+constexpr std::array<std::string_view, 5> kPlaceholders = {"port", "model", "instance", "gpus", "gpu_count"};
+
+/// `process.command`: a string split on spaces, with known {placeholders}
+/// and {port} somewhere.
+void read_process(Reader& reader, const MapReader& m, ProcessSource& process) {
+  MapReader p = m.child("process", {"command", "instances", "wake_timeout"});
+  if (!p.is_map()) return;
+  set_if(process.instances, p.integer("instances", 1, kMaxInt));
+  set_if(process.wake_timeout, p.duration("wake_timeout"));
+  if (!p.require("command")) return;
+  const auto text = p.string("command");
+  if (!text) return;
+  const Location at = p.location_of_child("command");
+  const std::string key = p.key_of("command");
+  bool has_port = false;
+  for (std::size_t start = 0; start < text->size();) {
+    const std::size_t end = std::min(text->find(' ', start), text->size());
+    if (end > start) process.command.push_back(text->substr(start, end - start));
+    start = end + 1;
+  }
+  for (const std::string& arg : process.command) {
+    for (std::size_t open = arg.find('{'); open != std::string::npos; open = arg.find('{', open + 1)) {
+      const std::size_t close = arg.find('}', open);
+      const std::string name = arg.substr(open + 1, close == std::string::npos ? std::string::npos : close - open - 1);
+      if (close == std::string::npos ||
+          std::find(kPlaceholders.begin(), kPlaceholders.end(), name) == kPlaceholders.end()) {
+        reader.fail(at, key, fmt::format("unknown placeholder {{{}}}; {}", name, expected_one_of(kPlaceholders, name)));
+        return;
+      }
+      has_port = has_port || name == "port";
+    }
+  }
+  if (process.command.empty()) reader.fail(at, key, "expected a command");
+  else if (!has_port) reader.fail(at, key, "must pass {port}: sluice picks the port each instance listens on");
+}
 constexpr std::int64_t kMaxEndpointWeight = 1000;
 
 void read_sim(Reader& reader, const MapReader& m, SimSource& sim) {
@@ -147,11 +182,18 @@ void read_source(Reader& reader, const MapReader& m, Model& model) {
   if (*text == "sim") {
     model.source = ModelSource::kSim;
     m.forbid("static", "when source is sim");
+    m.forbid("process", "when source is sim");
     if (m.require("sim", "source is sim")) read_sim(reader, m, model.sim);
   } else if (*text == "static") {
     model.source = ModelSource::kStatic;
     m.forbid("sim", "when source is static");
+    m.forbid("process", "when source is static");
     if (m.require("static", "source is static")) read_static(reader, m, model.static_source);
+  } else if (*text == "process") {
+    model.source = ModelSource::kProcess;
+    m.forbid("sim", "when source is process");
+    m.forbid("static", "when source is process");
+    if (m.require("process", "source is process")) read_process(reader, m, model.process);
   } else {
     reader.fail(m.location_of_child("source"), m.key_of("source"), expected_one_of(kSources, *text));
   }
@@ -160,7 +202,7 @@ void read_source(Reader& reader, const MapReader& m, Model& model) {
 Model read_model(Reader& reader, const YAML::Node& node, const std::string& key, Location at) {
   Model model;
   MapReader m(reader, node, key, at,
-              {"name", "source", "sim", "static", "upstream_model", "cache_salt", "default_max_tokens", "scheduler",
+              {"name", "source", "sim", "static", "process", "upstream_model", "cache_salt", "default_max_tokens", "scheduler",
                "balance", "health_check", "outlier_detection", "circuit_breaker", "gpu", "recovery", "demand",
                "dedicated_to"});
   if (!m.is_map()) return model;

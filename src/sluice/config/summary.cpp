@@ -67,6 +67,11 @@ std::string model_line(const Model& m) {
                         m.sim.seed,
                         m.sim.backup_instances == 0 ? std::string()
                                                     : fmt::format(", {} backup", m.sim.backup_instances));
+  } else if (m.source == ModelSource::kProcess) {
+    std::string command;
+    for (const auto& arg : m.process.command) command += (command.empty() ? "" : " ") + arg;
+    where = fmt::format("process {} x `{}` ({} GPU{} each)", m.process.instances, command, m.gpu.count,
+                        m.gpu.count == 1 ? "" : "s");
   } else {
     std::vector<std::string> urls;
     for (const auto& e : m.static_source.endpoints) {

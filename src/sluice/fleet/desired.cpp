@@ -6,7 +6,7 @@
 
 namespace sluice::fleet {
 
-bool managed(const config::Model& model) { return model.source == config::ModelSource::kSim; }
+bool managed(const config::Model& model) { return model.source != config::ModelSource::kStatic; }
 
 double gb_per_gpu(const config::Model& model, const WeightsLookup& weights_gb) {
   const double weights = model.gpu.weights_gb > 0 ? model.gpu.weights_gb : (weights_gb ? weights_gb(model) : 0.0);
@@ -23,7 +23,7 @@ ModelPolicy policy_of(const config::Model& m, const WeightsLookup& weights_gb) {
     p.hot_min = p.hot_max = 0;
     return p;
   }
-  p.hot_min = m.sim.instances;
+  p.hot_min = m.serving_minimum();
   p.hot_max = std::max(m.demand.max_hot, p.hot_min);
   p.standby = m.recovery.standby;
   p.gpus = m.gpu.count;

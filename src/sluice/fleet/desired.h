@@ -2,7 +2,7 @@
 /// The fleet's desired state from the config (pure): the GPU inventory
 /// (zones → nodes → GPUs; without `fleet.zones`, one zone and one node
 /// "local" with a GPU for every instance the policies can ask for) and each
-/// managed model's policy. Static models are not managed (their endpoints
+/// managed (`sim` and `process`) model's policy. Static models are not managed (their endpoints
 /// run elsewhere) and get a policy of zero instances.
 #include <functional>
 

@@ -47,6 +47,7 @@ std::chrono::milliseconds ms(core::Duration d) { return std::chrono::duration_ca
 
 /// How long a wake-up may take: the profile's wake time, sped up, plus slack.
 std::chrono::milliseconds wake_timeout(const config::Model& m) {
+  if (m.source == config::ModelSource::kProcess) return ms(m.process.wake_timeout);
   const engine::EngineProfile* p = engine::find_profile(m.sim.profile);
   const double wake_s = p ? p->wake_s / std::max(m.sim.speedup, 1e-3) : 0.0;
   return std::chrono::milliseconds(static_cast<std::int64_t>(wake_s * 1000)) + std::chrono::seconds(30);
@@ -67,6 +68,7 @@ FleetController::FleetController(asio::io_context& control, const config::Config
       provider_(provider),
       hooks_(std::move(hooks)),
       desired_(fleet::desired_from(config, profile_weights)),
+      zone_watch_(config.fleet.zone_failure_threshold, config.fleet.zone_failure_window),
       next_ordinal_(config.models.size(), 0),
       was_settled_(config.models.size(), false),
       settled_once_(config.models.size(), false) {}
@@ -223,20 +225,13 @@ std::string FleetController::failure_cause(const Record& r, const std::string& f
 
 void FleetController::count_zone_failure(const std::string& zone, core::TimePoint now) {
   if (zone.empty() || down_zones_.contains(zone)) return;
-  zone_failures_.emplace_back(now, zone);
-  while (!zone_failures_.empty() && now - zone_failures_.front().first > config_.fleet.zone_failure_window) {
-    zone_failures_.pop_front();
-  }
-  int failed = 0;
-  for (const auto& [at, z] : zone_failures_) failed += z == zone ? 1 : 0;
   int running = 0;
   for (const auto& r : records_) {
     if (zone_of(*r) == zone && !fleet::is_final(r->life.state()) && r->life.state() != InstanceState::kCold) ++running;
   }
-  // At least two failures, and the threshold's share of what ran there.
-  if (failed >= 2 && failed >= config_.fleet.zone_failure_threshold * (running + failed)) {
-    spdlog::error("fleet: zone {} failed ({} instance failures within {}); its capacity moves to the standby zone",
-                  zone, failed, core::format_duration(config_.fleet.zone_failure_window));
+  if (zone_watch_.failed(zone, running, now)) {
+    spdlog::error("fleet: zone {} failed (instance failures within {}); its capacity moves to the standby zone", zone,
+                  core::format_duration(config_.fleet.zone_failure_window));
     down_zones_.insert(zone);
   }
 }
@@ -254,7 +249,8 @@ void FleetController::fail(Record& r, const std::string& cause, core::TimePoint 
     log_.failed(desired_.models[r.model].name, r.id, cause, zone_of(r), now, r.fault_onset);
     ++failovers_by_cause_[desired_.models[r.model].name + "\x1f" + cause];
   }
-  if (was_running) count_zone_failure(zone_of(r), now);
+  // A failed node explains its instances' failures: they say nothing more about the zone.
+  if (was_running && cause != "node_down" && cause != "zone_down") count_zone_failure(zone_of(r), now);
   if (in_rotation && hooks_.republish) hooks_.republish();
 }
 
@@ -811,7 +807,7 @@ std::pair<int, std::string> FleetController::clear_faults() {
   std::lock_guard lock(mu_);
   down_nodes_.clear();
   down_zones_.clear();
-  zone_failures_.clear();
+  zone_watch_.clear();
   corrupt_loads_.clear();
   for (auto& r : records_) {
     r->fault_onset.reset();
@@ -840,7 +836,7 @@ std::pair<int, std::string> FleetController::planned(std::string_view op, std::s
     }
     const std::size_t m = static_cast<std::size_t>(it - desired_.models.begin());
     if (op == "wake") {
-      it->hot_min = cfg->sim.instances;
+      it->hot_min = cfg->serving_minimum();
     } else {
       it->hot_min = 0;
       for (auto& r : records_) {

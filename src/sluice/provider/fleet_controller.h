@@ -30,6 +30,7 @@
 #include "sluice/fleet/failover_log.h"
 #include "sluice/fleet/lifecycle.h"
 #include "sluice/fleet/reconcile.h"
+#include "sluice/fleet/zone_watch.h"
 #include "sluice/net/asio.h"
 #include "sluice/provider/provider.h"
 
@@ -127,7 +128,7 @@ class FleetController {
   fleet::FailoverLog log_;
   std::set<std::string> down_nodes_;
   std::set<std::string> down_zones_;       // injected or detected
-  std::deque<std::pair<core::TimePoint, std::string>> zone_failures_;
+  fleet::ZoneWatch zone_watch_;
   std::map<std::string, int> corrupt_loads_;  // model → loads left to fail
   std::vector<std::string> unplaced_;
   std::vector<bool> was_settled_;

@@ -30,6 +30,21 @@ std::string join_ints(const std::vector<int>& v) {
   return out;
 }
 
+/// `name` as a path: itself when it has a '/', else the first executable
+/// of that name on PATH.
+std::expected<std::string, std::string> resolve_program(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (std::size_t start = 0; start <= dirs.size();) {
+    const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+    const std::string candidate = (end > start ? dirs.substr(start, end - start) : ".") + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return std::unexpected(fmt::format("{} is not on PATH", name));
+}
+
 }  // namespace
 
 std::expected<std::uint16_t, std::string> free_loopback_port() {
@@ -65,6 +80,31 @@ std::vector<std::string> sim_command(const std::string& exe, const LaunchSpec& s
   return args;
 }
 
+std::vector<std::string> template_command(const LaunchSpec& spec, std::uint16_t port) {
+  const config::Model& m = spec.model;
+  const std::pair<std::string, std::string> values[] = {
+      {"{port}", std::to_string(port)},
+      {"{model}", m.upstream_model.empty() ? m.name : m.upstream_model},
+      {"{instance}", spec.instance_id},
+      {"{gpus}", join_ints(spec.gpu_indices)},
+      {"{gpu_count}", std::to_string(spec.gpu_indices.size())}};
+  std::vector<std::string> args;
+  for (std::string arg : m.process.command) {
+    for (const auto& [key, value] : values) {
+      for (auto at = arg.find(key); at != std::string::npos; at = arg.find(key, at + value.size())) {
+        arg.replace(at, key.size(), value);
+      }
+    }
+    args.push_back(std::move(arg));
+  }
+  return args;
+}
+
+std::vector<std::string> command_for(const std::string& exe, const LaunchSpec& spec, std::uint16_t port) {
+  return spec.model.source == config::ModelSource::kProcess ? template_command(spec, port)
+                                                            : sim_command(exe, spec, port);
+}
+
 ProcessProvider::ProcessProvider(CommandBuilder command) : command_(std::move(command)) {
   if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
   pump_ = std::thread([this] { pump_output(); });
@@ -91,6 +131,11 @@ std::expected<Launched, std::string> ProcessProvider::launch(const LaunchSpec& s
   if (!port) return std::unexpected(port.error());
   std::vector<std::string> args = command_(spec, *port);
   if (args.empty()) return std::unexpected(std::string("empty command"));
+  // Found here, not in the child: execvp may allocate, which a child of a
+  // threaded process must not.
+  auto program = resolve_program(args[0]);
+  if (!program) return std::unexpected(program.error());
+  args[0] = *program;
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

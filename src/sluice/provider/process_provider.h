@@ -25,6 +25,13 @@ using CommandBuilder = std::function<std::vector<std::string>(const LaunchSpec& 
 /// `EXE engine-sim --port PORT --profile … [--simulate-load] [--fail-load]` for a `sim` model.
 std::vector<std::string> sim_command(const std::string& exe, const LaunchSpec& spec, std::uint16_t port);
 
+/// A `process` model's command template with its placeholders filled in
+/// ({port}, {model}, {instance}, {gpus}, {gpu_count}).
+std::vector<std::string> template_command(const LaunchSpec& spec, std::uint16_t port);
+
+/// sim_command or template_command, by the model's source.
+std::vector<std::string> command_for(const std::string& exe, const LaunchSpec& spec, std::uint16_t port);
+
 class ProcessProvider final : public Provider {
  public:
   explicit ProcessProvider(CommandBuilder command);

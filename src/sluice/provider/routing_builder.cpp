@@ -77,7 +77,8 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
     route.default_max_tokens = m.default_max_tokens;
     route.index = i;
     route.room = room_limits(m);
-    if (m.source == config::ModelSource::kSim) {
+    if (m.source != config::ModelSource::kStatic) {
+      const int backups = m.source == config::ModelSource::kSim ? m.sim.backup_instances : 0;
       const auto fleet_instances = serving ? serving(m.name) : std::vector<std::shared_ptr<balance::Instance>>{};
       // The last `backup_instances` of the serving minimum are backups: an
       // instance joining while fewer primaries serve is a primary.
@@ -85,7 +86,7 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
       for (const auto& inst : fleet_instances) primaries += inst->breaker && !inst->backup ? 1 : 0;
       for (const auto& inst : fleet_instances) {
         if (!inst->breaker) {  // first time in a table
-          inst->backup = primaries >= m.sim.instances - m.sim.backup_instances;
+          inst->backup = primaries >= m.serving_minimum() - backups;
           primaries += inst->backup ? 0 : 1;
           join_health(*inst, m);
           inst->check_healthy.store(true, std::memory_order_relaxed);  // the fleet waited for its /health

@@ -18,7 +18,7 @@ balance::RoomLimits room_limits(const config::Model& model);
 using ServingLookup = std::function<std::vector<std::shared_ptr<balance::Instance>>(std::string_view model)>;
 
 /// The routing table for `config`: static endpoints as given, the instances
-/// of fleet-managed (`sim`) models from `serving` (those in rotation now).
+/// of fleet-managed (`sim`, `process`) models from `serving` (those in rotation now).
 ///
 /// With `previous` (a config reload; same model list): a static endpoint
 /// whose URL, weight and backup flag are unchanged keeps its Instance, so

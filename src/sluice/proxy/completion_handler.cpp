@@ -176,7 +176,7 @@ asio::awaitable<void> wait_for(beast::tcp_stream& client, core::Duration wait) {
 /// How long a retry or a continuation waits for an instance it has not
 /// tried to appear: the fleet puts a standby in rotation within
 /// milliseconds of a crash, often just after the failed try noticed it.
-constexpr core::Duration kWaitForReplacement = std::chrono::seconds(2);
+constexpr core::Duration kWaitForReplacement = std::chrono::seconds(1);
 
 /// The wait for a replacement, within what is left of the request's total
 /// time (zero = no total limit).

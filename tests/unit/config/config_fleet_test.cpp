@@ -142,3 +142,47 @@ TEST(ConfigFleet, GpusPerInstanceMovedToGpuCount) {
 
 }  // namespace
 }  // namespace sluice::config
+
+namespace sluice::config {
+namespace {
+
+constexpr const char* kTenantOnly = R"(tenants:
+  - id: acme
+    api_keys: [$KEY]
+models:
+  - name: m1
+    source: process
+)";
+
+TEST(ConfigProcess, CommandIsSplitOnSpacesWithPlaceholders) {
+  const auto config = load_config_text(
+      testing::with_key(std::string(kTenantOnly) + R"(    process:
+      command: "vllm serve org/M  --port {port} --tensor-parallel-size {gpu_count}"
+      instances: 2
+      wake_timeout: 30s
+)"),
+      "t.yaml");
+  ASSERT_TRUE(config) << testing::render(config.error());
+  const Model& m = config->models[0];
+  EXPECT_EQ(m.source, ModelSource::kProcess);
+  EXPECT_EQ(m.process.command, (std::vector<std::string>{"vllm", "serve", "org/M", "--port", "{port}",
+                                                         "--tensor-parallel-size", "{gpu_count}"}));
+  EXPECT_EQ(m.process.instances, 2);
+  EXPECT_EQ(m.serving_minimum(), 2);
+  EXPECT_EQ(m.process.wake_timeout, 30s);
+}
+
+TEST(ConfigProcess, ErrorsSayWhatIsWrong) {
+  EXPECT_EQ(testing::errors_of(std::string(kTenantOnly) + "    process: {command: \"vllm serve {modle} --port {port}\"}\n"),
+            (std::vector<std::string>{"t.yaml:7:24: models[0].process.command: unknown placeholder {modle}; expected "
+                                      "one of port, model, instance, gpus, gpu_count, got \"modle\" (did you mean "
+                                      "\"model\"?)"}));
+  EXPECT_EQ(testing::errors_of(std::string(kTenantOnly) + "    process: {command: \"vllm serve m\"}\n"),
+            (std::vector<std::string>{"t.yaml:7:24: models[0].process.command: must pass {port}: sluice picks the "
+                                      "port each instance listens on"}));
+  EXPECT_EQ(testing::errors_of(std::string(kTenantOnly) + "    process: {command: \"x {port}\"}\n    sim: {profile: instant}\n"),
+            (std::vector<std::string>{"t.yaml:8:10: models[0].sim: not allowed when source is process"}));
+}
+
+}  // namespace
+}  // namespace sluice::config
