@@ -7,18 +7,6 @@
 namespace sluice::itest {
 namespace {
 
-const std::string kFleet =
-    "fleet:\n"
-    "  reconcile_interval: 50ms\n"
-    "  zones:\n"
-    "    - name: zone-a\n"
-    "      nodes:\n"
-    "        - {name: a1, gpus: 2, gpu_memory_gb: 80}\n"
-    "        - {name: a2, gpus: 2, gpu_memory_gb: 80}\n"
-    "    - name: zone-b\n"
-    "      nodes:\n"
-    "        - {name: b1, gpus: 2, gpu_memory_gb: 80}\n"
-    "        - {name: b2, gpus: 2, gpu_memory_gb: 80}\n";
 
 /// Two serving instances in zone-a, a hot and a warm standby in zone-b;
 /// tries cut after 1 s and retried elsewhere, 5xx included.
@@ -32,7 +20,7 @@ std::string drill_config() {
              "    gpu: {count: 1, kv_cache_gb: 40}\n"
              "    recovery: {standby: {hot: 1, warm: 1, cold: 0}, preferred_zones: [zone-a], standby_zone: zone-b}\n"
              "    health_check: {interval: 200ms, timeout: 150ms, unhealthy_threshold: 2}\n") +
-         kFleet;
+         two_zone_fleet_yaml(2);
 }
 
 struct DrillRun {

@@ -16,18 +16,6 @@
 namespace sluice::itest {
 namespace {
 
-/// Two zones; a1 and a2 in zone-a, b1 in zone-b; two 80 GB GPUs each.
-constexpr const char* kFleet =
-    "fleet:\n"
-    "  reconcile_interval: 50ms\n"
-    "  zones:\n"
-    "    - name: zone-a\n"
-    "      nodes:\n"
-    "        - {name: a1, gpus: 2, gpu_memory_gb: 80}\n"
-    "        - {name: a2, gpus: 2, gpu_memory_gb: 80}\n"
-    "    - name: zone-b\n"
-    "      nodes:\n"
-    "        - {name: b1, gpus: 2, gpu_memory_gb: 80}\n";
 
 Json fleet(const Gateway& g) { return get(g.admin_port(), "/admin/fleet").json(); }
 
@@ -111,7 +99,7 @@ TEST(FleetTest, HotStandbyTakesOverACrashUnderLoad) {
                               "    source: sim\n"
                               "    sim: {instances: 1, profile: llama-3.1-8b-h100, speedup: 50}\n"
                               "    recovery: {preferred_zones: [zone-a], standby_zone: zone-b, standby: {hot: 1, warm: 1}}\n") +
-                  kFleet);
+                  two_zone_fleet_yaml(1));
   ASSERT_TRUE(gateway.start()) << gateway.error();
   ASSERT_TRUE(wait_until([&] { return settled(gateway); }, 20000ms)) << fleet(gateway).dump(2);
   const Json before = fleet(gateway);
@@ -169,7 +157,7 @@ TEST(FleetTest, WarmStandbyWakesOnQueueAndIdleServingSleeps) {
                               "    scheduler: {max_in_flight_per_instance: 1}\n"
                               "    recovery: {standby: {warm: 1}}\n"
                               "    demand: {max_hot: 2, wake_queue_depth: 2, idle_sleep: 1s}\n") +
-                  kFleet);
+                  two_zone_fleet_yaml(1));
   ASSERT_TRUE(gateway.start()) << gateway.error();
   ASSERT_TRUE(wait_until([&] { return settled(gateway); }, 20000ms)) << fleet(gateway).dump(2);
   ASSERT_EQ(model_status(gateway)["serving"], 1);
@@ -204,7 +192,7 @@ TEST(FleetTest, NodeDownMovesServingToAnotherNode) {
                               "    source: sim\n"
                               "    sim: {instances: 2, profile: llama-3.1-8b-h100, speedup: 50}\n"
                               "    recovery: {preferred_zones: [zone-a], standby_zone: zone-b, standby: {warm: 1}}\n") +
-                  kFleet);
+                  two_zone_fleet_yaml(1));
   ASSERT_TRUE(gateway.start()) << gateway.error();
   ASSERT_TRUE(wait_until([&] { return settled(gateway); }, 20000ms)) << fleet(gateway).dump(2);
   Json f = fleet(gateway);
@@ -242,7 +230,7 @@ TEST(FleetTest, PlannedDrainSleepAndWakeThroughTheAdminApi) {
                               "    source: sim\n"
                               "    sim: {instances: 1, profile: llama-3.1-8b-h100, speedup: 50}\n"
                               "    recovery: {standby: {hot: 1}}\n") +
-                  kFleet);
+                  two_zone_fleet_yaml(1));
   ASSERT_TRUE(gateway.start()) << gateway.error();
   ASSERT_TRUE(wait_until([&] { return settled(gateway); }, 20000ms)) << fleet(gateway).dump(2);
   const auto serving = ids_in(fleet(gateway), "hot", "serving");

@@ -74,6 +74,21 @@ std::string make_config(std::string_view server_map, std::string_view models_yam
       server_map, demo_tenants_yaml(), models_yaml);
 }
 
+std::string two_zone_fleet_yaml(int nodes_in_b) {
+  std::string out =
+      "fleet:\n"
+      "  reconcile_interval: 50ms\n"
+      "  zones:\n"
+      "    - name: zone-a\n"
+      "      nodes:\n"
+      "        - {name: a1, gpus: 2, gpu_memory_gb: 80}\n"
+      "        - {name: a2, gpus: 2, gpu_memory_gb: 80}\n"
+      "    - name: zone-b\n"
+      "      nodes:\n";
+  for (int n = 1; n <= nodes_in_b; ++n) out += fmt::format("        - {{name: b{}, gpus: 2, gpu_memory_gb: 80}}\n", n);
+  return out;
+}
+
 // ------------------------------------------------------------------ HTTP ----
 
 std::string Response::header(std::string_view name) const {

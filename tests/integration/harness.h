@@ -43,6 +43,11 @@ std::string demo_tenants_yaml();
 /// given `models:` list (block style, each item starting with "  - name:").
 std::string make_config(std::string_view server_map, std::string_view models_yaml);
 
+/// A `fleet:` section to append to make_config's: reconcile every 50 ms;
+/// zone-a with nodes a1 and a2, zone-b with b1 … b`nodes_in_b`; two 80 GB
+/// GPUs per node.
+std::string two_zone_fleet_yaml(int nodes_in_b);
+
 // ---------------------------------------------------------------- HTTP ----
 
 struct Header {

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sluice/engine/synthetic_text.h"
+
 namespace sluice::drill {
 
 namespace {
@@ -23,17 +25,6 @@ bool looks_synthetic(std::string_view text) {
   return true;
 }
 
-std::int64_t count_words(std::string_view text) {
-  std::int64_t words = 0;
-  bool in_word = false;
-  for (const char c : text) {
-    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-    if (!space && !in_word) ++words;
-    in_word = !space;
-  }
-  return words;
-}
-
 std::optional<std::int64_t> completion_tokens_of(const json& doc) {
   const auto usage = doc.find("usage");
   if (usage == doc.end() || !usage->is_object()) return std::nullopt;
@@ -46,7 +37,7 @@ std::optional<std::int64_t> completion_tokens_of(const json& doc) {
 
 std::int64_t answer_tokens(std::string_view text, std::optional<std::int64_t> usage_completion_tokens) {
   if (!looks_synthetic(text) && usage_completion_tokens) return *usage_completion_tokens;
-  return count_words(text);
+  return engine::count_words(text);  // the engine's synthetic words are its tokens
 }
 
 void count_whole_answer(LoadCounters& counters, std::int64_t tokens, std::int64_t max_tokens) {
