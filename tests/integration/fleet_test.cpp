@@ -6,6 +6,8 @@
 // admin API's errors.
 #include <algorithm>
 #include <atomic>
+#include <fstream>
+#include <set>
 #include <mutex>
 #include <thread>
 
@@ -281,6 +283,18 @@ TEST(FleetTest, ProcessModelRunsItsCommandTemplate) {
   ASSERT_EQ(ok.status, 200) << ok.body;
   const auto serving = ids_in(fleet(gateway), "hot", "serving");
   ASSERT_EQ(serving.size(), 2u);
+  // Each process sees only its GPUs: without fleet.zones, one local node
+  // with a GPU per instance, so the two hold different devices.
+  std::set<std::string> devices;
+  const Json now = fleet(gateway);
+  for (const auto& i : now["instances"]) {
+    std::ifstream environ("/proc/" + std::to_string(i["pid"].get<int>()) + "/environ", std::ios::binary);
+    std::string var;
+    while (std::getline(environ, var, '\0')) {
+      if (var.starts_with("CUDA_VISIBLE_DEVICES=")) devices.insert(var);
+    }
+  }
+  EXPECT_EQ(devices, (std::set<std::string>{"CUDA_VISIBLE_DEVICES=0", "CUDA_VISIBLE_DEVICES=1"}));
   ASSERT_EQ(admin_post(gateway, "/admin/fleet/faults", {{"kind", "crash"}, {"instance", serving[0]}}).status, 200);
   ASSERT_TRUE(wait_until([&] {
     const auto now = ids_in(fleet(gateway), "hot", "serving");

@@ -65,14 +65,21 @@ Desired desired_from(const config::Config& config, const WeightsLookup& weights_
   }
   if (config.fleet.zones.empty()) {
     d.inventory = local_inventory(d.models);
-    return d;
-  }
-  for (const auto& zone : config.fleet.zones) {
-    for (const auto& node : zone.nodes) {
-      for (int g = 0; g < node.gpus; ++g) {
-        d.inventory.push_back({fmt::format("{}/gpu{}", node.name, g), node.name, zone.name, node.gpu_memory_gb});
+  } else {
+    for (const auto& zone : config.fleet.zones) {
+      for (const auto& node : zone.nodes) {
+        for (int g = 0; g < node.gpus; ++g) {
+          d.inventory.push_back({fmt::format("{}/gpu{}", node.name, g), node.name, zone.name, node.gpu_memory_gb});
+        }
       }
     }
+  }
+  // A model of unknown size (no weights or KV-cache figures) takes whole
+  // GPUs: the smallest GPU's memory each.
+  double smallest = 0;
+  for (const GpuSlot& g : d.inventory) smallest = smallest == 0 ? g.memory_gb : std::min(smallest, g.memory_gb);
+  for (ModelPolicy& p : d.models) {
+    if (p.gb_per_gpu <= 0) p.gb_per_gpu = smallest;
   }
   return d;
 }

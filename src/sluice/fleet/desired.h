@@ -3,7 +3,8 @@
 /// (zones → nodes → GPUs; without `fleet.zones`, one zone and one node
 /// "local" with a GPU for every instance the policies can ask for) and each
 /// managed (`sim` and `process`) model's policy. Static models are not managed (their endpoints
-/// run elsewhere) and get a policy of zero instances.
+/// run elsewhere) and get a policy of zero instances. A model whose size is
+/// unknown (no weights or KV-cache figures) takes whole GPUs.
 #include <functional>
 
 #include "sluice/config/config.h"
