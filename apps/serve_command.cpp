@@ -238,6 +238,7 @@ int run_serve(const ServeOptions& options) {
   admin_server.stop();
   server.shutdown(ctx.config.load()->config.server.shutdown_grace);  // as reloaded
   fleet->stop(std::chrono::seconds(5));
+  fleet.reset();  // its timer must go before the io_contexts it was made on
   spdlog::info("stopped");
   return 0;
 }

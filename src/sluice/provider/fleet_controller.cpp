@@ -83,7 +83,7 @@ void FleetController::start() {
 
 void FleetController::schedule_tick() {
   timer_->expires_after(config_.fleet.reconcile_interval);
-  timer_->async_wait([this, timer = timer_](const error_code& ec) {
+  timer_->async_wait([this](const error_code& ec) {  // the timer is ours: it dies before the io_context
     if (ec) return;
     {
       std::lock_guard lock(mu_);
