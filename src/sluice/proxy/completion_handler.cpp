@@ -228,11 +228,15 @@ void mirror_request(Worker& worker, const net::asio::any_io_executor& executor, 
     counters->mirror_dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  std::string copy = build_upstream_body(
+  auto copy = build_upstream_body(
       body, summary,
       UpstreamBodyEdits{target->upstream_model,
                         target->cache_salt ? std::string_view(rc.tenant->cache_salt) : std::string_view()});
-  start_mirror(executor, *worker.ctx.pools[target->index], rc.path, std::move(copy),
+  if (!copy) {
+    counters->mirror_dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  start_mirror(executor, *worker.ctx.pools[target->index], rc.path, std::move(*copy),
                cfg.config.server.timeouts.total, counters);
 }
 
@@ -452,9 +456,11 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
                                                                                  : std::string_view(route->upstream_model);
   std::uint32_t retries_done = 0;
   ExchangePlan plan;
-  plan.body = build_upstream_body(
+  auto upstream_body = build_upstream_body(
       req.body(), *summary,
       UpstreamBodyEdits{upstream_model, route->cache_salt ? std::string_view(rc.tenant->cache_salt) : std::string_view()});
+  if (!upstream_body) co_return co_await write_error(client, rc, upstream_body.error(), keep);
+  plan.body = std::move(*upstream_body);
   if (matched && matched->route.mirror && route::should_mirror(*matched->route.mirror, unit(worker))) {
     mirror_request(worker, client.get_executor(), cfg, *matched, req.body(), *summary, rc);
   }

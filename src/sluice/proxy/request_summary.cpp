@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "sluice/core/token_estimate.h"
+#include "sluice/proxy/json_check.h"
 
 namespace sluice::proxy {
 namespace {
@@ -92,9 +93,28 @@ std::expected<std::int64_t, Error> prompt_tokens(od::value prompt) {
   return std::unexpected(invalid("'prompt' must be a string or an array of strings", "prompt"));
 }
 
+/// The whole body is checked before simdjson's on-demand pass, which skips
+/// what it does not read: every byte later parsed by the body rewrite or a
+/// continuation is then valid JSON with bounded nesting.
+std::optional<Error> whole_body_fault(std::string_view body) {
+  const JsonCheck check = check_json(body, kMaxJsonDepth);
+  switch (check.fault) {
+    case JsonFault::kNone: return std::nullopt;
+    case JsonFault::kTooDeep:
+      return Error{ErrorCode::kInvalidJson,
+                   "request body nests objects and arrays deeper than " + std::to_string(kMaxJsonDepth) + " levels", ""};
+    case JsonFault::kTrailing:
+      return Error{ErrorCode::kInvalidJson,
+                   "request body has content after its JSON value (byte " + std::to_string(check.offset) + ")", ""};
+    case JsonFault::kSyntax: break;
+  }
+  return Error{ErrorCode::kInvalidJson, "request body is not valid JSON (byte " + std::to_string(check.offset) + ")", ""};
+}
+
 }  // namespace
 
 std::expected<RequestSummary, core::Error> summarize_request(std::string_view body, ApiKind kind) {
+  if (auto fault = whole_body_fault(body)) return std::unexpected(std::move(*fault));
   thread_local od::parser parser;
   const simdjson::padded_string padded(body);
   od::document doc;
@@ -129,6 +149,13 @@ std::expected<RequestSummary, core::Error> summarize_request(std::string_view bo
       if (value.get_int64().get(n) || n < 0)
         return std::unexpected(invalid(std::string("'") + std::string(key) + "' must be a non-negative integer", std::string(key)));
       out.max_tokens = n;
+    } else if (key == "min_tokens") {
+      // Never read here, but lowered by stream continuations: a number the
+      // gateway can do arithmetic on, like max_tokens.
+      od::json_type t;
+      if (!value.type().get(t) && t == od::json_type::null) continue;
+      std::int64_t n = 0;
+      if (value.get_int64().get(n) || n < 0) return std::unexpected(invalid("'min_tokens' must be a non-negative integer", "min_tokens"));
     } else if (key == "stream_options") {
       od::json_type t;
       if (!value.type().get(t) && t == od::json_type::null) continue;

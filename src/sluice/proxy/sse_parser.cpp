@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 namespace sluice::proxy {
 namespace {
 
@@ -34,25 +36,59 @@ std::string_view data_of(std::string_view event) {
   return {};
 }
 
+/// A usage count clamped into [0, kMaxUsageTokens]; nullopt when it is not
+/// a number. Numbers beyond int64 or written as floats clamp too.
+std::optional<std::int64_t> usage_count(simdjson::simdjson_result<simdjson::ondemand::value> result) {
+  simdjson::ondemand::value value;
+  if (result.get(value)) return std::nullopt;
+  // A failed scalar read does not advance the parser: each try reads the same value.
+  std::int64_t i = 0;
+  if (!value.get_int64().get(i)) return std::clamp<std::int64_t>(i, 0, kMaxUsageTokens);
+  double d = 0;
+  if (!value.get_double().get(d)) {
+    if (!(d > 0)) return 0;
+    return d >= static_cast<double>(kMaxUsageTokens) ? kMaxUsageTokens : static_cast<std::int64_t>(d);
+  }
+  std::uint64_t u = 0;
+  if (!value.get_uint64().get(u)) return kMaxUsageTokens;
+  return std::nullopt;
+}
+
 }  // namespace
 
 const std::vector<SseEvent>& SseParser::feed(std::string_view bytes) {
   events_.clear();
+  if (overflowed_) {
+    buffer_ = std::string();
+    consumed_ = scanned_ = 0;
+    return events_;
+  }
   if (consumed_ > 0) {
     buffer_.erase(0, consumed_);
+    scanned_ -= std::min(scanned_, consumed_);
     consumed_ = 0;
   }
   buffer_.append(bytes);
   const std::string_view all(buffer_);
   std::size_t start = 0;
   for (;;) {
-    const std::size_t end = event_end(all, start);
+    // An end ("\n\n" or "\n\r\n") that starts before scanned_ - 2 would
+    // have been found by an earlier scan: resume just before it.
+    const std::size_t from = std::max(start, scanned_ >= 2 ? scanned_ - 2 : 0);
+    const std::size_t end = event_end(all, from);
     if (end == std::string_view::npos) break;
     const std::string_view raw = all.substr(start, end - start);
     events_.push_back(SseEvent{raw, data_of(raw)});
     start = end;
+    scanned_ = end;
   }
   consumed_ = start;
+  scanned_ = all.size();
+  if (all.size() - start > kMaxSseEventBytes) {
+    overflowed_ = true;
+    // The events found are views into buffer_: keep it until the next feed.
+    consumed_ = all.size();
+  }
   return events_;
 }
 
@@ -81,9 +117,8 @@ std::optional<Usage> extract_usage(std::string_view json) {
       for (auto u : usage) {
         std::string_view ukey;
         if (u.unescaped_key().get(ukey)) return std::nullopt;
-        std::int64_t v = 0;
-        if (ukey == "prompt_tokens" && !u.value().get_int64().get(v)) out.prompt_tokens = v;
-        else if (ukey == "completion_tokens" && !u.value().get_int64().get(v)) out.completion_tokens = v;
+        if (ukey != "prompt_tokens" && ukey != "completion_tokens") continue;
+        if (auto v = usage_count(u.value())) (ukey == "prompt_tokens" ? out.prompt_tokens : out.completion_tokens) = *v;
       }
     }
   }

@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
+
+#include "sluice/proxy/json_check.h"
+#include "sluice/proxy/sse_parser.h"
 
 namespace sluice::proxy {
 
@@ -86,11 +90,32 @@ bool set(const Json& j, std::string_view key) {
   return true;
 }
 
+/// An integer of a JSON value as int64, saturating (an unsigned number
+/// above INT64_MAX is INT64_MAX); nullopt when it is not an integer.
+std::optional<std::int64_t> as_int64(const Json& v) {
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    return u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+               ? std::numeric_limits<std::int64_t>::max()
+               : static_cast<std::int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  return std::nullopt;
+}
+
 /// The integer at `key`, if it is one.
 std::optional<std::int64_t> integer(const Json& j, std::string_view key) {
   const auto it = j.find(key);
-  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<std::int64_t>();
+  if (it == j.end()) return std::nullopt;
+  return as_int64(*it);
+}
+
+/// An engine's token count, clamped like extract_usage's.
+std::int64_t usage_tokens(std::int64_t n) { return std::clamp<std::int64_t>(n, 0, kMaxUsageTokens); }
+
+/// a - b without overflow (b >= 0).
+std::int64_t minus(std::int64_t a, std::int64_t b) {
+  return a < std::numeric_limits<std::int64_t>::min() + b ? std::numeric_limits<std::int64_t>::min() : a - b;
 }
 
 bool has_role(const Json& message, std::string_view role) {
@@ -105,21 +130,26 @@ std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_hand
 
 bool single_choice(const Json& body) {
   const auto n = body.find("n");
-  return n == body.end() || n->is_null() || (n->is_number_integer() && n->get<std::int64_t>() == 1);
+  return n == body.end() || n->is_null() || as_int64(*n) == 1;
 }
 
 /// Lowers max_tokens and max_completion_tokens by `tokens`; false when one
 /// of them has nothing left. min_tokens drops too, to no less than zero.
+/// Saturating: summarize_request refuses negative values, but the body's
+/// numbers are still the client's.
 bool reduce_max_tokens(Json& body, std::int64_t tokens) {
+  tokens = std::max<std::int64_t>(0, tokens);
   for (const char* key : {"max_tokens", "max_completion_tokens"}) {
     const auto it = body.find(key);
-    if (it == body.end() || !it->is_number_integer()) continue;
-    const std::int64_t left = it->get<std::int64_t>() - tokens;
+    if (it == body.end()) continue;
+    const auto value = as_int64(*it);
+    if (!value) continue;
+    const std::int64_t left = minus(*value, tokens);
     if (left < 1) return false;
     *it = left;
   }
-  if (const auto it = body.find("min_tokens"); it != body.end() && it->is_number_integer()) {
-    *it = std::max<std::int64_t>(0, it->get<std::int64_t>() - tokens);
+  if (const auto it = body.find("min_tokens"); it != body.end()) {
+    if (const auto value = as_int64(*it)) *it = std::max<std::int64_t>(0, minus(*value, tokens));
   }
   return true;
 }
@@ -203,8 +233,9 @@ std::string finish_chunk(const StreamTranscript& t, ApiKind kind) {
 }
 
 std::string usage_chunk(const StreamTranscript& t, ApiKind kind, std::int64_t prompt_tokens) {
+  prompt_tokens = usage_tokens(prompt_tokens);
   std::int64_t completion = 0;
-  for (const auto& c : t.choices()) completion += c.tokens;
+  for (const auto& c : t.choices()) completion = usage_tokens(completion + c.tokens);
   Json chunk = chunk_head(t, kind);
   chunk["choices"] = Json::array();
   chunk["usage"] = Json{{"prompt_tokens", prompt_tokens},
@@ -296,6 +327,9 @@ void StreamTranscript::record(std::string_view data) {
 std::expected<ContinuationBody, ContinuationRefusal> build_continuation_body(std::string_view upstream_body,
                                                                            ApiKind kind, std::string_view text_so_far,
                                                                            std::int64_t tokens_so_far) {
+  // build_upstream_body made it from a checked body; checked again because
+  // nlohmann's serializer recurses per level.
+  if (!check_json(upstream_body, kMaxJsonDepth)) return std::unexpected(ContinuationRefusal::kUnsupportedRequest);
   Json body = Json::parse(upstream_body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object()) return std::unexpected(ContinuationRefusal::kUnsupportedRequest);
   if (!single_choice(body)) return std::unexpected(ContinuationRefusal::kSeveralChoices);
@@ -315,11 +349,14 @@ std::expected<ContinuationBody, ContinuationRefusal> build_continuation_body(std
 // --------------------------------------------------------------- splicer ----
 
 StreamSplicer::StreamSplicer(const StreamTranscript& original, std::int64_t tokens_before, std::int64_t prompt_tokens)
-    : id_(original.id()), created_(original.created()), model_(original.model()), tokens_before_(tokens_before),
-      prompt_tokens_(prompt_tokens) {}
+    : id_(original.id()), created_(original.created()), model_(original.model()),
+      tokens_before_(usage_tokens(tokens_before)), prompt_tokens_(usage_tokens(prompt_tokens)) {}
 
 std::optional<std::string> StreamSplicer::splice(std::string_view data) const {
   if (data.empty() || data.front() != '{') return std::string(data);  // [DONE]
+  // An engine's chunk is checked before nlohmann (which recurses per level
+  // when it serializes) sees it; one that is not JSON passes as it is.
+  if (!check_json(data, kMaxJsonDepth)) return std::string(data);
   Json chunk = Json::parse(data, nullptr, /*allow_exceptions=*/false);
   if (chunk.is_discarded() || !chunk.is_object() || chunk.contains("error")) return std::string(data);
   if (chunk.contains("id")) chunk["id"] = id_;
@@ -338,7 +375,8 @@ std::optional<std::string> StreamSplicer::splice(std::string_view data) const {
   const auto usage = chunk.find("usage");
   const bool has_usage = usage != chunk.end() && usage->is_object();
   if (has_usage) {
-    const std::int64_t completion = tokens_before_ + integer(*usage, "completion_tokens").value_or(0);
+    // Both terms are within [0, kMaxUsageTokens]: the sums cannot overflow.
+    const std::int64_t completion = tokens_before_ + usage_tokens(integer(*usage, "completion_tokens").value_or(0));
     (*usage)["prompt_tokens"] = prompt_tokens_;
     (*usage)["completion_tokens"] = completion;
     (*usage)["total_tokens"] = prompt_tokens_ + completion;

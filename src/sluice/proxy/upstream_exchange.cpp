@@ -173,7 +173,8 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
   out.response_started = plan.splicer != nullptr;  // a continuation: the client's stream is open
   std::array<char, kReadChunk> chunk;
   bool upstream_failed = false;
-  while (!parser.is_done()) {
+  // An event past kMaxSseEventBytes is a broken engine: stop after relaying the events before it.
+  while (!parser.is_done() && !(upstream_failed = sse.overflowed())) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
     auto [ec, n] = co_await http::async_read_some(upstream, buffer, parser, use_nothrow);

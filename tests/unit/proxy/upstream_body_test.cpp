@@ -9,7 +9,9 @@ namespace {
 nlohmann::json edit(const std::string& body, std::string_view model, std::string_view salt) {
   auto summary = summarize_request(body, ApiKind::kChat);
   EXPECT_TRUE(summary);
-  return nlohmann::json::parse(build_upstream_body(body, *summary, {model, salt}));
+  auto built = build_upstream_body(body, *summary, {model, salt});
+  EXPECT_TRUE(built) << built.error().message;
+  return nlohmann::json::parse(*built);
 }
 
 const std::string kMessages = R"("messages":[{"role":"user","content":"hi"}])";

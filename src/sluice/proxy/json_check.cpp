@@ -1,0 +1,203 @@
+#include "sluice/proxy/json_check.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+#include "sluice/core/json_escape.h"
+
+namespace sluice::proxy {
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+class Checker {
+ public:
+  Checker(std::string_view s, std::size_t max_depth) : s_(s), max_depth_(std::min(max_depth, kMaxJsonDepth)) {}
+
+  JsonCheck run() {
+    enum class Expect { kValue, kValueOrClose, kKey, kKeyOrClose, kColon, kCommaOrClose, kEnd };
+    Expect expect = Expect::kValue;
+    for (;;) {
+      while (pos_ < s_.size() && is_space(s_[pos_])) ++pos_;
+      if (pos_ == s_.size()) break;
+      const char c = s_[pos_];
+      switch (expect) {
+        case Expect::kEnd:
+          return fail(JsonFault::kTrailing);
+        case Expect::kColon:
+          if (c != ':') return fail(JsonFault::kSyntax);
+          ++pos_;
+          expect = Expect::kValue;
+          continue;
+        case Expect::kKeyOrClose:
+        case Expect::kKey:
+          if (c == '}' && expect == Expect::kKeyOrClose) {
+            ++pos_;
+            --depth_;
+            break;  // a value ended
+          }
+          if (c != '"' || !string()) return fail(JsonFault::kSyntax);
+          expect = Expect::kColon;
+          continue;
+        case Expect::kCommaOrClose: {
+          const bool in_object = stack_[depth_ - 1];
+          if (c == ',') {
+            ++pos_;
+            expect = in_object ? Expect::kKey : Expect::kValue;
+            continue;
+          }
+          if (c != (in_object ? '}' : ']')) return fail(JsonFault::kSyntax);
+          ++pos_;
+          --depth_;
+          break;  // a value ended
+        }
+        case Expect::kValueOrClose:
+        case Expect::kValue:
+          if (c == ']' && expect == Expect::kValueOrClose) {
+            ++pos_;
+            --depth_;
+            break;
+          }
+          if (c == '{' || c == '[') {
+            if (depth_ >= max_depth_) return fail(JsonFault::kTooDeep);
+            stack_[depth_++] = c == '{';
+            ++pos_;
+            expect = c == '{' ? Expect::kKeyOrClose : Expect::kValueOrClose;
+            continue;
+          }
+          if (!scalar()) return fail(JsonFault::kSyntax);
+          break;
+      }
+      expect = depth_ == 0 ? Expect::kEnd : Expect::kCommaOrClose;
+    }
+    if (expect != Expect::kEnd) return fail(JsonFault::kSyntax);
+    return JsonCheck{};
+  }
+
+ private:
+  JsonCheck fail(JsonFault fault) const { return JsonCheck{fault, pos_}; }
+
+  bool scalar() {
+    const char c = s_[pos_];
+    if (c == '"') return string();
+    if (c == '-' || is_digit(c)) return number();
+    if (c == 't') return literal("true");
+    if (c == 'f') return literal("false");
+    if (c == 'n') return literal("null");
+    return false;
+  }
+
+  bool literal(std::string_view word) {
+    if (s_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+
+  bool digits() {
+    const std::size_t start = pos_;
+    while (pos_ < s_.size() && is_digit(s_[pos_])) ++pos_;
+    return pos_ > start;
+  }
+
+  bool number() {
+    if (s_[pos_] == '-') ++pos_;
+    if (pos_ == s_.size()) return false;
+    if (s_[pos_] == '0') {
+      ++pos_;
+    } else if (!digits()) {
+      return false;
+    }
+    if (pos_ < s_.size() && s_[pos_] == '.') {
+      ++pos_;
+      if (!digits()) return false;
+    }
+    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
+      ++pos_;
+      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
+      if (!digits()) return false;
+    }
+    return true;
+  }
+
+  /// Four hex digits after `\u`, or -1.
+  int escape_unit() {
+    if (s_.size() - pos_ < 4) return -1;
+    int v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const int h = hex_value(s_[pos_ + static_cast<std::size_t>(i)]);
+      if (h < 0) return -1;
+      v = v * 16 + h;
+    }
+    pos_ += 4;
+    return v;
+  }
+
+  bool escape() {  // at the byte after the backslash
+    if (pos_ == s_.size()) return false;
+    const char e = s_[pos_++];
+    switch (e) {
+      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': return true;
+      case 'u': break;
+      default: return false;
+    }
+    const int unit = escape_unit();
+    if (unit < 0) return false;
+    if (unit >= 0xDC00 && unit <= 0xDFFF) return false;  // a low surrogate first
+    if (unit < 0xD800 || unit > 0xDBFF) return true;
+    // A high surrogate must be followed by an escaped low one.
+    if (s_.size() - pos_ < 2 || s_[pos_] != '\\' || s_[pos_ + 1] != 'u') return false;
+    pos_ += 2;
+    const int low = escape_unit();
+    return low >= 0xDC00 && low <= 0xDFFF;
+  }
+
+  /// One UTF-8 sequence starting with a byte >= 0x80 (RFC 3629).
+  bool utf8() {
+    const std::size_t len = core::utf8_sequence_length(s_.substr(pos_));
+    pos_ += len;
+    return len > 0;
+  }
+
+  bool string() {  // at the opening quote
+    ++pos_;
+    while (pos_ < s_.size()) {
+      const auto c = static_cast<unsigned char>(s_[pos_]);
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
+      if (c == '\\') {
+        ++pos_;
+        if (!escape()) return false;
+      } else if (c < 0x20) {
+        return false;
+      } else if (c >= 0x80) {
+        if (!utf8()) return false;
+      } else {
+        ++pos_;
+      }
+    }
+    return false;  // unterminated
+  }
+
+  std::string_view s_;
+  std::size_t max_depth_;
+  std::size_t pos_ = 0;
+  std::size_t depth_ = 0;
+  std::array<bool, kMaxJsonDepth> stack_{};  // true = object
+};
+
+}  // namespace
+
+JsonCheck check_json(std::string_view text, std::size_t max_depth) { return Checker(text, max_depth).run(); }
+
+}  // namespace sluice::proxy
