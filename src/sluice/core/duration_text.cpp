@@ -1,6 +1,7 @@
 #include "sluice/core/duration_text.h"
 
 #include <charconv>
+#include <cmath>
 #include <fmt/format.h>
 
 namespace sluice::core {
@@ -9,7 +10,8 @@ std::optional<Duration> parse_duration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || value < 0) return std::nullopt;
+  // from_chars reads "nan" and "inf" too; neither is a duration.
+  if (ec != std::errc{} || !std::isfinite(value) || value < 0) return std::nullopt;
   std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
   double scale = 0;
   if (unit.empty() || unit == "s") scale = 1;
@@ -18,7 +20,12 @@ std::optional<Duration> parse_duration(std::string_view text) {
   else if (unit == "m") scale = 60;
   else if (unit == "h") scale = 3600;
   else return std::nullopt;
-  return from_seconds(value * scale);
+  const double seconds = value * scale;
+  // Checked before the conversion to integer nanoseconds, which is undefined
+  // for values out of range ("1e300h").
+  if (!(seconds <= kMaxDurationSeconds)) return std::nullopt;
+  // Rounded, not truncated: "100us" is 100000ns, not 99999ns.
+  return Duration(std::llround(seconds * 1e9));
 }
 
 std::string format_duration(Duration d) {

@@ -80,7 +80,9 @@ std::string to_openai_json(const Error& error) {
   body["error"]["type"] = error_type(error.code);
   body["error"]["param"] = error.param.empty() ? nlohmann::json(nullptr) : nlohmann::json(error.param);
   body["error"]["code"] = error_code_name(error.code);
-  return body.dump();
+  // Messages quote what clients sent (a path, a header): bytes that are not
+  // UTF-8 become U+FFFD instead of making the serializer throw.
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace sluice::core

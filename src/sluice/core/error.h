@@ -45,7 +45,8 @@ inline int http_status(const Error& error) { return error.status != 0 ? error.st
 std::string_view error_type(ErrorCode code);
 /// OpenAI `code` field ("invalid_api_key", "model_not_found", …).
 std::string_view error_code_name(ErrorCode code);
-/// The OpenAI-shaped JSON body for an error.
+/// The OpenAI-shaped JSON body for an error. Never throws: bytes of the
+/// message or param that are not UTF-8 become U+FFFD.
 std::string to_openai_json(const Error& error);
 
 }  // namespace sluice::core
