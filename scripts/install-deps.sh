@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages sluice needs, and only those that are missing.
 # Idempotent: a second run installs nothing and prints nothing but a summary line.
-# Usage: scripts/install-deps.sh [--test|--bench]
+# Usage: scripts/install-deps.sh [--test|--bench|--fuzz]
 #   --test   also the official OpenAI Node SDK for tests/sdk (Node.js from Debian if missing, the SDK from npm)
 #   --bench  also wrk and nginx for `make bench`
+#   --fuzz   also clang 16 and its libFuzzer/sanitizer runtimes for `make fuzz`
 set -euo pipefail
 
 packages=(
@@ -15,11 +16,16 @@ packages=(
   libfmt-dev libspdlog-dev
   libcli11-dev            # command line
   libssl-dev              # SHA-256 for API keys
+  libre2-dev              # route header regexes (linear time, no recursion on the input)
   libgtest-dev libgmock-dev libbenchmark-dev
   curl procps             # integration tests: probes and process checks
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light)
+fi
+if [[ "${1:-}" == "--fuzz" ]]; then
+  # Clang 16, not bookworm's default 14: its libstdc++ 12 <expected> needs the concepts of clang 16.
+  packages+=(clang-16 libclang-rt-16-dev)
 fi
 if [[ "${1:-}" == "--test" ]] && ! command -v npm >/dev/null; then
   packages+=(nodejs npm)

@@ -427,7 +427,7 @@ constexpr std::string_view to_string(MatchKind k) {
 struct HeaderMatch {
   std::string name;   // lower-case
   MatchKind kind = MatchKind::kExact;
-  std::string value;  // for kRegex: an ECMAScript regex matching the whole value
+  std::string value;  // for kRegex: an RE2 regex matching the whole value
 };
 
 /// What a route matches; every given part must match. Nothing given

@@ -4,8 +4,9 @@
 /// the models and tenants it names exist is checked in validate.cpp.
 #include <fmt/format.h>
 
+#include <re2/re2.h>
+
 #include <array>
-#include <regex>
 
 #include "sluice/config/sections.h"
 
@@ -64,11 +65,13 @@ HeaderMatch read_header_match(Reader& reader, const YAML::Node& node, const std:
     return match;
   }
   if (match.kind == MatchKind::kRegex) {
-    try {
-      std::regex compiled(match.value, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
+    // RE2, as route/header_match.cpp matches with it.
+    RE2::Options options;
+    options.set_log_errors(false);
+    const RE2 compiled(match.value, options);
+    if (!compiled.ok()) {
       reader.fail(h.location_of_child("regex"), h.key_of("regex"),
-                  fmt::format("invalid regular expression {}: {}", quote(match.value), e.what()));
+                  fmt::format("invalid regular expression {}: {}", quote(match.value), compiled.error()));
     }
   }
   return match;

@@ -1,5 +1,7 @@
 #include "sluice/route/header_match.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -17,11 +19,10 @@ std::string lower(std::string_view s) {
 HeaderCondition::HeaderCondition(const config::HeaderMatch& match)
     : name_(lower(match.name)), kind_(match.kind), value_(match.value) {
   if (kind_ != config::MatchKind::kRegex) return;
-  try {
-    regex_.emplace(value_, std::regex::ECMAScript | std::regex::optimize);
-  } catch (const std::regex_error&) {
-    regex_.reset();  // never matches
-  }
+  RE2::Options options;
+  options.set_log_errors(false);
+  auto regex = std::make_shared<const RE2>(value_, options);
+  if (regex->ok()) regex_ = std::move(regex);  // else never matches
 }
 
 bool HeaderCondition::matches(std::optional<std::string_view> value) const {
@@ -32,12 +33,7 @@ bool HeaderCondition::matches(std::optional<std::string_view> value) const {
     case config::MatchKind::kPrefix:
       return value->starts_with(value_);
     case config::MatchKind::kRegex:
-      if (!regex_) return false;
-      try {
-        return std::regex_match(value->begin(), value->end(), *regex_);
-      } catch (const std::regex_error&) {
-        return false;
-      }
+      return regex_ && RE2::FullMatch(re2::StringPiece(value->data(), value->size()), *regex_);
   }
   return false;
 }

@@ -7,7 +7,7 @@
 /// A route's match holds when every part it gives holds:
 ///   model    the client's "model" equals it exactly;
 ///   headers  every condition holds (header_match.h: exact, prefix, or a
-///            whole-value ECMAScript regex; an absent header never matches);
+///            whole-value RE2 regex; an absent header never matches);
 ///   tenants  the request's tenant id is in the list (empty list = any).
 /// A match with no parts matches every request, so such a route shadows
 /// every route after it.

@@ -268,6 +268,22 @@ TEST(ConfigRouteErrors, BadRegex) {
       << errors[0];
 }
 
+TEST(ConfigRouteErrors, RegexIsRe2Syntax) {
+  // Routes match with RE2: lookaround and backreferences do not compile.
+  const auto errors = route_errors(R"(  - match:
+      headers: [{name: x-user, regex: "(?=u)u1"}]
+    model: v1
+)");
+  ASSERT_EQ(errors.size(), 1u) << ::testing::PrintToString(errors);
+  EXPECT_TRUE(errors[0].starts_with(
+      "t.yaml:12:39: routes[0].match.headers[0].regex: invalid regular expression \"(?=u)u1\": "))
+      << errors[0];
+  EXPECT_TRUE(route_errors(R"(  - match:
+      headers: [{name: x-user, regex: "(\\w|-)+"}]
+    model: v1
+)").empty());
+}
+
 TEST(ConfigRouteErrors, EmptyMatchLists) {
   EXPECT_EQ(route_errors(R"(  - match: {headers: [], tenants: []}
     model: v1
