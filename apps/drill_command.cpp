@@ -225,8 +225,9 @@ void add_drill_options(CLI::App& command, DrillCommandOptions& o) {
       ->check(CLI::ExistingFile)
       ->type_name("FILE");
   command.add_option("--scenario", o.scenarios,
-                     "Scenarios, comma-separated, or all: crash, hang, error, gpu_fault, node_down, zone_outage, "
-                     "corrupt_model")
+                     "Scenarios, comma-separated, or all: crash, kill, hang, freeze, error, gpu_fault, node_down, "
+                     "node_kill, zone_outage, corrupt_model (kill, freeze and node_kill signal the engine processes "
+                     "from outside the gateway)")
       ->capture_default_str()
       ->type_name("LIST");
   command.add_option("--model", o.model, "The model to drill (default: the config's first)")->type_name("NAME");
@@ -270,13 +271,18 @@ void add_drill_options(CLI::App& command, DrillCommandOptions& o) {
       "injects the fault on a serving instance through POST /admin/fleet/faults (node and zone scenarios:\n"
       "that instance's node or zone), keeps the load on until GET /admin/fleet shows the failover recovered\n"
       "(first success on the replacement) and restored (standbys back at policy), then clears the faults.\n"
+      "kill, freeze and node_kill inject from outside the gateway instead, with kill(2) on the engine pids\n"
+      "GET /admin/fleet shows: SIGKILL to the instance (kill), SIGSTOP to it (freeze: it answers nothing,\n"
+      "/health included; SIGCONT when the scenario ends), SIGKILL to every engine on its node (node_kill).\n"
+      "They need the drill on the gateway's host.\n"
       "Prints per scenario: time to detect, recover and restore, where the replacement came from, requests\n"
       "failed, streams broken, tokens lost or duplicated, beside the source design's SLA (crash, hang, 5xx\n"
       "< 6 s; GPU fault < 35 s; node down < 40 s; zone outage < 90 s; corrupt model < 61 s) and ours\n"
       "(hot standby: RTO < 1 s and no client-visible error; warm standby: RTO <= wake time + 1 s).\n\n"
       "Without --gateway it runs `sluice serve -c CONFIG --quiet` itself (same binary) and stops it at the\n"
       "end; tenant keys given as {env: NAME} that are not set get a fresh random key for the run.\n\n"
-      "Example:\n  sluice drill -c examples/drill.yaml --scenario crash,node_down --markdown\n\n"
+      "Examples:\n  sluice drill -c examples/drill.yaml --scenario crash,node_down --markdown\n"
+      "  sluice drill -c examples/drill-defaults.yaml --scenario kill,freeze,error,node_kill\n\n"
       "Exit status: 0 every target met, 1 a target missed or the drill could not run, 2 bad options or config.\n"
       "Docs: docs/recovery.md.");
 }

@@ -1,7 +1,10 @@
 // `sluice drill` end to end: the drill starts its own gateway (with a fleet
 // over two zones, engines sped up 40x), keeps a load on it, fails an
-// instance, a node or a zone through the admin API and reports. The checks
+// instance, a node or a zone through the admin API, or from outside the
+// gateway with a signal to an engine's process, and reports. The checks
 // read the drill's --json output.
+#include <cstdlib>
+
 #include "harness.h"
 
 namespace sluice::itest {
@@ -109,6 +112,56 @@ TEST(DrillTest, ZoneOutageMovesTheModelToTheStandbyZone) {
   EXPECT_EQ(s["affected"].size(), 2U) << context(run);
   EXPECT_EQ(s["causes"], "zone_down") << context(run);
   EXPECT_NE(s["promoted_from"].get<std::string>().find("hot"), std::string::npos) << context(run);
+}
+
+/// The one injected step, "SIGKILL small/0 (pid 1234)": its pid, or 0.
+int signalled_pid(const Json& s, const std::string& signal, const std::string& instance) {
+  if (!s.contains("injected") || s["injected"].size() != 1 || !s["injected"][0].is_string()) return 0;
+  const std::string step = s["injected"][0].get<std::string>();
+  const std::string prefix = signal + " " + instance + " (pid ";
+  if (!step.starts_with(prefix) || !step.ends_with(")")) return 0;
+  return std::atoi(step.c_str() + prefix.size());
+}
+
+TEST(DrillTest, KillFromOutsideTheGatewayFailsNoRequest) {
+  const DrillRun run = drill("kill");
+  const Json s = scenario_of(run);
+  expect_clean_recovery(run, s);
+  EXPECT_EQ(s["target"], "small/0") << context(run);
+  EXPECT_EQ(s["affected"], Json::array({"small/0"})) << context(run);
+  EXPECT_GT(signalled_pid(s, "SIGKILL", "small/0"), 0) << "the pid from GET /admin/fleet\n" << context(run);
+  // The gateway was not told: it saw its engine exit.
+  EXPECT_EQ(s["causes"], "process_exit") << context(run);
+  EXPECT_EQ(s["promoted_from"], "hot") << context(run);
+}
+
+TEST(DrillTest, FreezeFromOutsideIsCaughtAndTheFrozenProcessIsNotLeftStopped) {
+  const DrillRun run = drill("freeze");
+  const Json s = scenario_of(run);
+  expect_clean_recovery(run, s);
+  EXPECT_EQ(s["target"], "small/0") << context(run);
+  const int pid = signalled_pid(s, "SIGSTOP", "small/0");
+  EXPECT_GT(pid, 0) << context(run);
+  // A frozen engine answers nothing, /health included: its checks time out.
+  EXPECT_TRUE(s["causes"] == "unhealthy" || s["causes"] == "ejected") << context(run);
+  EXPECT_EQ(s["promoted_from"], "hot") << context(run);
+  // After the watch the drill continues the process, or finds it gone (the gateway killed it).
+  const std::string sent = "freeze: sent SIGCONT to small/0 (pid " + std::to_string(pid) + ")";
+  const std::string gone = "freeze: small/0 (pid " + std::to_string(pid) + ") has exited; no SIGCONT";
+  EXPECT_TRUE(run.result.err.find(sent) != std::string::npos || run.result.err.find(gone) != std::string::npos)
+      << context(run);
+}
+
+TEST(DrillTest, NodeKillFromOutsideKillsEveryEngineOnTheNode) {
+  const DrillRun run = drill("node_kill");
+  const Json s = scenario_of(run);
+  expect_clean_recovery(run, s);
+  ASSERT_TRUE(s["target"].is_string()) << context(run);
+  EXPECT_TRUE(s["target"].get<std::string>().starts_with("node a")) << context(run);
+  EXPECT_GE(s["affected"].size(), 1U) << context(run);
+  ASSERT_EQ(s["injected"].size(), 1U) << context(run);
+  EXPECT_TRUE(s["injected"][0].get<std::string>().starts_with("SIGKILL small/")) << context(run);
+  EXPECT_NE(s["causes"].get<std::string>().find("process_exit"), std::string::npos) << context(run);
 }
 
 TEST(DrillTest, BadUsageExitsTwo) {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "sluice/drill/engine_signal.h"
 #include "sluice/drill/fault_plan.h"
 #include "sluice/drill/steady_load.h"
 
@@ -52,18 +53,38 @@ std::expected<FleetView, std::string> wait_settled(const AdminClient& admin, con
   }
 }
 
-/// Sends the plan's steps; the last injection with the union of what they took down.
-std::expected<InjectedFault, std::string> inject(const AdminClient& admin, const FaultPlan& plan,
-                                                 const std::string& name, const ProgressLog& log) {
+/// Sends the plan's steps, admin requests and signals; the last injection
+/// with the union of what they took down (a signal takes down the processes
+/// it was sent to).
+std::expected<InjectedFault, std::string> inject(const AdminClient& admin, EngineSignals& signals,
+                                                 const FaultPlan& plan, const std::string& name,
+                                                 const ProgressLog& log) {
   InjectedFault all;
   for (const FaultStep& step : plan.steps) {
-    auto fault = admin.inject(step.body);
-    if (!fault) return std::unexpected(fault.error());
+    if (step.is_signal()) {
+      auto at = signals.send(step);
+      if (!at) return std::unexpected(at.error());
+      all.injected_at_ms = *at;
+      for (const auto& p : step.processes) all.affected.push_back(p.instance);
+    } else {
+      auto fault = admin.inject(step.body);
+      if (!fault) return std::unexpected(fault.error());
+      all.injected_at_ms = fault->injected_at_ms;
+      all.affected.insert(all.affected.end(), fault->affected.begin(), fault->affected.end());
+    }
     log(fmt::format("{}: injected {}", name, step.description));
-    all.injected_at_ms = fault->injected_at_ms;
-    all.affected.insert(all.affected.end(), fault->affected.begin(), fault->affected.end());
   }
   return all;
+}
+
+/// The plan's steps after the watch (freeze's SIGCONT), then the admin
+/// API's faults cleared.
+void undo(const AdminClient& admin, EngineSignals& signals, const FaultPlan& plan, const std::string& name,
+          const ProgressLog& log) {
+  for (const FaultStep& step : plan.after) {
+    for (const auto& line : signals.send_after(step)) log(fmt::format("{}: {}", name, line));
+  }
+  if (auto cleared = admin.clear_faults(); !cleared) log(fmt::format("{}: {}", name, cleared.error()));
 }
 
 struct Watched {
@@ -106,24 +127,30 @@ ScenarioOutcome run_scenario(const AdminClient& admin, const DrillSettings& sett
   log(fmt::format("{}: load on ({:g} req/s, {:g} streamed), warming up {:g} s", name, settings.load.rate,
                   settings.load.stream_share, settings.warmup_s));
   std::this_thread::sleep_for(std::chrono::duration<double>(settings.warmup_s));
-  // The fleet just before the fault (the warm-up may have changed nothing, but read it again).
-  if (auto fresh = admin.fleet()) before = std::move(*fresh);
+  // The fleet just before the fault (the warm-up may have changed nothing,
+  // but read it again), and the plan on it: a signal goes to the pid it shows.
+  if (auto fresh = admin.fleet()) {
+    before = std::move(*fresh);
+    if (auto again = plan_fault(scenario, *before, model)) plan = std::move(*again);
+  }
 
-  auto injected = inject(admin, *plan, name, log);
+  EngineSignals signals;
+  auto injected = inject(admin, signals, *plan, name, log);
   if (!injected) {
     load.stop();
-    if (auto cleared = admin.clear_faults(); !cleared) log(fmt::format("{}: {}", name, cleared.error()));
+    undo(admin, signals, *plan, name, log);
     return failed_to_run(scenario, model, injected.error());
   }
   const double observe_s = settings.observe_s.value_or(sla_rto_s(scenario) + kObserveBeyondSlaS);
   Watched watched = watch_recovery(admin, settings, *before, injected->affected, after(observe_s));
   const LoadCounters counters = load.stop();
-  if (auto cleared = admin.clear_faults(); !cleared) log(fmt::format("{}: {}", name, cleared.error()));
+  undo(admin, signals, *plan, name, log);
 
   Measurement m;
   m.scenario = scenario;
   m.model = model;
   m.target = plan->target;
+  for (const FaultStep& step : plan->steps) m.injected.push_back(step.description);
   m.affected = injected->affected;
   m.injected_at_ms = injected->injected_at_ms;
   m.before = std::move(*before);

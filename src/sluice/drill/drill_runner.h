@@ -3,11 +3,13 @@
 ///   1. wait until the model is settled (serving at its minimum, standbys
 ///      at policy, nothing starting, loading or draining);
 ///   2. start the steady load and let it warm up;
-///   3. inject the fault through the admin API (fault_plan.h);
+///   3. inject the fault through the admin API, or with a signal to the
+///      engine's process (fault_plan.h, engine_signal.h);
 ///   4. keep the load on while polling the fleet report until every failover
 ///      the fault caused has recovered and been restored, or the
 ///      observation window ends;
-///   5. stop the load, clear the faults, judge (outcome.h).
+///   5. stop the load, continue a frozen engine (SIGCONT), clear the faults,
+///      judge (outcome.h).
 /// Blocking; sleeps only between polls.
 #include <chrono>
 #include <functional>

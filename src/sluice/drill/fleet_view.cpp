@@ -134,6 +134,8 @@ std::expected<FleetView, std::string> parse_fleet_view(std::string_view text) {
     i.role = r.text("role", false);
     i.node = r.text("node", false);
     i.zone = r.text("zone", false);
+    i.port = static_cast<int>(r.integer("port", false));
+    i.pid = static_cast<int>(r.integer("pid", false));
     view.instances.push_back(std::move(i));
   });
   each_object(doc, "models", error, [&](FieldReader& r) {

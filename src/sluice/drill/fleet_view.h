@@ -20,6 +20,8 @@ struct FleetInstance {
   std::string role;         // serving, standby
   std::string node;
   std::string zone;
+  int port = 0;  // 0: none reported
+  int pid = 0;   // the engine's process on the gateway's host; 0: none (not running, or not a local process)
 };
 
 struct StandbyCounts {

@@ -132,6 +132,7 @@ ScenarioOutcome evaluate(const Measurement& m) {
   o.scenario = m.scenario;
   o.model = m.model;
   o.target = m.target;
+  o.injected = m.injected;
   o.affected = m.affected;
   o.injected_at_ms = m.injected_at_ms;
   o.load = m.load;

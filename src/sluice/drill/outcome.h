@@ -71,7 +71,8 @@ struct Measurement {
   Scenario scenario = Scenario::kCrash;
   std::string model;
   std::string target;                 // what was failed: "m/0", "node a1", "zone zone-a"
-  std::vector<std::string> affected;  // instances the fault took down (its answer)
+  std::vector<std::string> injected;  // the fault's steps: "crash m/0", "SIGSTOP m/0 (pid 4242)"
+  std::vector<std::string> affected;  // instances the fault took down (its answer, or the processes signalled)
   std::int64_t injected_at_ms = 0;    // when the last fault step was injected
   FleetView before;                   // the fleet just before the fault
   FleetView after;                    // the last fleet report read
@@ -84,6 +85,7 @@ struct ScenarioOutcome {
   Scenario scenario = Scenario::kCrash;
   std::string model;
   std::string target;
+  std::vector<std::string> injected;
   std::vector<std::string> affected;
   std::int64_t injected_at_ms = 0;
   /// Seconds after injection; with several instances down, the slowest.

@@ -105,6 +105,11 @@ std::vector<std::string> notes(const ScenarioOutcome& o) {
   if (o.scenario == Scenario::kCorruptModel && o.load_failures == 0 && o.also_failed.empty() && o.error.empty()) {
     out.push_back("no load failed: the recovery never cold-loaded the model, so the corrupt weights were not exercised");
   }
+  if (!o.injected.empty()) {
+    std::string list;
+    for (const auto& a : o.injected) list += (list.empty() ? "" : "; ") + a;
+    out.push_back("injected: " + list);
+  }
   if (!o.affected.empty()) {
     std::string list;
     for (const auto& a : o.affected) list += (list.empty() ? "" : ", ") + a;
@@ -187,6 +192,7 @@ std::string render_json(std::span<const ScenarioOutcome> outcomes) {
       continue;
     }
     j["target"] = o.target;
+    j["injected"] = o.injected;
     j["affected"] = o.affected;
     j["injected_at_ms"] = o.injected_at_ms;
     j["detect_s"] = optional_json(o.detect_s);

@@ -14,21 +14,28 @@ struct ScenarioInfo {
   std::string_view name;
   std::string_view description;
   double sla_rto_s;
+  Injection injection = Injection::kAdminApi;
 };
 
-constexpr std::array<ScenarioInfo, 7> kScenarios = {{
+constexpr std::array<ScenarioInfo, 10> kScenarios = {{
     {Scenario::kCrash, "crash", "instance process crash (kill -9)", 6},
+    {Scenario::kKill, "kill", "engine process killed from outside (SIGKILL to its pid)", 6, Injection::kSignal},
     {Scenario::kHang, "hang", "instance hang (accepts requests, never answers)", 6},
+    {Scenario::kFreeze, "freeze", "engine process frozen from outside (SIGSTOP: answers nothing, /health included)", 6,
+     Injection::kSignal},
     {Scenario::kError, "error", "instance answering 5xx", 6},
     {Scenario::kGpuFault, "gpu_fault", "GPU fault (instance reports unhealthy)", 35},
     {Scenario::kNodeDown, "node_down", "node down (all its instances killed)", 40},
+    {Scenario::kNodeKill, "node_kill", "node's engine processes killed from outside (SIGKILL to each pid)", 40,
+     Injection::kSignal},
     {Scenario::kZoneOutage, "zone_outage", "zone outage (every node of the zone down)", 90},
     {Scenario::kCorruptModel, "corrupt_model", "corrupt model (a cold start whose load fails)", 61},
 }};
 
-constexpr std::array<Scenario, 7> kAll = {Scenario::kCrash,    Scenario::kHang,       Scenario::kError,
-                                          Scenario::kGpuFault, Scenario::kNodeDown,   Scenario::kZoneOutage,
-                                          Scenario::kCorruptModel};
+constexpr std::array<Scenario, 10> kAll = {Scenario::kCrash,     Scenario::kKill,       Scenario::kHang,
+                                           Scenario::kFreeze,    Scenario::kError,      Scenario::kGpuFault,
+                                           Scenario::kNodeDown,  Scenario::kNodeKill,   Scenario::kZoneOutage,
+                                           Scenario::kCorruptModel};
 
 const ScenarioInfo& info(Scenario scenario) {
   return *std::find_if(kScenarios.begin(), kScenarios.end(),
@@ -54,6 +61,7 @@ std::span<const Scenario> all_scenarios() { return kAll; }
 std::string_view scenario_name(Scenario scenario) { return info(scenario).name; }
 std::string_view scenario_description(Scenario scenario) { return info(scenario).description; }
 double sla_rto_s(Scenario scenario) { return info(scenario).sla_rto_s; }
+Injection injection_of(Scenario scenario) { return info(scenario).injection; }
 
 std::expected<std::vector<Scenario>, std::string> parse_scenarios(std::string_view list) {
   if (trim(list) == "all") return std::vector<Scenario>(kAll.begin(), kAll.end());

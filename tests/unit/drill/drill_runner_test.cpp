@@ -238,6 +238,19 @@ TEST(DrillRunner, RefusedFaultEndsTheScenarioAndClears) {
   EXPECT_FALSE(o.passed());
 }
 
+TEST(DrillRunner, ASignalToAPidThatIsNotTheEngineIsRefused) {
+  Engine engine;
+  FakeFleetAdmin admin_server;  // reports m/0 as pid 11 on port 4001: not an engine of this host
+  const AdminClient admin("127.0.0.1", admin_server.port());
+  for (const Scenario s : {Scenario::kKill, Scenario::kFreeze, Scenario::kNodeKill}) {
+    const ScenarioOutcome o = run_scenario(admin, settings_for(engine.port()), s, quiet);
+    EXPECT_NE(o.error.find("signal scenarios need the drill on the gateway's host"), std::string::npos) << o.error;
+    EXPECT_FALSE(o.passed());
+  }
+  EXPECT_TRUE(admin_server.faults().empty()) << "nothing goes through the admin API";
+  EXPECT_EQ(admin_server.clears(), 3);
+}
+
 TEST(DrillRunner, NoFleetControllerIsSaidPlainly) {
   Engine engine;  // answers 404 to /admin/fleet, like a gateway without a fleet controller
   const AdminClient admin("127.0.0.1", engine.port());

@@ -18,6 +18,8 @@ TEST(DrillFleetView, ParsesInstancesModelsAndFailovers) {
   EXPECT_EQ(view->instances[2].role, "standby");
   EXPECT_EQ(view->instance("m/3")->zone, "zone-b");
   EXPECT_EQ(view->instance("nope"), nullptr);
+  EXPECT_EQ(view->instance("m/3")->pid, 14);
+  EXPECT_EQ(view->instance("m/3")->port, 4004);
   const FleetModel* m = view->model("m");
   ASSERT_NE(m, nullptr);
   EXPECT_TRUE(m->settled);
@@ -29,6 +31,16 @@ TEST(DrillFleetView, ParsesInstancesModelsAndFailovers) {
   EXPECT_FALSE(view->failovers[0].restored_at_ms);
   EXPECT_EQ(view->failovers[1].replacement, "");
   EXPECT_EQ(view->last_failover_seq(), 7);
+}
+
+TEST(DrillFleetView, NullPidAndPortAreZero) {
+  const auto view = parse_fleet_view(
+      R"({"instances":[{"id":"m/0","model":"m","state":"cold","pid":null,"port":null},{"id":"m/1","model":"m","state":"hot"}]})");
+  ASSERT_TRUE(view) << view.error();
+  EXPECT_EQ(view->instances[0].pid, 0);
+  EXPECT_EQ(view->instances[0].port, 0);
+  EXPECT_EQ(view->instances[1].pid, 0);
+  EXPECT_FALSE(parse_fleet_view(R"({"instances":[{"id":"m/0","model":"m","state":"hot","pid":"12"}]})"));
 }
 
 TEST(DrillFleetView, EmptyReportHasNoFailovers) {

@@ -40,6 +40,19 @@ TEST(DrillReport, ScenarioTextShowsMeasuresBesideTargets) {
   EXPECT_EQ(text.find("result") - text.find("measure"), text.find("0.21 s") - text.find("time to recover"));
 }
 
+TEST(DrillReport, InjectedStepsShowInTextAndJson) {
+  ScenarioOutcome o = passing_crash();
+  o.scenario = Scenario::kFreeze;
+  o.injected = {"SIGSTOP m/0 (pid 4242)"};
+  const std::string text = render_scenario_text(o);
+  EXPECT_TRUE(contains(text, "freeze — engine process frozen from outside")) << text;
+  EXPECT_TRUE(contains(text, "injected: SIGSTOP m/0 (pid 4242)")) << text;
+  const ScenarioOutcome outcomes[] = {o};
+  const auto json = nlohmann::json::parse(render_json(outcomes));
+  EXPECT_EQ(json["scenarios"][0]["injected"], nlohmann::json::array({"SIGSTOP m/0 (pid 4242)"}));
+  EXPECT_EQ(json["scenarios"][0]["scenario"], "freeze");
+}
+
 TEST(DrillReport, MissesAndNotesShow) {
   ScenarioOutcome o = passing_crash();
   o.complete = false;

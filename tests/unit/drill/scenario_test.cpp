@@ -8,11 +8,11 @@ namespace {
 TEST(DrillScenario, AllInTheDocumentedOrder) {
   std::vector<std::string> names;
   for (const Scenario s : all_scenarios()) names.emplace_back(scenario_name(s));
-  EXPECT_EQ(names, (std::vector<std::string>{"crash", "hang", "error", "gpu_fault", "node_down", "zone_outage",
-                                             "corrupt_model"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"crash", "kill", "hang", "freeze", "error", "gpu_fault", "node_down",
+                                             "node_kill", "zone_outage", "corrupt_model"}));
   const auto all = parse_scenarios("all");
   ASSERT_TRUE(all) << all.error();
-  EXPECT_EQ(all->size(), 7U);
+  EXPECT_EQ(all->size(), 10U);
 }
 
 TEST(DrillScenario, ListKeepsOrderAndDropsRepeats) {
@@ -40,6 +40,21 @@ TEST(DrillScenario, SourceSlaTable) {
   EXPECT_EQ(sla_rto_s(Scenario::kNodeDown), 40);
   EXPECT_EQ(sla_rto_s(Scenario::kZoneOutage), 90);
   EXPECT_EQ(sla_rto_s(Scenario::kCorruptModel), 61);
+  // Faults from outside are held to their admin API twin's target.
+  EXPECT_EQ(sla_rto_s(Scenario::kKill), 6);
+  EXPECT_EQ(sla_rto_s(Scenario::kFreeze), 6);
+  EXPECT_EQ(sla_rto_s(Scenario::kNodeKill), 40);
+}
+
+TEST(DrillScenario, SignalScenariosInjectFromOutside) {
+  const auto list = parse_scenarios("kill, freeze,node_kill");
+  ASSERT_TRUE(list) << list.error();
+  EXPECT_EQ(*list, (std::vector<Scenario>{Scenario::kKill, Scenario::kFreeze, Scenario::kNodeKill}));
+  for (const Scenario s : *list) EXPECT_EQ(injection_of(s), Injection::kSignal) << scenario_name(s);
+  EXPECT_EQ(injection_of(Scenario::kCrash), Injection::kAdminApi);
+  EXPECT_EQ(injection_of(Scenario::kHang), Injection::kAdminApi);
+  EXPECT_EQ(scenario_description(Scenario::kFreeze),
+            "engine process frozen from outside (SIGSTOP: answers nothing, /health included)");
 }
 
 }  // namespace
