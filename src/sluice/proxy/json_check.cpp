@@ -2,12 +2,17 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdint>
+#include <limits>
 
 #include "sluice/core/json_escape.h"
 
 namespace sluice::proxy {
 namespace {
+
+/// Exponents are summed only this far: beyond it a nonzero number overflows anyway.
+constexpr std::int64_t kHugeExponent = 1'000'000'000;
 
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -108,24 +113,45 @@ class Checker {
     return pos_ > start;
   }
 
+  /// A number as RFC 8259 writes it, whose value is finite as a double
+  /// (nlohmann, like most parsers, refuses 1e400 as an overflow).
   bool number() {
+    const std::size_t start = pos_;
     if (s_[pos_] == '-') ++pos_;
     if (pos_ == s_.size()) return false;
+    // Decimal magnitude of the first significant digit, to find numbers
+    // that may overflow a double without converting every number.
+    std::int64_t magnitude = std::numeric_limits<std::int64_t>::min();
     if (s_[pos_] == '0') {
       ++pos_;
-    } else if (!digits()) {
-      return false;
+    } else {
+      const std::size_t int_start = pos_;
+      if (!digits()) return false;
+      magnitude = static_cast<std::int64_t>(pos_ - int_start) - 1;
     }
     if (pos_ < s_.size() && s_[pos_] == '.') {
       ++pos_;
+      const std::size_t frac_start = pos_;
       if (!digits()) return false;
+      if (magnitude == std::numeric_limits<std::int64_t>::min()) {
+        const std::size_t first = s_.find_first_not_of('0', frac_start);
+        if (first < pos_) magnitude = -static_cast<std::int64_t>(first - frac_start) - 1;
+      }
     }
     if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
       ++pos_;
-      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
+      bool negative = false;
+      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) negative = s_[pos_++] == '-';
+      const std::size_t exp_start = pos_;
       if (!digits()) return false;
+      std::int64_t exponent = 0;
+      for (std::size_t i = exp_start; i < pos_ && exponent < kHugeExponent; ++i) exponent = exponent * 10 + (s_[i] - '0');
+      if (magnitude != std::numeric_limits<std::int64_t>::min()) magnitude += negative ? -exponent : exponent;
     }
-    return true;
+    if (magnitude < 300) return true;  // well inside a double's range (about 1.8e308)
+    double value = 0;
+    const auto [end, ec] = std::from_chars(s_.data() + start, s_.data() + pos_, value);
+    return ec == std::errc{} && end == s_.data() + pos_;
   }
 
   /// Four hex digits after `\u`, or -1.

@@ -8,7 +8,8 @@
 ///
 /// Accepts exactly one value with optional whitespace around it. Strings
 /// must be valid UTF-8 (no overlong forms, no surrogates) and their
-/// `\u` escapes must pair surrogates, as nlohmann's parser requires.
+/// `\u` escapes must pair surrogates, and numbers must be finite as a
+/// double (not 1e400), as nlohmann's parser requires.
 #include <cstddef>
 #include <string_view>
 

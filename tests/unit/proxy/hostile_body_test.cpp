@@ -48,6 +48,21 @@ TEST(ProxyJsonCheck, RefusesWhatIsNotJson) {
   }
 }
 
+TEST(ProxyJsonCheck, NumbersMustBeFiniteAsDoubles) {
+  // Found by fuzzing: 21e400 passed the summary and failed nlohmann's parse
+  // in the rewrite ("number overflow").
+  for (const std::string& text : {std::string("1e400"), std::string("-1e400"), std::string("[21e400]"),
+                                  std::string("1.8e308"), std::string("1e99999999999999999999"), std::string(400, '9'),
+                                  "0." + std::string(10, '0') + "1e420"}) {
+    EXPECT_FALSE(check_json(text)) << text;
+  }
+  for (const std::string& text : {std::string("1e-400"), std::string("0e99999999999"), std::string("0.000e500"),
+                                  std::string("1.7976931348623157e308"), std::string("123456789e-300"),
+                                  std::string(300, '9'), "0." + std::string(10, '0') + "1e318"}) {
+    EXPECT_TRUE(check_json(text)) << text;
+  }
+}
+
 TEST(ProxyJsonCheck, NamesDepthAndTrailingContent) {
   EXPECT_EQ(check_json(nested(kMaxJsonDepth + 1)).fault, JsonFault::kTooDeep);
   EXPECT_EQ(check_json(nested(3, '{', '}'), 2).fault, JsonFault::kSyntax);  // `{{` is not JSON anyway
@@ -104,7 +119,7 @@ TEST(ProxyHostileBody, TrailingContentIsRefused) {
 TEST(ProxyHostileBody, MalformedUnreadFieldsAreRefused) {
   // simdjson's on-demand pass skips fields it does not read; nlohmann's
   // rewrite then threw and the client got no response at all.
-  for (const std::string& field : {R"("x":[1,,2])", R"("x":{"a"})", R"("x":tru)", R"("x":"\q")", R"("x":01)",
+  for (const std::string& field : {R"("x":21e400)", R"("x":[1,,2])", R"("x":{"a"})", R"("x":tru)", R"("x":"\q")", R"("x":01)",
                                   R"("x":"\ud800")", "\"x\":\"\xff\"", R"("x":[}])"}) {
     const std::string body = R"({"model":"m",)" + kMessages + R"(,"cache_salt":"s",)" + field + "}";
     auto s = summarize_request(body, ApiKind::kChat);
