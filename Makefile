@@ -3,13 +3,17 @@
 #   make test           install, build, run the whole suite with ctest
 #   make test SAN=1     the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench          proxy-overhead table (wrk: engine-sim vs nginx vs sluice) + micro-benchmarks
+#   make fuzz           libFuzzer targets (clang, ASan+UBSan) in build/fuzz, each run FUZZ_SECONDS (60);
+#                       not part of `make test`. `make fuzz-build` only builds them.
 #   make check-config CONFIG=file.yaml
 PRESET ?= $(if $(filter 1,$(SAN)),asan,release)
 CONFIG ?= examples/quickstart.yaml
 JOBS   ?= $(shell nproc)
 BUILD  := build/$(PRESET)
+FUZZ_SECONDS ?= 60
+FUZZ_CXX ?= $(shell command -v clang++-16 || command -v clang++)
 
-.PHONY: all deps test-deps bench-deps configure build run test bench check-config clean
+.PHONY: all deps test-deps bench-deps fuzz-deps configure build run test bench fuzz fuzz-build check-config clean
 all: build
 
 deps:
@@ -20,6 +24,9 @@ test-deps:
 
 bench-deps:
 	@scripts/install-deps.sh --bench
+
+fuzz-deps:
+	@scripts/install-deps.sh --fuzz
 
 configure: deps
 	@cmake --preset $(PRESET) >/dev/null
@@ -40,6 +47,14 @@ bench: bench-deps
 	bench/proxy_overhead.sh build/release/sluice
 	bench/resilience_cost.sh build/release/sluice
 	build/release/bench/sluice_micro_bench --benchmark_min_time=0.2
+
+fuzz-build: fuzz-deps
+	@cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=$(or $(FUZZ_CXX),clang++-16) \
+	  -DSLUICE_FUZZ=ON -DSLUICE_BUILD_TESTS=OFF -DSLUICE_BUILD_BENCH=OFF >/dev/null
+	@cmake --build build/fuzz -j $(JOBS) --target sluice_fuzzers
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
 
 check-config: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target sluice
