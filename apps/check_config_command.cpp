@@ -2,6 +2,7 @@
 
 #include "commands.h"
 #include "sluice/config/loader.h"
+#include "sluice/config/warnings.h"
 
 namespace sluice::app {
 
@@ -13,6 +14,7 @@ int run_check_config(const std::string& path) {
     return 2;
   }
   fmt::print("{}: ok\n{}", path, config::summarize(*config));
+  for (const auto& warning : config::config_warnings(*config)) fmt::print(stderr, "warning: {}\n", warning);
   return 0;
 }
 

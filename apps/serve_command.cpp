@@ -14,7 +14,9 @@
 
 #include "commands.h"
 #include "sluice/admin/admin_server.h"
+#include "sluice/config/api_key_hash.h"
 #include "sluice/config/loader.h"
+#include "sluice/config/warnings.h"
 #include "sluice/health/health_prober.h"
 #include "sluice/health/load_scraper.h"
 #include "sluice/provider/routing_builder.h"
@@ -58,22 +60,39 @@ std::chrono::milliseconds scrape_interval(const config::Config& cfg) {
   return interval;
 }
 
+/// Whether a tenant of `cfg` accepts `key` (the quickstart's demo keys are
+/// printed only when the loaded config really accepts them).
+bool accepts_key(const config::Config& cfg, std::string_view key) {
+  const std::string hash = config::sha256_hex(key);
+  for (const auto& t : cfg.tenants)
+    for (const auto& k : t.api_keys)
+      if (k.sha256_hex == hash) return true;
+  return false;
+}
+
 void print_banner(const config::Config& cfg, std::uint16_t api_port, std::uint16_t admin_port) {
   const std::string base = fmt::format("http://{}:{}", cfg.listen.api.host, api_port);
   std::string models;
   for (const auto& m : cfg.models) models += fmt::format("{}{}", models.empty() ? "" : ", ", m.name);
+  // examples/quickstart.yaml's demo key; any other config's keys are its own
+  // and are never printed.
+  const bool demo = accepts_key(cfg, "sk-demo-acme");
+  const std::string key = demo ? "sk-demo-acme" : "$OPENAI_API_KEY";
   fmt::print(stderr,
              "\nsluice is ready.\n"
              "  OpenAI API : {}/v1   (models: {})\n"
              "  admin      : http://{}:{}/metrics  /healthz  /readyz\n\n"
-             "Try it (demo keys of examples/quickstart.yaml: sk-demo-acme, sk-demo-globex):\n"
-             "  curl -s {}/v1/chat/completions -H 'Authorization: Bearer sk-demo-acme' \\\n"
+             "{}"
+             "  curl -s {}/v1/chat/completions -H \"Authorization: Bearer {}\" \\\n"
              "       -H 'Content-Type: application/json' \\\n"
              "       -d '{{\"model\":\"{}\",\"messages\":[{{\"role\":\"user\",\"content\":\"Hello\"}}],\"max_tokens\":32}}'\n"
-             "  OpenAI SDK: base_url=\"{}/v1\", api_key=\"sk-demo-acme\"\n"
+             "  OpenAI SDK: base_url=\"{}/v1\", api_key={}\n"
              "Stop with Ctrl-C.\n\n",
-             base, models, cfg.listen.admin.host, admin_port, base, cfg.models.empty() ? "" : cfg.models.front().name,
-             base);
+             base, models, cfg.listen.admin.host, admin_port,
+             demo ? "Try it (demo keys of examples/quickstart.yaml: sk-demo-acme, sk-demo-globex):\n"
+                  : "Try it with an API key of one of your tenants:\n",
+             base, key, cfg.models.empty() ? "" : cfg.models.front().name, base,
+             demo ? "\"sk-demo-acme\"" : "<your key>");
 }
 
 }  // namespace
@@ -87,6 +106,7 @@ int run_serve(const ServeOptions& options) {
     return 2;
   }
   const config::Config cfg = std::move(*loaded);
+  for (const auto& warning : config::config_warnings(cfg)) spdlog::warn("config: {}", warning);
   ::signal(SIGPIPE, SIG_IGN);
 
   const std::string secret = cfg.server.cache_salt_secret.empty() ? random_secret() : cfg.server.cache_salt_secret;
@@ -154,6 +174,7 @@ int run_serve(const ServeOptions& options) {
         return out;
       },
       .ready = [&ctx] { return ctx.ready.load() && !ctx.draining.load(); },
+      .draining = [&ctx] { return ctx.draining.load(); },
       .instances_json = [&ctx] { return proxy::instances_json(*ctx.routes.load()); },
       .reload = [&reload] {
         const proxy::ReloadOutcome r = reload();
@@ -183,6 +204,9 @@ int run_serve(const ServeOptions& options) {
           reload();
         } else {
           spdlog::info("received {}, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM");
+          // From now on an engine that exits (a Ctrl-C or a systemd stop signals
+          // the engines too) is stopped, not failed: no restart, no failover.
+          fleet->begin_stop();
           std::lock_guard lock(mu);
           stop_requested = true;
           cv.notify_all();
@@ -235,8 +259,10 @@ int run_serve(const ServeOptions& options) {
   }
   scraper.stop();
   prober.stop();
-  admin_server.stop();
+  // The admin listener (on the gateway's thread 0) answers through the grace
+  // period: /readyz says 503 draining, /metrics shows the drain.
   server.shutdown(ctx.config.load()->config.server.shutdown_grace);  // as reloaded
+  admin_server.stop();
   fleet->stop(std::chrono::seconds(5));
   fleet.reset();  // its timer must go before the io_contexts it was made on
   spdlog::info("stopped");

@@ -258,14 +258,16 @@ TEST_F(QuotaTest, TokensPerMinuteReservesMaxTokensAndReconcilesWithUsage) {
   ASSERT_EQ(completion, 16) << "instant's fixed output length" << usage;
   const long long used = prompt + completion;
 
-  // 2. Needs more than the whole per-minute limit: refused as too large,
-  //    without Retry-After (waiting does not help). Refused before any
-  //    take, so its headers show the bucket as request 1 left it: the
-  //    unused part of the reservation is back.
+  // 2. Needs more than the whole per-minute limit: refused as too large
+  //    with a 400, which clients do not retry (waiting does not help; a
+  //    429 would be retried by the SDKs), without Retry-After. Refused
+  //    before any take, so its headers show the bucket as request 1 left
+  //    it: the unused part of the reservation is back.
   const Response too_large = chat_on(conn, chat_body("small", "hello", 5000), kTpmKey);
   const double elapsed = seconds_since(t0);
-  ASSERT_TRUE(is_openai_error(too_large, 429, "rate_limit_exceeded"));
-  EXPECT_EQ(too_large.json()["error"]["type"], "rate_limit_error");
+  ASSERT_TRUE(is_openai_error(too_large, 400, "invalid_request"));
+  EXPECT_EQ(too_large.json()["error"]["type"], "invalid_request_error");
+  EXPECT_EQ(too_large.json()["error"]["param"], "max_tokens");
   EXPECT_NE(error_message(too_large).find("too large"), std::string::npos) << too_large.body;
   EXPECT_TRUE(too_large.header("Retry-After").empty()) << too_large.header("Retry-After");
   EXPECT_EQ(header_int(too_large, "x-ratelimit-limit-tokens"), 1000);

@@ -17,11 +17,17 @@ TEST(SdkTest, OfficialOpenAiNodeSdkWorksAgainstTheGateway) {
   Gateway gateway(make_config("upstream_timeout: 5s, shutdown_grace: 1s",
                               "  - name: small\n"
                               "    source: sim\n"
-                              "    sim: {instances: 1, profile: instant}\n"));
+                              "    sim: {instances: 1, profile: instant}\n"
+                              "  - name: short\n"
+                              "    source: sim\n"
+                              "    sim: {instances: 1, profile: instant}\n"
+                              "    max_model_len: 4096\n"));
   ASSERT_TRUE(gateway.start()) << gateway.error();
   const auto result =
       run_command({"node", sdk_dir + "/sdk_smoke.mjs"}, 60000ms,
-                  {{"SLUICE_BASE_URL", "http://127.0.0.1:" + std::to_string(gateway.api_port()) + "/v1"}}, sdk_dir);
+                  {{"SLUICE_BASE_URL", "http://127.0.0.1:" + std::to_string(gateway.api_port()) + "/v1"},
+                   {"SLUICE_CONTEXT_MODEL", "short"}},
+                  sdk_dir);
   EXPECT_FALSE(result.timed_out);
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_NE(result.out.find("sdk smoke: all passed"), std::string::npos) << result.out << result.err;

@@ -1,5 +1,7 @@
 // Smoke test of sluice with the official OpenAI Node SDK: non-streamed and
-// streamed chat, the model list, and the SDK's error type for a bad key.
+// streamed chat, the model list, and the SDK's error types for a bad key, a
+// body over the limit (413) and, with SLUICE_CONTEXT_MODEL set, a request
+// beyond that model's context length (400).
 //   SLUICE_BASE_URL=http://127.0.0.1:8080/v1 node sdk_smoke.mjs
 // Exits non-zero on the first failure.
 import assert from 'node:assert/strict';
@@ -83,5 +85,52 @@ await step('bad key raises AuthenticationError', async () => {
     },
   );
 });
+
+await step('chat message has refusal: null', async () => {
+  const res = await client.chat.completions.create({
+    model,
+    messages: [{ role: 'user', content: 'Say hello' }],
+    max_tokens: 2,
+  });
+  assert.ok('refusal' in res.choices[0].message, 'message has no refusal field');
+  assert.equal(res.choices[0].message.refusal, null);
+});
+
+await step('a 5 MiB body raises APIError 413, not a connection error', async () => {
+  // maxRetries 2 (the default): a connection error would be retried; a 413 is not.
+  const retrying = new OpenAI({ baseURL, apiKey: 'sk-demo-acme', maxRetries: 2, timeout: 20_000 });
+  await assert.rejects(
+    retrying.chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: 'a'.repeat(5 * 1024 * 1024) }],
+      max_tokens: 2,
+    }),
+    (err) => {
+      assert.ok(!(err instanceof OpenAI.APIConnectionError), `got ${err?.constructor?.name}: ${err}`);
+      assert.ok(err instanceof OpenAI.APIError, `got ${err?.constructor?.name}: ${err}`);
+      assert.equal(err.status, 413);
+      assert.equal(err.code, 'request_too_large');
+      return true;
+    },
+  );
+});
+
+if (process.env.SLUICE_CONTEXT_MODEL) {
+  await step('a request beyond the context length raises BadRequestError 400', async () => {
+    await assert.rejects(
+      client.chat.completions.create({
+        model: process.env.SLUICE_CONTEXT_MODEL,
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 1_000_000,
+      }),
+      (err) => {
+        assert.ok(err instanceof OpenAI.BadRequestError, `got ${err?.constructor?.name}: ${err}`);
+        assert.equal(err.status, 400);
+        assert.equal(err.code, 'context_length_exceeded');
+        return true;
+      },
+    );
+  });
+}
 
 console.log('sdk smoke: all passed');

@@ -17,6 +17,10 @@ struct Reply {
   std::string body;
 };
 
+/// /readyz while the gateway drains: 503, so a load balancer stops sending
+/// and a watcher sees the drain, whatever readiness would say otherwise.
+Reply draining_readyz() { return {http::status::service_unavailable, "application/json", "{\"status\":\"draining\"}\n"}; }
+
 Reply route(const AdminHandlers& h, const http::request<http::string_body>& req) {
   const std::string_view target = req.target();
   const std::string_view path = target.substr(0, target.find('?'));
@@ -44,6 +48,7 @@ Reply route(const AdminHandlers& h, const http::request<http::string_body>& req)
   if (path == "/metrics") return {http::status::ok, "text/plain; version=0.0.4; charset=utf-8", h.render_metrics()};
   if (path == "/admin/instances") return {http::status::ok, "application/json", h.instances_json()};
   if (path == "/healthz") return {http::status::ok, "text/plain", "ok\n"};
+  if (h.draining && h.draining()) return draining_readyz();
   const bool ready = h.ready();
   return {ready ? http::status::ok : http::status::service_unavailable, "text/plain", ready ? "ready\n" : "not ready\n"};
 }
@@ -110,6 +115,11 @@ std::expected<void, std::string> AdminServer::listen(const config::Endpoint& end
 void AdminServer::start() { asio::co_spawn(io_, accept_loop(handlers_, *acceptor_), asio::detached); }
 
 void AdminServer::stop() {
+  if (io_.stopped()) {  // its thread is gone (the gateway has shut down): nothing else uses the acceptor
+    error_code ignored;
+    if (acceptor_) acceptor_->close(ignored);
+    return;
+  }
   asio::post(io_, [this] {
     error_code ignored;
     if (acceptor_) acceptor_->close(ignored);

@@ -29,6 +29,9 @@ struct ReloadResult {
 struct AdminHandlers {
   std::function<std::string()> render_metrics;
   std::function<bool()> ready;
+  /// True once the gateway is shutting down: /readyz answers 503
+  /// {"status":"draining"} while the listener stays up for the grace period.
+  std::function<bool()> draining;
   /// JSON for GET /admin/instances: every model's instances and their state.
   std::function<std::string()> instances_json;
   /// POST /admin/reload: 200 {"reloaded":true,"changes":[…]}, or 422

@@ -88,6 +88,7 @@ struct ModelRoute {
   std::string upstream_model;   // name sent upstream
   bool cache_salt = true;
   std::int64_t default_max_tokens = 256;
+  std::int64_t max_model_len = 0;  // context length (prompt + completion); 0 = unknown, not checked
   std::size_t index = 0;        // position in the config's model list (metrics)
   RoomLimits room;
   std::vector<std::shared_ptr<Instance>> instances;

@@ -389,6 +389,10 @@ struct Model {
   bool cache_salt = true;
   /// max_tokens assumed when a request does not say (for estimates).
   std::int64_t default_max_tokens = 256;
+  /// The engine's context length (prompt + completion tokens). A request
+  /// that cannot fit is refused with 400 context_length_exceeded. Absent:
+  /// a sim model's profile's; no check for static and process models.
+  std::optional<std::int64_t> max_model_len;
   SchedulerConfig scheduler;
   BalanceConfig balance;
   HealthCheckConfig health_check;

@@ -250,6 +250,7 @@ void diff_model(Lines& l, const Model& a, const Model& b) {
   l.field("upstream_model", a.upstream_model, b.upstream_model);
   l.field("cache_salt", a.cache_salt, b.cache_salt);
   l.field("default_max_tokens", a.default_max_tokens, b.default_max_tokens);
+  l.field("max_model_len", a.max_model_len, b.max_model_len);
 
   const SchedulerConfig& s = a.scheduler;
   const SchedulerConfig& t = b.scheduler;

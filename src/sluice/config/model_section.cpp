@@ -202,7 +202,7 @@ void read_source(Reader& reader, const MapReader& m, Model& model) {
 Model read_model(Reader& reader, const YAML::Node& node, const std::string& key, Location at) {
   Model model;
   MapReader m(reader, node, key, at,
-              {"name", "source", "sim", "static", "process", "upstream_model", "cache_salt", "default_max_tokens", "scheduler",
+              {"name", "source", "sim", "static", "process", "upstream_model", "cache_salt", "default_max_tokens", "max_model_len", "scheduler",
                "balance", "health_check", "outlier_detection", "circuit_breaker", "gpu", "recovery", "demand",
                "dedicated_to"});
   if (!m.is_map()) return model;
@@ -219,6 +219,7 @@ Model read_model(Reader& reader, const YAML::Node& node, const std::string& key,
   model.upstream_model = m.string("upstream_model").value_or(model.name);
   set_if(model.cache_salt, m.boolean("cache_salt"));
   set_if(model.default_max_tokens, m.integer("default_max_tokens", 1, kNoMax));
+  model.max_model_len = m.integer("max_model_len", 1, kNoMax);
   read_scheduler(reader, m, model.scheduler);
   read_balance(reader, m, model.balance);
   read_health_check(reader, m, model.health_check);

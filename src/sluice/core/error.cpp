@@ -7,7 +7,8 @@ namespace sluice::core {
 int http_status(ErrorCode code) {
   switch (code) {
     case ErrorCode::kInvalidJson:
-    case ErrorCode::kInvalidRequest: return 400;
+    case ErrorCode::kInvalidRequest:
+    case ErrorCode::kContextLengthExceeded: return 400;
     case ErrorCode::kMissingApiKey:
     case ErrorCode::kInvalidApiKey: return 401;
     case ErrorCode::kModelNotFound:
@@ -52,6 +53,7 @@ std::string_view error_code_name(ErrorCode code) {
   switch (code) {
     case ErrorCode::kInvalidJson: return "invalid_json";
     case ErrorCode::kInvalidRequest: return "invalid_request";
+    case ErrorCode::kContextLengthExceeded: return "context_length_exceeded";
     case ErrorCode::kMissingApiKey: return "missing_api_key";
     case ErrorCode::kInvalidApiKey: return "invalid_api_key";
     case ErrorCode::kModelNotFound: return "model_not_found";

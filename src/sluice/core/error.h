@@ -10,6 +10,7 @@ namespace sluice::core {
 enum class ErrorCode {
   kInvalidJson,        // 400 body is not JSON
   kInvalidRequest,     // 400 missing or invalid field
+  kContextLengthExceeded,  // 400 prompt + max_tokens beyond the model's context length
   kMissingApiKey,      // 401 no Authorization header
   kInvalidApiKey,      // 401 unknown key
   kModelNotFound,      // 404 unknown model, or one the tenant may not use

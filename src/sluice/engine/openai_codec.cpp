@@ -228,7 +228,7 @@ std::string render_completion(ApiKind kind, const ResponseMeta& meta, std::strin
   if (kind == ApiKind::kChat) {
     out += ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":";
     append_json_string(out, text);
-    out += "},";
+    out += ",\"refusal\":null},";  // OpenAI's schema: required, nullable
   } else {
     out += ",\"choices\":[{\"index\":0,\"text\":";
     append_json_string(out, text);

@@ -108,14 +108,15 @@ std::expected<void, std::string> FleetController::wait_until_serving(core::Durat
   }
 }
 
+void FleetController::begin_stop() {
+  std::lock_guard lock(mu_);
+  stopped_ = true;
+  for (auto& r : records_) r->stopping = true;
+}
+
 void FleetController::stop(core::Duration grace) {
-  {
-    std::lock_guard lock(mu_);
-    if (stopped_) return;
-    stopped_ = true;
-    for (auto& r : records_) r->stopping = true;
-  }
-  provider_.stop_all(grace);
+  begin_stop();
+  provider_.stop_all(grace);  // once every child is gone, a no-op
 }
 
 // ------------------------------------------------------------ observe ----

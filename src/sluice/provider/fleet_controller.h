@@ -59,6 +59,10 @@ class FleetController {
   std::expected<void, std::string> wait_until_serving(core::Duration timeout);
   /// SIGCHLD: reaps exits and fails the instances at once.
   void on_child_exit();
+  /// The gateway is shutting down: stops reconciling, and an instance that
+  /// exits from now on is stopped, not failed (the instances keep serving
+  /// until stop()).
+  void begin_stop();
   /// Stops reconciling and every instance (SIGTERM, `grace`, SIGKILL).
   void stop(core::Duration grace);
 

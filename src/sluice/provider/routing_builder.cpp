@@ -75,6 +75,10 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
     route.upstream_model = m.upstream_model.empty() ? m.name : m.upstream_model;
     route.cache_salt = m.cache_salt;
     route.default_max_tokens = m.default_max_tokens;
+    route.max_model_len = m.max_model_len.value_or(0);
+    if (!m.max_model_len && m.source == config::ModelSource::kSim) {
+      if (const engine::EngineProfile* profile = engine::find_profile(m.sim.profile)) route.max_model_len = profile->max_model_len;
+    }
     route.index = i;
     route.room = room_limits(m);
     if (m.source != config::ModelSource::kStatic) {

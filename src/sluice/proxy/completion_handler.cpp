@@ -165,6 +165,28 @@ asio::awaitable<bool> close_stream(beast::tcp_stream& client, RequestContext& rc
   co_return co_await end_client_stream(client, closing);
 }
 
+/// The event that ends a stream cut by the end of the shutdown grace period.
+constexpr std::string_view kShutdownEvents =
+    "data: {\"error\":{\"message\":\"the gateway is shutting down; please retry\",\"type\":\"server_error\","
+    "\"param\":null,\"code\":\"shutting_down\"}}\n\ndata: [DONE]\n\n";
+
+/// Answers a request whose try the end of the shutdown grace period cut (or
+/// kept from starting): an open stream gets an error event, [DONE] and its
+/// end; otherwise the caller sends the 503 error set here. Never retried.
+asio::awaitable<void> end_for_shutdown(beast::tcp_stream& client, RequestContext& rc, ExchangeOutcome& outcome) {
+  outcome.held.reset();
+  if (outcome.response_started) {
+    rc.completion_tokens = std::max(rc.completion_tokens, rc.streamed_tokens);
+    rc.status = 503;
+    rc.error_code = "shutting_down";
+    if (outcome.stream_broken) co_await end_client_stream(client, kShutdownEvents);
+    outcome.stream_broken = false;
+    outcome.client_ok = false;
+    co_return;
+  }
+  outcome.error = Error{ErrorCode::kShuttingDown, "The gateway is shutting down; please retry.", ""};
+}
+
 /// Waits (a retry's backoff, an injected delay).
 asio::awaitable<void> wait_for(beast::tcp_stream& client, core::Duration wait) {
   if (wait <= core::Duration::zero()) co_return;
@@ -289,6 +311,23 @@ void report_try(ModelPool& pool, balance::Instance& instance, const ExchangeOutc
   }
 }
 
+/// Whether the request fits the model's context length (prompt estimate +
+/// max_tokens, or + 1 when it does not say: the engine fills the rest).
+std::expected<void, Error> check_context_length(const balance::ModelRoute& route, const RequestSummary& summary,
+                                                ApiKind kind) {
+  if (route.max_model_len <= 0) return {};
+  const std::int64_t output = summary.max_tokens.value_or(1);
+  if (summary.input_tokens + output <= route.max_model_len) return {};
+  const bool chat = kind == ApiKind::kChat;
+  return std::unexpected(Error{
+      ErrorCode::kContextLengthExceeded,
+      fmt::format("This model's maximum context length is {} tokens. However, you requested about {} tokens ({} in "
+                  "the {}, {} for the completion). Please reduce the length of the {} or the completion.",
+                  route.max_model_len, summary.input_tokens + output, summary.input_tokens,
+                  chat ? "messages" : "prompt", output, chat ? "messages" : "prompt"),
+      chat ? "messages" : "prompt"});
+}
+
 Error model_not_found(std::string_view model) {
   return Error{ErrorCode::kModelNotFound,
                "The model `" + std::string(model) + "` does not exist or you do not have access to it.", "model"};
@@ -367,6 +406,11 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
     }
   }
 
+  // A request that can never be served is a 400, never a 429 (which SDKs retry).
+  if (auto too_long = check_context_length(*route, *summary, kind); !too_long) {
+    co_return co_await write_error(client, rc, too_long.error(), keep);
+  }
+
   // Admission: quotas, with the tokens reserved until the request ends.
   GatewayContext& ctx = worker.ctx;
   const std::int64_t output_estimate = summary->max_tokens.value_or(route->default_max_tokens);
@@ -377,8 +421,9 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
     rc.series->count_refusal(refusal_reason(admit.refusal));
     if (admit.retry_after > core::Duration::zero()) rc.extra_head += retry_after_line(admit.retry_after);
     const Error refused{admit.refusal == tenancy::Refusal::kConcurrency ? ErrorCode::kConcurrencyLimited
+                        : admit.refusal == tenancy::Refusal::kTooLarge  ? ErrorCode::kInvalidRequest
                                                                          : ErrorCode::kRateLimited,
-                        admit.message, ""};
+                        admit.message, admit.refusal == tenancy::Refusal::kTooLarge ? "max_tokens" : ""};
     co_return co_await write_error(client, rc, refused, keep);
   }
   QuotaHold quota_hold(*cfg.quotas, rc, route->index, reserve);
@@ -503,7 +548,19 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
   ExchangeOutcome outcome;
   StreamSeams seams(plan, policy.retries > 0);
   bool broke_mid_stream = false;
+  // The end of the shutdown grace period closes the try's upstream connection.
+  const GraceCancel::Hook grace_hook(worker.grace, [&upstream] {
+    if (!upstream) return;
+    error_code ignored;
+    upstream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+    upstream->socket().close(ignored);
+  });
   for (;;) {
+    if (worker.grace.cancelled()) {  // no new try once the grace period is over
+      co_await end_for_shutdown(client, rc, outcome);
+      broke_mid_stream = false;
+      break;
+    }
     balance::Instance& instance = slot_hold.instance();
     plan.instance = &instance;
     plan.target = instance.base_path + std::string(rc.path);
@@ -513,6 +570,12 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
     report_try(pool, instance, outcome, watch);
     budget.end_retry();
     const bool client_left = outcome.client_gone || (watch && watch->peer_closed());
+    if (worker.grace.cancelled() && !client_left &&
+        (outcome.stream_broken || outcome.held || (outcome.error && !outcome.response_started))) {
+      co_await end_for_shutdown(client, rc, outcome);
+      broke_mid_stream = false;
+      break;
+    }
     if (outcome.stream_broken && !client_left) {
       broke_mid_stream = true;
       const core::Duration elapsed = worker.clock.now() - rc.started;
@@ -561,16 +624,20 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
     ++retries_done;
   }
   rc.watch_delay->clear();
+  // A client that closes as soon as it has read [DONE] (as SDKs do) was
+  // served: its request is a 200, not a 499.
+  const bool served = plan.stream && rc.status == 200 && seams.transcript().done();
   if (watch) {
     watch->stop();
     if (watch->peer_closed()) {
+      if (served) co_return false;
       worker.ctx.metrics.client_disconnects.fetch_add(1, std::memory_order_relaxed);
       rc.status = 499;
       rc.error_code = "client_closed_request";
       co_return false;
     }
   }
-  if (outcome.client_gone) {
+  if (outcome.client_gone && !served) {
     worker.ctx.metrics.client_disconnects.fetch_add(1, std::memory_order_relaxed);
     if (rc.status == 0 || rc.status == 200) rc.status = 499;
     rc.error_code = "client_closed_request";

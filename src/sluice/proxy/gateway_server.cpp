@@ -12,6 +12,10 @@ using namespace sluice::net;
 
 namespace {
 
+/// How long cancelled requests have to answer their clients once the grace
+/// period is over (a write to a slow client is all that is left to do).
+constexpr auto kCancelWindow = std::chrono::seconds(1);
+
 asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
@@ -81,7 +85,21 @@ void GatewayServer::shutdown(core::Duration grace) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const auto left = ctx_.metrics.requests_in_flight.load();
-  if (left > 0) spdlog::warn("shutdown: cancelling {} request(s) still in flight after the grace period", left);
+  if (left > 0) {
+    // Each request still running is cancelled on its own thread and answers
+    // its client (503, or an error event and [DONE]) before the threads stop.
+    spdlog::warn("shutdown: cancelling {} request(s) still in flight after the grace period", left);
+    for (std::size_t i = 0; i < ios_.size(); ++i) {
+      asio::post(*ios_[i], [&worker = *workers_[i]] { worker.grace.cancel_all(); });
+    }
+    const auto answered_by = std::chrono::steady_clock::now() + kCancelWindow;
+    while (ctx_.metrics.requests_in_flight.load() > 0 && std::chrono::steady_clock::now() < answered_by) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (const auto stuck = ctx_.metrics.requests_in_flight.load(); stuck > 0) {
+      spdlog::warn("shutdown: {} cancelled request(s) did not finish answering their client", stuck);
+    }
+  }
   for (auto& io : ios_) io->stop();
   for (auto& t : threads_) if (t.joinable()) t.join();
   threads_.clear();

@@ -30,7 +30,10 @@ class GatewayServer {
   /// Starts the threads; returns at once.
   void start();
   /// Stops accepting, lets in-flight requests finish for up to `grace`, then
-  /// stops every thread. Blocks until they have joined.
+  /// cancels those still running (each answers its client: a 503 body, or an
+  /// SSE error event and [DONE]; up to a second more) and stops every
+  /// thread. Blocks until they have joined. The admin listener, on thread 0,
+  /// answers until then.
   void shutdown(core::Duration grace);
 
  private:

@@ -1,6 +1,8 @@
 #include "sluice/proxy/http_session.h"
 
+#include <algorithm>
 #include <iterator>
+#include <vector>
 
 #include "sluice/proxy/client_writer.h"
 #include "sluice/proxy/handlers.h"
@@ -14,6 +16,12 @@ using core::ErrorCode;
 namespace {
 
 constexpr std::size_t kClientReadBuffer = 16 * 1024;
+/// Closing after an error while the client may still be sending (a body over
+/// the limit): what is read and thrown away first, so that the client reads
+/// the answer instead of a reset (nginx's lingering close).
+constexpr std::size_t kLingerMaxBytes = 64 * 1024 * 1024;
+constexpr auto kLingerMaxTime = std::chrono::seconds(10);
+constexpr auto kLingerIdle = std::chrono::seconds(2);
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 bool wants_continue(const http::request<http::string_body>& req) {
@@ -37,6 +45,29 @@ std::optional<Error> read_failure(const error_code& ec, bool got_some, const con
                  "request headers are larger than the limit of " + std::to_string(server.max_header_bytes) + " bytes", ""};
   if (!got_some) return std::nullopt;
   return Error{ErrorCode::kInvalidRequest, "malformed HTTP request: " + ec.message(), ""};
+}
+
+/// Ends the connection after an answer sent before the request was read
+/// whole: stops sending (the client sees the end of the answer), then reads
+/// and discards what the client still sends — up to kLingerMaxBytes, for
+/// kLingerMaxTime, or until it pauses kLingerIdle — so that closing a socket
+/// with unread data does not reset the connection before the client has
+/// read the answer.
+asio::awaitable<void> linger_close(beast::tcp_stream& client) {
+  error_code ignored;
+  client.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  std::vector<char> sink(64 * 1024);
+  std::size_t drained = 0;
+  const auto until = std::chrono::steady_clock::now() + kLingerMaxTime;
+  while (drained < kLingerMaxBytes) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= until) break;
+    client.expires_at(std::min(until, now + kLingerIdle));
+    auto [ec, n] = co_await client.async_read_some(asio::buffer(sink), use_nothrow);
+    if (ec) break;
+    drained += n;
+  }
+  client.expires_never();
 }
 
 asio::awaitable<bool> dispatch(Worker& worker, beast::tcp_stream& client, RequestContext& rc, ClientRequest& req) {
@@ -109,8 +140,14 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket) {
       auto error = read_failure(ec, parser.got_some(), server);
       if (error) {
         rc.request_id = worker.new_request_id();
-        co_await write_error(client, rc, *error, false);
+        if (parser.is_header_done()) {  // for the access log
+          rc.method = std::string(parser.get().method_string());
+          const std::string_view target = parser.get().target();
+          rc.path = std::string(target.substr(0, target.find('?')));
+        }
+        const bool written = co_await write_error(client, rc, *error, false);
         rc.finish(worker.ctx, worker.clock.now());
+        if (written) co_await linger_close(client);  // the client may still be sending its body
       }
       break;
     }
@@ -127,7 +164,10 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket) {
                            "too many request headers (limit " + std::to_string(server.max_header_count) + ")", ""};
       co_await write_error(client, rc, too_many, false);
     } else {
-      keep_alive = co_await dispatch(worker, client, rc, req);
+      // Whatever the route answered, `Connection: close` and HTTP/1.0
+      // without keep-alive end the connection (the answer said so too).
+      keep_alive = co_await dispatch(worker, client, rc, req) && req.keep_alive() &&
+                   !worker.ctx.draining.load(std::memory_order_relaxed);
     }
     rc.finish(worker.ctx, worker.clock.now());
     if (!keep_alive) break;

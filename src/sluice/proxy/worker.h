@@ -8,6 +8,7 @@
 
 #include "sluice/core/clock.h"
 #include "sluice/proxy/gateway_context.h"
+#include "sluice/proxy/grace_cancel.h"
 #include "sluice/proxy/upstream_pool.h"
 
 namespace sluice::proxy {
@@ -19,6 +20,8 @@ struct Worker {
   UpstreamPool pool;
   std::mt19937_64 rng;
   core::SteadyClock clock;
+  /// Running requests, cancelled when the shutdown grace period ends.
+  GraceCancel grace;
 
   /// 32 hex digits.
   std::string new_request_id();

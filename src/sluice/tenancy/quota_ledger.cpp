@@ -106,6 +106,15 @@ AdmitDecision QuotaLedger::admit(std::size_t tenant, std::size_t model, std::int
   Scope* sc[2];
   const int n = scopes(q, model, sc);
   const double need = static_cast<double>(tokens);
+  // First what can never pass, whatever the buckets hold: waiting cannot help it.
+  for (int i = 0; i < n && d.admitted(); ++i) {
+    if (auto& b = sc[i]->tokens; b && tokens > b->limit()) {
+      d.refusal = Refusal::kTooLarge;
+      d.message = fmt::format("Request too large: it needs about {} tokens (prompt + max_tokens) but the limit is {} "
+                              "tokens per minute{}. Lower max_tokens or shorten the prompt.",
+                              tokens, b->limit(), i == 0 ? "" : " for this model");
+    }
+  }
   for (int i = 0; i < n && d.admitted(); ++i) {
     const Scope& s = *sc[i];
     if (s.max_concurrency && s.in_flight >= *s.max_concurrency) {
@@ -113,14 +122,6 @@ AdmitDecision QuotaLedger::admit(std::size_t tenant, std::size_t model, std::int
       d.retry_after = std::chrono::seconds(1);
       d.message = fmt::format("Too many concurrent requests: the limit is {} in flight{}.", *s.max_concurrency,
                               i == 0 ? "" : " for this model");
-    }
-  }
-  for (int i = 0; i < n && d.admitted(); ++i) {
-    if (auto& b = sc[i]->tokens; b && tokens > b->limit()) {
-      d.refusal = Refusal::kTooLarge;
-      d.message = fmt::format("Request too large: it needs about {} tokens (prompt + max_tokens) but the limit is {} "
-                              "tokens per minute{}. Lower max_tokens or shorten the prompt.",
-                              tokens, b->limit(), i == 0 ? "" : " for this model");
     }
   }
   if (d.admitted()) {

@@ -36,7 +36,7 @@ enum class Refusal {
   kNone,
   kRequests,     // requests per minute used up
   kTokens,       // tokens per minute used up
-  kTooLarge,     // the request alone needs more than the tokens-per-minute limit
+  kTooLarge,     // the request alone needs more than the tokens-per-minute limit (checked first: waiting cannot help)
   kConcurrency,  // max_concurrency admitted requests unfinished
 };
 std::string_view to_string(Refusal refusal);

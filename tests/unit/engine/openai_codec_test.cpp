@@ -110,6 +110,8 @@ TEST(EngineOpenAiCodec, RendersOpenAiShapes) {
   EXPECT_EQ(chat["model"], "m\"x");
   EXPECT_EQ(chat["choices"][0]["message"]["role"], "assistant");
   EXPECT_EQ(chat["choices"][0]["message"]["content"], " a b");
+  ASSERT_TRUE(chat["choices"][0]["message"].contains("refusal"));  // required by OpenAI's schema
+  EXPECT_TRUE(chat["choices"][0]["message"]["refusal"].is_null());
   EXPECT_EQ(chat["choices"][0]["finish_reason"], "length");
   EXPECT_EQ(chat["usage"]["total_tokens"], 12);
   EXPECT_EQ(chat["usage"]["prompt_tokens_details"]["cached_tokens"], 4);

@@ -113,6 +113,19 @@ TEST(TenancyQuotaLedger, TooLargeIsRefusedWithoutARetryAndTakesNothing) {
   EXPECT_EQ(ledger.admit(kAcme, kSmall, 1, t0).refusal, Refusal::kTokens);
 }
 
+TEST(TenancyQuotaLedger, TooLargeComesBeforeEveryRefusalThatWaitingCouldLift) {
+  // A request that can never pass is refused as such (a 400 for the
+  // gateway), even while the tenant is at its concurrency limit or out of
+  // requests: a 429 would be retried, and would fail again.
+  QuotaLedger ledger(make_config(limits(1, 600, 1)), t0);
+  ASSERT_TRUE(ledger.admit(kAcme, kSmall, 10, t0).admitted());  // uses the one request and the one slot
+  EXPECT_EQ(ledger.admit(kAcme, kSmall, 10, t0).refusal, Refusal::kConcurrency);
+  EXPECT_EQ(ledger.admit(kAcme, kSmall, 601, t0).refusal, Refusal::kTooLarge);
+  ledger.finish(kAcme, kSmall, 10, 10, t0);
+  EXPECT_EQ(ledger.admit(kAcme, kSmall, 10, t0).refusal, Refusal::kRequests);
+  EXPECT_EQ(ledger.admit(kAcme, kSmall, 601, t0).refusal, Refusal::kTooLarge);
+}
+
 TEST(TenancyQuotaLedger, TooLargeForAModelSaysSo) {
   const auto big = limits(std::nullopt, 120);
   QuotaLedger ledger(make_config(limits(std::nullopt, 6000), &big), t0);
