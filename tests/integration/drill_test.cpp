@@ -73,6 +73,9 @@ void expect_clean_recovery(const DrillRun& run, const Json& s) {
   EXPECT_EQ(load["streams_broken"], 0) << context(run);
   EXPECT_EQ(load["tokens_lost"], 0) << context(run);
   EXPECT_EQ(load["tokens_duplicated"], 0) << context(run);
+  // Nobody waited long either: an answer takes well under a second here, a retried or continued one a few.
+  EXPECT_GT(load["slowest_s"].get<double>(), 0.0) << context(run);
+  EXPECT_LT(load["slowest_s"].get<double>(), 5.0) << context(run);
   EXPECT_EQ(load["answers_checked"].get<int>(), load["requests_sent"].get<int>() + load["streams_sent"].get<int>())
       << context(run);
   EXPECT_TRUE(s["detect_s"].is_number() && s["recover_s"].is_number() && s["restore_s"].is_number()) << context(run);

@@ -24,6 +24,9 @@ struct LoadCounters {
   std::int64_t tokens_duplicated = 0;
   /// Not sent: too many requests already in flight.
   std::int64_t dropped = 0;
+  /// The longest any request took, from its connect to its last byte,
+  /// failed ones included: what a fault cost the unluckiest client in delay.
+  double slowest_s = 0;
   /// Why requests failed or streams broke ("status 503", "stream cut before [DONE]").
   std::map<std::string, std::int64_t> failure_reasons;
 

@@ -85,6 +85,7 @@ std::vector<Row> scenario_rows(const ScenarioOutcome& o) {
                   cell("0 broken", o.our_streams)});
   rows.push_back({"tokens lost / duplicated", fmt::format("{} / {}", l.tokens_lost, l.tokens_duplicated), "",
                   cell("0 / 0", o.our_tokens)});
+  rows.push_back({"slowest request", seconds(l.slowest_s), "", ""});
   return rows;
 }
 
@@ -125,10 +126,11 @@ std::string overall(const ScenarioOutcome& o) { return o.passed() ? "PASS" : "MI
 std::vector<Row> summary_rows(std::span<const ScenarioOutcome> outcomes) {
   std::vector<Row> rows;
   rows.push_back({"scenario", "failed", "standby left", "detect", "recover", "restored", "promoted", "requests failed",
-                  "streams broken", "tokens lost/dup", "SLA", "ours", "result"});
+                  "streams broken", "tokens lost/dup", "slowest", "SLA", "ours", "result"});
   for (const auto& o : outcomes) {
     if (!o.error.empty()) {
-      rows.push_back({std::string(scenario_name(o.scenario)), "—", "—", "—", "—", "—", "—", "—", "—", "—", "—", "—", "MISS"});
+      rows.push_back(
+          {std::string(scenario_name(o.scenario)), "—", "—", "—", "—", "—", "—", "—", "—", "—", "—", "—", "—", "MISS"});
       continue;
     }
     const LoadCounters& l = o.load;
@@ -137,7 +139,7 @@ std::vector<Row> summary_rows(std::span<const ScenarioOutcome> outcomes) {
                     o.promoted_from.empty() ? "—" : o.promoted_from,
                     fmt::format("{}/{}", l.requests_failed, l.requests_sent),
                     fmt::format("{}/{}", l.streams_broken, l.streams_sent),
-                    fmt::format("{}/{}", l.tokens_lost, l.tokens_duplicated),
+                    fmt::format("{}/{}", l.tokens_lost, l.tokens_duplicated), seconds(l.slowest_s),
                     fmt::format("{} (< {:g} s)", verdict_name(o.sla), o.targets.sla_rto_s),
                     std::string(verdict_name(o.ours)), overall(o)});
   }
@@ -208,6 +210,7 @@ std::string render_json(std::span<const ScenarioOutcome> outcomes) {
                  {"streams_sent", l.streams_sent},     {"streams_broken", l.streams_broken},
                  {"answers_checked", l.answers_checked}, {"tokens_lost", l.tokens_lost},
                  {"tokens_duplicated", l.tokens_duplicated}, {"dropped", l.dropped},
+                 {"slowest_s", l.slowest_s},
                  {"failure_reasons", l.failure_reasons}};
     j["targets"] = {{"sla_rto_s", o.targets.sla_rto_s},
                     {"standby_left", tier_name(o.targets.tier)},

@@ -1,6 +1,8 @@
 #include "sluice/drill/steady_load.h"
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <optional>
 #include <random>
 #include <vector>
@@ -108,6 +110,7 @@ void judge_stream(State& s, const StreamReading& reading) {
 }
 
 asio::awaitable<void> send_one(State& s, std::uint64_t seq, bool stream) {
+  const auto started = SteadyClock::now();
   ++s.in_flight;
   ++(stream ? s.counters.streams_sent : s.counters.requests_sent);
   const std::string tag = loadgen::request_tag(s.nonce, seq);
@@ -165,6 +168,8 @@ asio::awaitable<void> send_one(State& s, std::uint64_t seq, bool stream) {
   }
   error_code ignored;
   conn.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  s.counters.slowest_s =
+      std::max(s.counters.slowest_s, std::chrono::duration<double>(SteadyClock::now() - started).count());
   --s.in_flight;
 }
 

@@ -195,6 +195,8 @@ TEST(DrillRunner, CrashUnderLoadEndToEnd) {
   EXPECT_EQ(o.load.requests_failed, 0);
   EXPECT_EQ(o.load.streams_broken, 0);
   EXPECT_EQ(o.load.tokens_lost + o.load.tokens_duplicated, 0);
+  EXPECT_GT(o.load.slowest_s, 0.0);
+  EXPECT_LT(o.load.slowest_s, 2.0) << "8 tokens of a few ms each";
   EXPECT_EQ(o.targets.tier, StandbyTier::kHot);
   EXPECT_TRUE(o.passed());
 }

@@ -20,6 +20,7 @@ ScenarioOutcome passing_crash() {
   o.complete = true;
   o.load.requests_sent = 60;
   o.load.streams_sent = 60;
+  o.load.slowest_s = 0.42;
   o.targets = targets_for(Scenario::kCrash, StandbyTier::kHot, 0.1);
   o.sla = o.our_rto = o.our_requests = o.our_streams = o.our_tokens = o.ours = Verdict::kPass;
   return o;
@@ -74,6 +75,8 @@ TEST(DrillReport, MarkdownTables) {
   EXPECT_TRUE(contains(md, "| measure | result | source SLA | ours (hot standby left) |\n|---|---|---|---|\n")) << md;
   const std::string summary = render_summary_markdown(outcomes);
   EXPECT_TRUE(contains(summary, "| crash | m/0 | hot | 0.00 s | 0.21 s | 3.50 s | hot |")) << summary;
+  EXPECT_TRUE(contains(summary, "| 0/0 | 0.42 s | PASS (< 6 s) | PASS | PASS |")) << "the slowest request\n" << summary;
+  EXPECT_TRUE(contains(md, "| slowest request | 0.42 s |")) << md;
   EXPECT_TRUE(contains(summary, "| node_down |")) << summary;
   EXPECT_TRUE(contains(summary, "| MISS |")) << summary;
 }
@@ -89,6 +92,7 @@ TEST(DrillReport, JsonHasEveryFigure) {
   EXPECT_EQ(crash["targets"]["our_rto_s"], 1.0);
   EXPECT_EQ(crash["verdicts"]["sla"], "PASS");
   EXPECT_EQ(crash["load"]["requests_sent"], 60);
+  EXPECT_DOUBLE_EQ(crash["load"]["slowest_s"].get<double>(), 0.42);
   EXPECT_EQ(j["scenarios"][1]["error"], "x");
 }
 
