@@ -47,6 +47,7 @@ enum class Heading : std::uint8_t { kServing, kHotStandby, kWarmStandby, kColdSt
 
 Heading heading_of(const InstanceView& i) {
   const bool standby = i.role == Role::kStandby;
+  if (i.handing_over && i.state == InstanceState::kHot) return Heading::kHotStandby;
   switch (i.state) {
     case InstanceState::kStarting:
     case InstanceState::kLoading:
@@ -76,6 +77,7 @@ struct Work {
   std::vector<bool> gone;      // per observed instance: failed or forgotten in this pass
   std::vector<bool> acted;     // per observed instance: has an action in this pass
   std::vector<Heading> heading;
+  std::vector<int> lost_serving;  // per model: serving instances failed in this pass
   Plan out;
 };
 
@@ -155,6 +157,13 @@ void failures(Work& w) {
       emit(w, {.kind = ActionKind::kFail, .model = i.model, .instance = i.id, .reason = "unhealthy"}, k);
     }
   }
+  // What served before the failures of this pass, to be served again.
+  for (std::size_t k = 0; k < w.observed.instances.size(); ++k) {
+    const InstanceView& i = w.observed.instances[k];
+    if (!w.gone[k] || i.role != Role::kServing || i.model >= w.lost_serving.size()) continue;
+    const bool was_serving = i.state == InstanceState::kHot || i.state == InstanceState::kFailed;
+    if (was_serving && !i.handing_over) ++w.lost_serving[i.model];
+  }
 }
 
 /// Models in priority order, then config order.
@@ -233,10 +242,19 @@ std::string quota_refusal(const Work& w, const ModelPolicy& m) {
   return {};
 }
 
+/// Why model `mi` may not start an instance now (crash-loop backoff), or "".
+std::string start_refusal(const Work& w, std::size_t mi) {
+  if (mi < w.observed.start_after.size() && w.now < w.observed.start_after[mi]) {
+    return "its instances keep failing (crash-loop backoff; GET /admin/fleet shows when it retries)";
+  }
+  return {};
+}
+
 /// A place for a new instance of model `mi`, or the reason (also reported).
 std::optional<Placement> find_place(Work& w, std::size_t mi, Role role, std::string_view what) {
   const ModelPolicy& m = w.desired.models[mi];
-  std::string why = quota_refusal(w, m);
+  std::string why = start_refusal(w, mi);
+  if (why.empty()) why = quota_refusal(w, m);
   if (why.empty()) {
     auto placed = place(w.gpus, {.model = m.name, .gb_per_gpu = m.gb_per_gpu, .gpus = m.gpus,
                                  .preferred_zones = zones_for(w, m, role)},
@@ -266,7 +284,7 @@ std::size_t prefer_zone(const Work& w, const ModelPolicy& m, const std::vector<s
 std::vector<std::size_t> ready(const Work& w, std::vector<std::size_t> ks) {
   std::erase_if(ks, [&](std::size_t k) {
     const InstanceView& i = w.observed.instances[k];
-    return i.busy || w.acted[k] || (i.state == InstanceState::kHot && !i.healthy);
+    return i.busy || w.acted[k] || i.handing_over || (i.state == InstanceState::kHot && !i.healthy);
   });
   return ks;
 }
@@ -346,6 +364,8 @@ void serve(Work& w, std::size_t mi) {
   const int hot_max = std::max(m.hot_max, m.hot_min);
   const int serving = count_heading(w, mi, Heading::kServing);
   int target = std::clamp(serving, m.hot_min, hot_max);
+  // A fault never leaves fewer serving than before it, capacity allowing.
+  target = std::max(target, std::min(hot_max, serving + w.lost_serving[mi]));
   const std::int64_t queued = mi < w.observed.queued.size() ? w.observed.queued[mi] : 0;
   const bool all_in_service = std::ranges::all_of(heading_to(w, mi, Heading::kServing), [&](std::size_t k) {
     return w.observed.instances[k].state == InstanceState::kHot;
@@ -354,8 +374,10 @@ void serve(Work& w, std::size_t mi) {
     target = serving + 1;
   }
   for (int n = serving; n < target; ++n) {
-    const std::string reason = n < m.hot_min ? fmt::format("serving {} of at least {}", n, m.hot_min)
-                                             : fmt::format("{} requests queued", queued);
+    const std::string reason = n < m.hot_min                  ? fmt::format("serving {} of at least {}", n, m.hot_min)
+                               : n < serving + w.lost_serving[mi] ? fmt::format("serving {} of {} before a failure", n,
+                                                                               serving + w.lost_serving[mi])
+                                                                  : fmt::format("{} requests queued", queued);
     if (!add_serving(w, mi, reason)) break;
   }
   if (serving <= m.hot_min) return;
@@ -370,7 +392,54 @@ void serve(Work& w, std::size_t mi) {
   }
 }
 
-/// Pass 2b: standbys, once serving is whole.
+bool in_zones(const Work& w, const std::vector<std::size_t>& gpus, const std::vector<std::string>& zones) {
+  return !gpus.empty() && gpus.front() < w.desired.inventory.size() &&
+         contains(zones, w.desired.inventory[gpus.front()].zone);
+}
+
+/// Pass 2b: a serving instance outside the preferred zones (a standby
+/// promoted by a failover) hands over to a new one started in a preferred
+/// zone, and becomes a hot standby; one move per model and pass, only once
+/// the model is otherwise steady.
+void posture(Work& w, std::size_t mi) {
+  const ModelPolicy& m = w.desired.models[mi];
+  if (m.preferred_zones.empty()) return;
+  std::vector<std::string> preferred;
+  for (const auto& z : m.preferred_zones) if (!contains(w.observed.down_zones, z)) preferred.push_back(z);
+  if (preferred.empty()) return;
+  std::optional<std::size_t> misplaced;
+  for (std::size_t k = 0; k < w.observed.instances.size(); ++k) {
+    const InstanceView& i = w.observed.instances[k];
+    if (i.model != mi || w.gone[k]) continue;
+    // Something under way: wait for it (a promotion in this pass is done at once).
+    const bool promoted_now = w.acted[k] && i.state == InstanceState::kHot && w.heading[k] == Heading::kServing;
+    if (i.busy || i.handing_over || (w.acted[k] && !promoted_now)) return;
+    if (i.state == InstanceState::kStarting || i.state == InstanceState::kLoading ||
+        i.state == InstanceState::kDraining) {
+      return;
+    }
+    if (!misplaced && w.heading[k] == Heading::kServing && i.state == InstanceState::kHot && i.healthy &&
+        !in_zones(w, i.gpus, preferred)) {
+      misplaced = k;
+    }
+  }
+  // Only at the serving minimum: instances beyond it (demand) go to sleep when idle anyway.
+  if (!misplaced || count_heading(w, mi, Heading::kServing) != m.hot_min) return;
+  if (!start_refusal(w, mi).empty()) return;
+  auto placed = place(w.gpus, {.model = m.name, .gb_per_gpu = m.gb_per_gpu, .gpus = m.gpus,
+                               .preferred_zones = preferred},
+                      w.desired.overcommit);
+  if (!placed || !in_zones(w, placed->gpus, preferred) || !quota_refusal(w, m).empty()) return;
+  const InstanceView& old = w.observed.instances[*misplaced];
+  add_memory(w, mi, placed->gpus, MemoryUse::kAwake, true);
+  w.heading[*misplaced] = Heading::kHotStandby;
+  w.acted[*misplaced] = true;
+  emit(w, {.kind = ActionKind::kStart, .model = mi, .role = Role::kServing, .gpus = placed->gpus,
+           .takes_over_from = old.id,
+           .reason = fmt::format("move serving back to a preferred zone; {} becomes a hot standby", old.id)});
+}
+
+/// Pass 2c: standbys, once serving is whole.
 void standbys(Work& w, std::size_t mi) {
   const ModelPolicy& m = w.desired.models[mi];
   if (count_heading(w, mi, Heading::kServing) < m.hot_min) return;
@@ -468,17 +537,18 @@ bool settled(const Desired& desired, const Observed& observed, std::size_t model
 }
 
 std::vector<GpuView> gpu_views(const Desired& desired, const Observed& observed) {
-  Work w{desired, observed, core::TimePoint{}, {}, {}, {}, {}, {}};
+  Work w{desired, observed, core::TimePoint{}, {}, {}, {}, {}, {}, {}};
   for (const InstanceView& i : observed.instances) w.gone.push_back(is_final(i.state));
   build_gpu_views(w);
   return std::move(w.gpus);
 }
 
 Plan plan(const Desired& desired, const Observed& observed, core::TimePoint now) {
-  Work w{desired, observed, now, {}, {}, {}, {}, {}};
+  Work w{desired, observed, now, {}, {}, {}, {}, {}, {}};
   const std::size_t n = observed.instances.size();
   w.gone.assign(n, false);
   w.acted.assign(n, false);
+  w.lost_serving.assign(desired.models.size(), 0);
   for (const InstanceView& i : observed.instances) w.heading.push_back(heading_of(i));
   failures(w);
   build_gpu_views(w);
@@ -486,6 +556,7 @@ Plan plan(const Desired& desired, const Observed& observed, core::TimePoint now)
     if (observed.instances[k].model >= desired.models.size()) w.gone[k] = true;  // not ours to plan
   }
   for (std::size_t mi : by_priority(desired)) serve(w, mi);
+  for (std::size_t mi : by_priority(desired)) posture(w, mi);
   for (std::size_t mi : by_priority(desired)) standbys(w, mi);
   return std::move(w.out);
 }

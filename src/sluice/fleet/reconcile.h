@@ -19,12 +19,22 @@
 ///         (emergency cold start). A queue at `wake_queue_depth` adds one
 ///         up to the maximum; a serving instance beyond the minimum that was
 ///         idle for `idle_sleep` goes to sleep (it becomes a warm standby).
-///      b. standbys, once serving is whole: started (hot), started then put
-///         to sleep (warm) or reserved (cold) up to the policy, in the
-///         standby zone when there is one; a hot standby beyond the policy
-///         goes to sleep; extra warm ones beyond what demand may wake stop.
+///         A serving instance lost to a failure in this pass is replaced
+///         even above the minimum: a fault never leaves fewer serving.
+///      b. posture, once serving is whole and nothing is under way: a
+///         serving instance outside the preferred zones (a standby promoted
+///         there by a failover) is moved back — a new serving instance
+///         starts in a preferred zone and takes over, and the old one
+///         becomes a hot standby — so that standbys and the instances they
+///         cover are again in different failure domains.
+///      c. standbys: started (hot), started then put to sleep (warm) or
+///         reserved (cold) up to the policy, in the standby zone when there
+///         is one; a hot standby beyond the policy goes to sleep; extra warm
+///         ones beyond what demand may wake stop.
 /// An instance with an action under way (`busy`) is counted where it is
-/// heading and gets no new action. What cannot be placed is reported.
+/// heading and gets no new action. A model in crash-loop backoff
+/// (`Observed::start_after`) starts nothing until then; promoting and waking
+/// go on. What cannot be placed or started is reported.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -87,6 +97,7 @@ struct InstanceView {
   bool healthy = true;            // passes its checks and is not ejected
   bool busy = false;              // an action on it is under way
   bool sleep_when_loaded = false; // a warm standby being started
+  bool handing_over = false;      // serving until its replacement is hot, then a hot standby
   std::int64_t in_flight = 0;
   core::TimePoint last_active{};  // last time it had requests (or entered service)
 };
@@ -96,6 +107,9 @@ struct Observed {
   std::vector<std::string> down_nodes;
   std::vector<std::string> down_zones;
   std::vector<std::int64_t> queued;  // per model (index as Desired::models); missing = 0
+  /// Per model: no instance is started before this (crash-loop backoff,
+  /// fleet/crash_backoff.h); missing = no hold.
+  std::vector<core::TimePoint> start_after;
 };
 
 enum class ActionKind : std::uint8_t {
@@ -117,6 +131,7 @@ struct Action {
   Role role = Role::kServing;          // kStart: what it becomes
   bool sleep_when_loaded = false;      // kStart of a warm standby
   std::vector<std::size_t> gpus;       // kStart, kReserve: where
+  std::string takes_over_from;         // kStart (serving): once hot, this one becomes a hot standby
   std::string reason;
 };
 

@@ -161,6 +161,7 @@ std::pair<int, std::string> FleetController::clear_faults() {
   down_nodes_.clear();
   down_zones_.clear();
   zone_watch_.clear();
+  crash_backoff_.clear();
   corrupt_loads_.clear();
   for (auto& r : records_) {
     r->fault_onset.reset();

@@ -168,9 +168,17 @@ fleet::Observed FleetController::observe(core::TimePoint now) {
     v.last_active = r->last_active;
     o.instances.push_back(std::move(v));
   }
+  for (const auto& r : records_) {
+    const bool coming = r->life.state() == InstanceState::kStarting || r->life.state() == InstanceState::kLoading;
+    if (r->takes_over_from.empty() || !coming) continue;
+    for (auto& v : o.instances) v.handing_over = v.handing_over || v.id == r->takes_over_from;
+  }
   o.down_nodes.assign(down_nodes_.begin(), down_nodes_.end());
   o.down_zones.assign(down_zones_.begin(), down_zones_.end());
-  for (std::size_t m = 0; m < desired_.models.size(); ++m) o.queued.push_back(hooks_.queued ? hooks_.queued(m) : 0);
+  for (std::size_t m = 0; m < desired_.models.size(); ++m) {
+    o.queued.push_back(hooks_.queued ? hooks_.queued(m) : 0);
+    o.start_after.push_back(crash_backoff_.start_after(desired_.models[m].name));
+  }
   return o;
 }
 
@@ -188,6 +196,7 @@ void FleetController::reconcile() {
   std::lock_guard lock(mu_);
   if (stopped_) return;
   const auto now = core::steady_now();
+  recover_zones(now);
   const fleet::Observed observed = observe(now);
   const fleet::Plan plan = fleet::plan(desired_, observed, now);
   if (plan.unplaced != unplaced_) {
@@ -212,17 +221,52 @@ std::string FleetController::failure_cause(const Record& r, const std::string& f
   return fallback;
 }
 
-void FleetController::count_zone_failure(const std::string& zone, core::TimePoint now) {
+void FleetController::count_zone_failure(const Record& failed, core::TimePoint now) {
+  const std::string zone = zone_of(failed);
   if (zone.empty() || down_zones_.contains(zone)) return;
   int running = 0;
   for (const auto& r : records_) {
     if (zone_of(*r) == zone && !fleet::is_final(r->life.state()) && r->life.state() != InstanceState::kCold) ++running;
   }
-  if (zone_watch_.failed(zone, running, now)) {
-    spdlog::error("fleet: zone {} failed (instance failures within {}); its capacity moves to the standby zone", zone,
+  bool other_zone_up = false;
+  for (const auto& slot : desired_.inventory) {
+    other_zone_up = other_zone_up || (slot.zone != zone && !down_zones_.contains(slot.zone));
+  }
+  if (zone_watch_.failed({.zone = zone, .node = node_of(failed), .still_running = running,
+                          .other_zone_up = other_zone_up},
+                         now)) {
+    spdlog::error("fleet: zone {} failed (instances on several of its nodes failed within {}); its instances fail "
+                  "over to other zones; it is used again after {}",
+                  zone, core::format_duration(config_.fleet.zone_failure_window),
                   core::format_duration(config_.fleet.zone_failure_window));
     down_zones_.insert(zone);
   }
+}
+
+void FleetController::recover_zones(core::TimePoint now) {
+  for (const std::string& zone : zone_watch_.recovered(now)) {
+    if (down_zones_.erase(zone) > 0) spdlog::warn("fleet: zone {} is used again (its failure window has passed)", zone);
+  }
+}
+
+void FleetController::count_crash(const Record& r, core::TimePoint now) {
+  const fleet::ModelPolicy& m = desired_.models[r.model];
+  // Restarted at once: as many failures in a row as the policy runs instances, and two more.
+  const int free_restarts = m.hot_min + m.standby.hot + m.standby.warm + 2;
+  crash_backoff_.failed(m.name, free_restarts, now);
+  if (const core::Duration hold = crash_backoff_.hold(m.name); hold > core::Duration::zero()) {
+    spdlog::warn("fleet: {} failed {} times in a row; its next start waits {} (crash-loop backoff)", m.name,
+                 crash_backoff_.failures(m.name, now), core::format_duration(hold));
+  }
+}
+
+void FleetController::hand_over(Record& r, core::TimePoint now) {
+  Record* old = r.takes_over_from.empty() ? nullptr : find(r.takes_over_from);
+  r.takes_over_from.clear();
+  if (!old || old->role != Role::kServing || old->life.state() != InstanceState::kHot) return;
+  old->role = Role::kStandby;
+  spdlog::info("fleet: {} serves in a preferred zone; {} is a hot standby again", r.id, old->id);
+  (void)now;
 }
 
 void FleetController::fail(Record& r, const std::string& cause, core::TimePoint now) {
@@ -239,7 +283,10 @@ void FleetController::fail(Record& r, const std::string& cause, core::TimePoint 
     ++failovers_by_cause_[desired_.models[r.model].name + "\x1f" + cause];
   }
   // A failed node explains its instances' failures: they say nothing more about the zone.
-  if (was_running && cause != "node_down" && cause != "zone_down") count_zone_failure(zone_of(r), now);
+  if (was_running && cause != "node_down" && cause != "zone_down") {
+    count_zone_failure(r, now);
+    count_crash(r, now);
+  }
   if (in_rotation && hooks_.republish) hooks_.republish();
 }
 
@@ -329,6 +376,7 @@ void FleetController::start_instance(Record& r, const fleet::Action& a, core::Ti
   r.gpus = a.gpus;
   r.role = a.role;
   r.sleep_when_loaded = a.sleep_when_loaded;
+  r.takes_over_from = a.takes_over_from;
   r.busy = true;
   r.stopping = false;
   LaunchSpec spec;
@@ -408,6 +456,7 @@ asio::awaitable<void> FleetController::bring_up(std::string id, core::TimePoint 
     port = r->route->port;
     if (!then_sleep) {
       r->busy = false;
+      if (r->role == Role::kServing) hand_over(*r, now);
       if (r->role == Role::kServing && hooks_.republish) hooks_.republish();
       if (Record* old = r->replaces.empty() ? nullptr : find(r->replaces); old && old->life.state() == InstanceState::kHot) {
         execute({.kind = fleet::ActionKind::kStop, .model = old->model, .instance = old->id,

@@ -26,6 +26,7 @@
 
 #include "sluice/balance/routing_table.h"
 #include "sluice/config/config.h"
+#include "sluice/fleet/crash_backoff.h"
 #include "sluice/fleet/desired.h"
 #include "sluice/fleet/failover_log.h"
 #include "sluice/fleet/lifecycle.h"
@@ -93,6 +94,7 @@ class FleetController {
     std::optional<core::TimePoint> fault_onset;  // an injected fault, for detection times
     std::string fault_kind;
     std::string replaces;  // a move: the instance to drain and stop once this one serves
+    std::string takes_over_from;  // a move back: the instance that becomes a hot standby once this one serves
   };
 
   void schedule_tick();
@@ -107,7 +109,10 @@ class FleetController {
   std::string node_of(const Record& r) const;
   std::string zone_of(const Record& r) const;
   std::string failure_cause(const Record& r, const std::string& fallback) const;
-  void count_zone_failure(const std::string& zone, core::TimePoint now);
+  void count_zone_failure(const Record& r, core::TimePoint now);
+  void count_crash(const Record& r, core::TimePoint now);
+  void recover_zones(core::TimePoint now);
+  void hand_over(Record& r, core::TimePoint now);
 
   net::asio::awaitable<void> bring_up(std::string id, core::TimePoint deadline);
   net::asio::awaitable<void> wake(std::string id);
@@ -133,6 +138,7 @@ class FleetController {
   std::set<std::string> down_nodes_;
   std::set<std::string> down_zones_;       // injected or detected
   fleet::ZoneWatch zone_watch_;
+  fleet::CrashBackoff crash_backoff_;
   std::map<std::string, int> corrupt_loads_;  // model → loads left to fail
   std::vector<std::string> unplaced_;
   std::vector<bool> was_settled_;

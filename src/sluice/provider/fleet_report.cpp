@@ -25,6 +25,13 @@ Json time_or_null(const std::optional<core::TimePoint>& t) { return t ? Json(uni
 
 std::string FleetController::json() const {
   std::lock_guard lock(mu_);
+  const auto now = core::steady_now();
+  // Failures in a row and when the next start may happen (crash-loop backoff).
+  const auto crash_loop_json = [&](const std::string& model) {
+    const auto after = crash_backoff_.start_after(model);
+    const auto wait = after > now ? std::chrono::duration_cast<std::chrono::milliseconds>(after - now).count() : 0;
+    return Json{{"failures_in_a_row", crash_backoff_.failures(model, now)}, {"next_start_in_ms", wait}};
+  };
   Json instances = Json::array();
   for (const auto& r : records_) {
     Json gpus = Json::array();
@@ -56,7 +63,8 @@ std::string FleetController::json() const {
                       {"hot_max", std::max(p.hot_max, p.hot_min)},
                       {"standby", {{"hot", have.hot}, {"warm", have.warm}, {"cold", have.cold}}},
                       {"standby_policy", {{"hot", want.hot}, {"warm", want.warm}, {"cold", want.cold}}},
-                      {"settled", fleet::settled(desired_, o, m)}});
+                      {"settled", fleet::settled(desired_, o, m)},
+                      {"crash_loop", crash_loop_json(p.name)}});
   }
   Json failovers = Json::array();
   for (const fleet::Failover& f : log_.records()) {
@@ -153,6 +161,14 @@ void FleetController::render_metrics(std::string& out) const {
   }
   obs::render_header(out, "sluice_fleet_actions_total", "counter", "Reconcile actions carried out, by kind.");
   for (const auto& [kind, n] : actions_by_kind_) out += fmt::format("sluice_fleet_actions_total{{action=\"{}\"}} {}\n", kind, n);
+  obs::render_header(out, "sluice_fleet_crash_loop_failures", "gauge",
+                     "Failures in a row of the model's instances (crash-loop backoff holds starts beyond a few).");
+  for (std::size_t m = 0; m < desired_.models.size(); ++m) {
+    if (!fleet::managed(config_.models[m])) continue;
+    const std::string& name = desired_.models[m].name;
+    out += fmt::format("sluice_fleet_crash_loop_failures{{model=\"{}\"}} {}\n", name,
+                       crash_backoff_.failures(name, core::steady_now()));
+  }
   obs::render_header(out, "sluice_fleet_unplaced", "gauge", "Instances the policies ask for that cannot be placed now.");
   out += fmt::format("sluice_fleet_unplaced {}\n", unplaced_.size());
 }

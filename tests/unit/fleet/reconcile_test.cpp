@@ -262,6 +262,90 @@ TEST(FleetReconcile, SamePlanForTheSameInputs) {
   EXPECT_EQ(render(d, plan(d, o, t0)), render(d, plan(d, o, t0)));
 }
 
+TEST(FleetReconcile, AFailoverOutsideThePreferredZoneMovesServingBackAndKeepsTheStandbyApart) {
+  // Node a1 fails: the hot standby in b serves at once, and in the same pass
+  // a new serving instance starts in a (a2) to take over from it, so that b
+  // holds standbys again rather than serving and standbys side by side.
+  Desired d{.inventory = pool(), .models = {model("m", 1, {.hot = 1})}};
+  Observed o{.instances = {inst("m/0", kHot, kServing, {0}), inst("m/1", kHot, kStandby, {4})},
+             .down_nodes = {"a1"}};
+  const Plan p = plan(d, o, t0);
+  EXPECT_EQ(render(d, p),
+            "fail m/0\n"
+            "promote m/1\n"
+            "start m/new@a2/gpu0 (serving)\n");  // no new hot standby: m/1 becomes it
+  ASSERT_EQ(p.actions.size(), 3u);
+  EXPECT_EQ(p.actions[2].takes_over_from, "m/1");
+}
+
+TEST(FleetReconcile, AHandoverUnderWayCountsTheOldInstanceAsTheHotStandby) {
+  Desired d{.inventory = pool(), .models = {model("m", 1, {.hot = 1})}};
+  auto old = inst("m/1", kHot, kServing, {4});
+  old.handing_over = true;
+  auto loading = inst("m/2", InstanceState::kLoading, kServing, {2});
+  loading.busy = true;
+  EXPECT_EQ(render(d, plan(d, {.instances = {old, loading}}, t0)), "");
+  // Once handed over (a hot standby in b, serving in a), the fleet is settled.
+  Observed done{.instances = {inst("m/1", kHot, kStandby, {4}), inst("m/2", kHot, kServing, {2})}};
+  EXPECT_EQ(render(d, plan(d, done, t0)), "");
+  EXPECT_TRUE(settled(d, done, 0));
+}
+
+TEST(FleetReconcile, NoMoveWhileThePreferredZoneIsDownOrFull) {
+  Desired d{.inventory = pool(), .models = {model("m", 1, {.hot = 1})}};
+  Observed o{.instances = {inst("m/1", kHot, kServing, {4}), inst("m/2", kHot, kStandby, {5})},
+             .down_zones = {"a"}};
+  EXPECT_EQ(render(d, plan(d, o, t0)), "");
+  // A model with no preferred zone is never moved.
+  d.models[0].preferred_zones = {};
+  o.down_zones = {};
+  EXPECT_EQ(render(d, plan(d, o, t0)), "");
+}
+
+TEST(FleetReconcile, ASingleZonePoolRestartsCrashedInstancesInPlace) {
+  // No fleet section: one zone, one node. Both replicas crashed (a poison
+  // request): both are started again there.
+  Desired d{.inventory = {{"local/gpu0", "local", "local", 80}, {"local/gpu1", "local", "local", 80}},
+            .models = {model("m", 2)}};
+  d.models[0].preferred_zones = {};
+  d.models[0].standby_zone = "";
+  Observed o{.instances = {inst("m/0", InstanceState::kFailed, kServing, {0}),
+                           inst("m/1", InstanceState::kFailed, kServing, {1})}};
+  EXPECT_EQ(render(d, plan(d, o, t0)),
+            "forget m/0\n"
+            "forget m/1\n"
+            "start m/new@local/gpu0 (serving)\n"
+            "start m/new@local/gpu1 (serving)\n");
+}
+
+TEST(FleetReconcile, CrashLoopBackoffHoldsStartsButNotPromotions) {
+  Desired d{.inventory = pool(), .models = {model("m", 1, {.hot = 1})}};
+  Observed o{.instances = {inst("m/0", InstanceState::kFailed, kServing, {0}), inst("m/1", kHot, kStandby, {4})},
+             .start_after = {t0 + 4s}};
+  const Plan held = plan(d, o, t0);
+  EXPECT_EQ(render(d, held), "forget m/0\npromote m/1\n");
+  ASSERT_EQ(held.unplaced.size(), 1u);
+  EXPECT_NE(held.unplaced[0].find("crash-loop backoff"), std::string::npos) << held.unplaced[0];
+  // Once the hold has passed, the standby is restored (and serving moved back).
+  Observed later{.instances = {inst("m/1", kHot, kServing, {4})}, .start_after = {t0 + 4s}};
+  EXPECT_EQ(render(d, plan(d, later, t0 + 3s)), "");
+  EXPECT_EQ(render(d, plan(d, later, t0 + 4s)), "start m/new@a1/gpu0 (serving)\n");
+}
+
+TEST(FleetReconcile, AServingInstanceLostAboveTheMinimumIsReplaced) {
+  // Demand had woken a second instance; one of the two crashed: the fleet
+  // serves two again (the warm standby wakes), not just the minimum of one.
+  auto m = model("m", 1, {.warm = 1});
+  m.hot_max = 2;
+  Desired d{.inventory = pool(), .models = {m}};
+  Observed o{.instances = {inst("m/0", InstanceState::kFailed, kServing, {0}), inst("m/1", kHot, kServing, {2}),
+                           inst("m/2", kWarm, kStandby, {4})}};
+  EXPECT_EQ(render(d, plan(d, o, t0)),
+            "forget m/0\n"
+            "wake m/2\n"
+            "start m/new@a1/gpu0 (standby, then sleep)\n");  // a node without a replica first
+}
+
 TEST(FleetReconcile, MemoryUseByState) {
   EXPECT_EQ(memory_use(InstanceState::kLoading), MemoryUse::kAwake);
   EXPECT_EQ(memory_use(InstanceState::kDraining), MemoryUse::kAwake);
