@@ -102,7 +102,10 @@ TEST_P(FleetFailover, PromotesTheBestStandby) {
   const FailoverCase& c = GetParam();
   Desired d{.inventory = pool(), .models = {model("m", 1, {.hot = 1, .warm = 1, .cold = 1})}};
   Observed o{.instances = c.instances, .down_nodes = c.down_nodes, .down_zones = c.down_zones};
-  EXPECT_EQ(render(d, plan(d, o, t0)), c.expected);
+  const Plan p = plan(d, o, t0);
+  std::string unplaced;
+  for (const auto& line : p.unplaced) unplaced += line + "\n";
+  EXPECT_EQ(render(d, p), c.expected) << unplaced;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -114,8 +117,10 @@ INSTANTIATE_TEST_SUITE_P(
                      {}, {},
                      "forget m/0\n"
                      "promote m/1\n"
-                     // restored at once; b1 is full, a2 has the weights (m/3's reservation)
-                     "start m/new@a2/gpu0 (standby)\n"},
+                     // m/1 serves in b, outside the preferred zone: a new serving instance
+                     // starts in a (a2 has the weights: m/3's reservation) and takes over;
+                     // m/1 then is the hot standby again
+                     "start m/new@a2/gpu0 (serving)\n"},
         FailoverCase{"unhealthy_serving_fails_then_hot_promoted",
                      {[] { auto i = inst("m/0", kHot, kServing, {0}); i.healthy = false; return i; }(),
                       inst("m/1", kHot, kStandby, {4}), inst("m/2", kWarm, kStandby, {5}),
@@ -123,7 +128,7 @@ INSTANTIATE_TEST_SUITE_P(
                      {}, {},
                      "fail m/0\n"
                      "promote m/1\n"
-                     "start m/new@a2/gpu0 (standby)\n"},
+                     "start m/new@a2/gpu0 (serving)\n"},
         FailoverCase{"no_hot_standby_warm_wakes",
                      {inst("m/0", InstanceState::kFailed, kServing, {0}), inst("m/2", kWarm, kStandby, {5}),
                       inst("m/3", kCold, kStandby, {2})},
@@ -153,8 +158,8 @@ INSTANTIATE_TEST_SUITE_P(
                      "fail m/0\n"
                      "forget m/3\n"
                      "promote m/1\n"
-                     "start m/new@a2/gpu0 (standby)\n"
-                     "reserve m/new@a2/gpu1 (standby)\n"},
+                     // the move back to a; the cold reservation follows once it is under way
+                     "start m/new@a2/gpu0 (serving)\n"},
         FailoverCase{"zone_down_moves_serving_to_standby_zone",
                      {inst("m/0", kHot, kServing, {0}), inst("m/1", kHot, kStandby, {2}),
                       inst("m/2", kWarm, kStandby, {4})},
