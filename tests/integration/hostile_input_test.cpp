@@ -42,6 +42,25 @@ std::unique_ptr<Gateway> HostileInputTest::shared_;
 
 const std::vector<Header> kAuth{{"Authorization", "Bearer sk-demo-acme"}};
 
+/// The access-log line (stdout, one JSON object a line) with that request id.
+Json access_line(const Gateway& gateway, const std::string& request_id) {
+  Json found;
+  wait_until(
+      [&] {
+        const std::string out = gateway.stdout_text();
+        for (std::size_t pos = 0, eol; (eol = out.find('\n', pos)) != std::string::npos; pos = eol + 1) {
+          Json line = Json::parse(out.substr(pos, eol - pos), nullptr, false);
+          if (line.is_object() && line.value("request_id", "") == request_id) {
+            found = std::move(line);
+            return true;
+          }
+        }
+        return false;
+      },
+      5000ms);
+  return found;
+}
+
 TEST_F(HostileInputTest, AMillionNestedBracketsWithCacheSaltIs400) {
   // 2 MB, under the 4 MiB body limit; the brackets sit in a field the
   // request summary does not read, and cache_salt sends the body through
@@ -74,7 +93,11 @@ TEST_F(HostileInputTest, ALongHeaderAgainstAHeaderRegexRouteIsServed) {
 
 TEST_F(HostileInputTest, BytesThatAreNotUtf8InThePathOrPriorityGetAJsonError) {
   // No API key needed for the 404: the error body quoting the path threw.
-  EXPECT_TRUE(is_openai_error(request(api(), "GET", "/v1/\xff\xfe\xc3(", {}, {}), 404, "not_found"));
+  EXPECT_TRUE(is_openai_error(request(api(), "GET", "/v1/\xff\xfe\xc3(", {}, {{"X-Request-Id", "hostile-path-1"}}),
+                              404, "not_found"));
+  const Json line = access_line(*gateway_, "hostile-path-1");
+  ASSERT_TRUE(line.is_object()) << "no access-log line (valid JSON) for the request; stdout:\n" << gateway_->stdout_text();
+  EXPECT_EQ(line["status"], 404);
   const std::vector<Header> priority{{"Authorization", "Bearer sk-demo-acme"}, {"x-sluice-priority", "\xff\xfe"}};
   EXPECT_TRUE(is_openai_error(
       request(api(), "POST", "/v1/chat/completions", chat_body("small", "hello", 3).dump(), priority), 400,
