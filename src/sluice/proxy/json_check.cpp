@@ -4,7 +4,10 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+
+#include <simdjson.h>
 
 #include "sluice/core/json_escape.h"
 
@@ -186,16 +189,17 @@ class Checker {
     return low >= 0xDC00 && low <= 0xDFFF;
   }
 
-  /// One UTF-8 sequence starting with a byte >= 0x80 (RFC 3629).
-  bool utf8() {
-    const std::size_t len = core::utf8_sequence_length(s_.substr(pos_));
-    pos_ += len;
-    return len > 0;
-  }
-
-  bool string() {  // at the opening quote
+  bool string() {  // at the opening quote; the whole text is valid UTF-8 already
     ++pos_;
-    while (pos_ < s_.size()) {
+    for (;;) {
+      // Eight bytes at a time while none of them ends the run.
+      while (s_.size() - pos_ >= 8) {
+        std::uint64_t word;
+        std::memcpy(&word, s_.data() + pos_, sizeof word);
+        if (ends_run(word)) break;
+        pos_ += 8;
+      }
+      if (pos_ == s_.size()) return false;  // unterminated
       const auto c = static_cast<unsigned char>(s_[pos_]);
       if (c == '"') {
         ++pos_;
@@ -206,13 +210,19 @@ class Checker {
         if (!escape()) return false;
       } else if (c < 0x20) {
         return false;
-      } else if (c >= 0x80) {
-        if (!utf8()) return false;
       } else {
         ++pos_;
       }
     }
-    return false;  // unterminated
+  }
+
+  /// Whether a word of string bytes holds a '"', a '\\' or a control
+  /// character (SWAR: exact as to whether, not as to where).
+  static bool ends_run(std::uint64_t w) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+    const auto has_zero = [](std::uint64_t x) { return ((x - kOnes) & ~x & kHighs) != 0; };
+    return has_zero(w ^ (kOnes * '"')) || has_zero(w ^ (kOnes * '\\')) || ((w - kOnes * 0x20) & ~w & kHighs) != 0;
   }
 
   std::string_view s_;
@@ -224,6 +234,20 @@ class Checker {
 
 }  // namespace
 
-JsonCheck check_json(std::string_view text, std::size_t max_depth) { return Checker(text, max_depth).run(); }
+JsonCheck check_json(std::string_view text, std::size_t max_depth) {
+  // UTF-8 first, for the whole text (simdjson's SIMD check): strings then
+  // need only look for their end, escapes and control characters, and a
+  // byte >= 0x80 outside a string is a syntax error anyway.
+  if (!simdjson::validate_utf8(text.data(), text.size())) {
+    std::size_t at = 0;
+    while (at < text.size()) {
+      const std::size_t len = core::utf8_sequence_length(text.substr(at));
+      if (len == 0) break;
+      at += len;
+    }
+    return JsonCheck{JsonFault::kSyntax, at};
+  }
+  return Checker(text, max_depth).run();
+}
 
 }  // namespace sluice::proxy

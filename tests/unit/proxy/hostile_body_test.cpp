@@ -48,6 +48,23 @@ TEST(ProxyJsonCheck, RefusesWhatIsNotJson) {
   }
 }
 
+TEST(ProxyJsonCheck, LongStringsAreScannedWordByWordExactly) {
+  // Whatever its position in an 8-byte word, a quote ends the string, an
+  // escape is checked and a control character is refused.
+  for (std::size_t k = 0; k < 24; ++k) {
+    const std::string run(k, 'a');
+    EXPECT_TRUE(check_json("[\"" + run + "\",\"" + run + "\"]")) << k;
+    EXPECT_TRUE(check_json("[\"" + run + "\\n\\\"\u00e9\xC3\xA9" + run + "\"]")) << k;
+    EXPECT_FALSE(check_json("[\"" + run + "\x1f" + run + "\"]")) << k;
+    EXPECT_FALSE(check_json("[\"" + run + "\\x" + run + "\"]")) << k;
+    EXPECT_FALSE(check_json("[\"" + run + "\"" + run + "\"]")) << k;  // a quote too many
+    EXPECT_FALSE(check_json("[\"" + run)) << k;
+    const auto bad = check_json("[\"" + run + "\xC3\"]");
+    EXPECT_EQ(bad.fault, JsonFault::kSyntax) << k;
+    EXPECT_EQ(bad.offset, 2 + k) << k;
+  }
+}
+
 TEST(ProxyJsonCheck, NumbersMustBeFiniteAsDoubles) {
   // Found by fuzzing: 21e400 passed the summary and failed nlohmann's parse
   // in the rewrite ("number overflow").
@@ -119,7 +136,7 @@ TEST(ProxyHostileBody, TrailingContentIsRefused) {
 TEST(ProxyHostileBody, MalformedUnreadFieldsAreRefused) {
   // simdjson's on-demand pass skips fields it does not read; nlohmann's
   // rewrite then threw and the client got no response at all.
-  for (const std::string& field : {R"("x":21e400)", R"("x":[1,,2])", R"("x":{"a"})", R"("x":tru)", R"("x":"\q")", R"("x":01)",
+  for (const char* field : {R"("x":21e400)", R"("x":[1,,2])", R"("x":{"a"})", R"("x":tru)", R"("x":"\q")", R"("x":01)",
                                   R"("x":"\ud800")", "\"x\":\"\xff\"", R"("x":[}])"}) {
     const std::string body = R"({"model":"m",)" + kMessages + R"(,"cache_salt":"s",)" + field + "}";
     auto s = summarize_request(body, ApiKind::kChat);
