@@ -70,6 +70,17 @@ bool accepts_key(const config::Config& cfg, std::string_view key) {
   return false;
 }
 
+/// What /readyz and sluice_ready say (admin::Readiness).
+admin::Readiness readiness(const proxy::GatewayContext& ctx) {
+  admin::Readiness r;
+  r.started = ctx.ready.load() && !ctx.draining.load();
+  if (r.started) {
+    r.models_not_serving =
+        balance::models_without_instance(*ctx.routes.load(), core::steady_now().time_since_epoch().count());
+  }
+  return r;
+}
+
 void print_banner(const config::Config& cfg, std::uint16_t api_port, std::uint16_t admin_port) {
   const std::string base = fmt::format("http://{}:{}", cfg.listen.api.host, api_port);
   std::string models;
@@ -169,11 +180,13 @@ int run_serve(const ServeOptions& options) {
         proxy::render_instance_metrics(*ctx.routes.load(), out);
         fleet->render_metrics(out);
         proxy::render_reload_metrics(ctx, out);
-        obs::render_header(out, "sluice_ready", "gauge", "1 when the gateway is ready to serve.");
-        out += fmt::format("sluice_ready {}\n", ctx.ready.load() && !ctx.draining.load() ? 1 : 0);
+        obs::render_header(out, "sluice_ready", "gauge",
+                           "1 when the gateway is ready to serve: started, not draining, and every model has an "
+                           "instance that can take a request (GET /readyz says which cannot).");
+        out += fmt::format("sluice_ready {}\n", readiness(ctx).ready() ? 1 : 0);
         return out;
       },
-      .ready = [&ctx] { return ctx.ready.load() && !ctx.draining.load(); },
+      .ready = [&ctx] { return readiness(ctx); },
       .draining = [&ctx] { return ctx.draining.load(); },
       .instances_json = [&ctx] { return proxy::instances_json(*ctx.routes.load()); },
       .reload = [&reload] {

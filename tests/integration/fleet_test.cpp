@@ -45,56 +45,6 @@ Response admin_post(const Gateway& g, std::string_view path, const Json& body) {
   return post_json(g.admin_port(), path, body);
 }
 
-/// Non-streamed and streamed requests in a loop until stopped; counts failures.
-class Traffic {
- public:
-  Traffic(std::uint16_t port, int unary, int streams) {
-    for (int i = 0; i < unary + streams; ++i) {
-      const bool stream = i >= unary;
-      threads_.emplace_back([this, port, stream] {
-        while (!stop_) {
-          bool ok = false;
-          std::string why;
-          if (stream) {
-            SseStream s(port, "/v1/chat/completions", chat_body("small", "steady", 40, true), kAcmeKey, 5000ms);
-            if (s.head().status == 200) {
-              const auto events = s.read_all(5000ms);
-              ok = s.ended() && !events.empty() && events.back().is_done();
-              for (const auto& e : events) ok = ok && e.data.find("\"error\"") == std::string::npos;
-              why = "stream broke";
-            } else {
-              why = "stream status " + std::to_string(s.head().status);
-            }
-          } else {
-            const Response r = post_json(port, "/v1/chat/completions", chat_body("small", "steady", 8), kAcmeKey, {}, 5000ms);
-            ok = r.status == 200;
-            why = std::to_string(r.status) + " " + r.error + " " + r.body;
-          }
-          std::lock_guard lock(mu_);
-          ++(stream ? streams_ : unary_);
-          if (!ok) failures_.push_back(why);
-        }
-      });
-    }
-  }
-  ~Traffic() { stop(); }
-  void stop() {
-    stop_ = true;
-    for (auto& t : threads_) if (t.joinable()) t.join();
-  }
-  int unary() { std::lock_guard lock(mu_); return unary_; }
-  int streams() { std::lock_guard lock(mu_); return streams_; }
-  std::vector<std::string> failures() { std::lock_guard lock(mu_); return failures_; }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  int unary_ = 0;
-  int streams_ = 0;
-  std::vector<std::string> failures_;
-  std::vector<std::thread> threads_;
-};
-
 TEST(FleetTest, HotStandbyTakesOverACrashUnderLoad) {
   Gateway gateway(make_config("shutdown_grace: 1s",
                               "  - name: small\n"

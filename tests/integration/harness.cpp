@@ -583,7 +583,78 @@ bool wait_until(const std::function<bool()>& done, Duration timeout, Duration in
   }
 }
 
-std::string sluice_binary() { return SLUICE_BINARY; }
+// ---------------------------------------------------------------- Traffic ----
+
+Traffic::Traffic(std::uint16_t port, int unary, int streams, std::string model, int max_tokens, Duration timeout) {
+  for (int i = 0; i < unary + streams; ++i) {
+    const bool stream = i >= unary;
+    threads_.emplace_back([this, port, stream, model, max_tokens, timeout] {
+      while (!stop_) {
+        bool ok = false;
+        std::string why;
+        const auto sent = Clock::now();
+        if (stream) {
+          SseStream s(port, "/v1/chat/completions", chat_body(model, "steady", max_tokens, true), kAcmeKey, timeout);
+          if (s.head().status == 200) {
+            const auto events = s.read_all(timeout);
+            ok = s.ended() && !events.empty() && events.back().is_done();
+            for (const auto& e : events) ok = ok && e.data.find("\"error\"") == std::string::npos;
+            why = "stream broke";
+            for (const auto& e : events) {
+              if (e.data.find("\"error\"") != std::string::npos) why = "stream error event: " + e.data;
+            }
+          } else {
+            why = "stream status " + std::to_string(s.head().status) + " " + s.head().error + " " + s.head().body;
+          }
+        } else {
+          const Response r = post_json(port, "/v1/chat/completions", chat_body(model, "steady", max_tokens), kAcmeKey,
+                                       {}, timeout);
+          ok = r.status == 200;
+          why = std::to_string(r.status) + " " + r.error + " " + r.body;
+        }
+        const auto took = std::chrono::duration_cast<Duration>(Clock::now() - sent);
+        std::lock_guard lock(mu_);
+        ++(stream ? streams_ : unary_);
+        slowest_ = std::max(slowest_, took);
+        if (!ok) failures_.push_back(why);
+      }
+    });
+  }
+}
+
+Traffic::~Traffic() { stop(); }
+
+void Traffic::stop() {
+  stop_ = true;
+  for (auto& t : threads_) if (t.joinable()) t.join();
+}
+
+int Traffic::unary() {
+  std::lock_guard lock(mu_);
+  return unary_;
+}
+
+int Traffic::streams() {
+  std::lock_guard lock(mu_);
+  return streams_;
+}
+
+std::vector<std::string> Traffic::failures() {
+  std::lock_guard lock(mu_);
+  return failures_;
+}
+
+Duration Traffic::slowest() {
+  std::lock_guard lock(mu_);
+  return slowest_;
+}
+
+/// The binary under test: $SLUICE_TEST_BINARY when set (say, a copy kept
+/// apart from a build in progress), else the one built beside the tests.
+std::string sluice_binary() {
+  const char* other = std::getenv("SLUICE_TEST_BINARY");
+  return other && *other ? other : SLUICE_BINARY;
+}
 
 ::testing::AssertionResult is_openai_error(const Response& res, int status, std::string_view code) {
   if (!res.ok()) return ::testing::AssertionFailure() << "no complete response: " << res.error;

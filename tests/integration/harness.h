@@ -10,14 +10,17 @@
 /// own thread).
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -213,6 +216,36 @@ class TempDir {
 };
 
 std::string read_file(const std::string& path);
+
+// -------------------------------------------------------------- traffic ----
+
+/// Steady traffic: `unary` threads sending non-streamed chat requests and
+/// `streams` threads sending streamed ones to `model`, each in a loop until
+/// stop(). A request fails unless it gets a 200 with a whole answer: a
+/// stream must end with `[DONE]` and carry no error event.
+class Traffic {
+ public:
+  Traffic(std::uint16_t port, int unary, int streams, std::string model = "small", int max_tokens = 8,
+          Duration timeout = 5000ms);
+  ~Traffic();
+  Traffic(const Traffic&) = delete;
+  Traffic& operator=(const Traffic&) = delete;
+  void stop();
+  int unary();
+  int streams();
+  std::vector<std::string> failures();
+  /// The longest a request took, failed or not.
+  Duration slowest();
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  int unary_ = 0;
+  int streams_ = 0;
+  Duration slowest_{0};
+  std::vector<std::string> failures_;
+  std::vector<std::thread> threads_;
+};
 
 // -------------------------------------------------------------- gateway ----
 

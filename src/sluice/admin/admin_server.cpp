@@ -49,8 +49,8 @@ Reply route(const AdminHandlers& h, const http::request<http::string_body>& req)
   if (path == "/admin/instances") return {http::status::ok, "application/json", h.instances_json()};
   if (path == "/healthz") return {http::status::ok, "text/plain", "ok\n"};
   if (h.draining && h.draining()) return draining_readyz();
-  const bool ready = h.ready();
-  return {ready ? http::status::ok : http::status::service_unavailable, "text/plain", ready ? "ready\n" : "not ready\n"};
+  const auto [status, body] = readyz_reply(h.ready());
+  return {static_cast<http::status>(status), "application/json", body};
 }
 
 asio::awaitable<void> serve(const AdminHandlers& handlers, tcp::socket socket) {
@@ -88,6 +88,19 @@ asio::awaitable<void> accept_loop(const AdminHandlers& handlers, tcp::acceptor& 
 }
 
 }  // namespace
+
+std::pair<int, std::string> readyz_reply(const Readiness& readiness) {
+  nlohmann::json body;
+  if (!readiness.started) {
+    body["status"] = "starting";
+  } else if (!readiness.models_not_serving.empty()) {
+    body["status"] = "not_ready";
+    body["models_not_serving"] = readiness.models_not_serving;
+  } else {
+    body["status"] = "ready";
+  }
+  return {readiness.ready() ? 200 : 503, body.dump() + "\n"};
+}
 
 std::pair<int, std::string> reload_reply(const ReloadResult& result) {
   nlohmann::json body;

@@ -26,9 +26,21 @@ struct ReloadResult {
   std::string reason;                // when not: "invalid_config", "needs_restart", "starting"
 };
 
+/// What GET /readyz says: 200 {"status":"ready"} when the gateway has
+/// started and every model it must serve has an instance that can take a
+/// request; else 503 with "starting", or "not_ready" and the models that
+/// cannot serve.
+struct Readiness {
+  bool started = false;
+  std::vector<std::string> models_not_serving;
+  bool ready() const { return started && models_not_serving.empty(); }
+};
+/// The status and JSON body of GET /readyz for `readiness`.
+std::pair<int, std::string> readyz_reply(const Readiness& readiness);
+
 struct AdminHandlers {
   std::function<std::string()> render_metrics;
-  std::function<bool()> ready;
+  std::function<Readiness()> ready;
   /// True once the gateway is shutting down: /readyz answers 503
   /// {"status":"draining"} while the listener stays up for the grace period.
   std::function<bool()> draining;

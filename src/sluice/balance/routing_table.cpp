@@ -27,4 +27,17 @@ std::shared_ptr<const RoutingTable> without_unavailable(const RoutingTable& tabl
   return next;
 }
 
+std::vector<std::string> models_without_instance(const RoutingTable& table, std::int64_t now_ns,
+                                                 std::span<const std::string> only) {
+  std::vector<std::string> out;
+  for (const ModelRoute& m : table.models) {
+    if (!only.empty() && std::find(only.begin(), only.end(), m.name) == only.end()) continue;
+    const bool serves = std::any_of(m.instances.begin(), m.instances.end(), [now_ns](const auto& i) {
+      return i->available.load(std::memory_order_relaxed) && i->usable(now_ns);
+    });
+    if (!serves) out.push_back(m.name);
+  }
+  return out;
+}
+
 }  // namespace sluice::balance

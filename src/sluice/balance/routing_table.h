@@ -57,10 +57,23 @@ struct Instance {
   /// pick's now is before it). See RoomLimits::now_ns and ::panic.
   std::atomic<bool> check_healthy{true};
   std::atomic<std::int64_t> ejected_until_ns{0};
+  /// Progress, for the try watch (health/try_watch.h): steady-clock ns of
+  /// the instance's last stream event or finished answer (0: none yet), and
+  /// the usual gap between them (a moving average; 0: unknown).
+  mutable std::atomic<std::int64_t> last_event_ns{0};
+  mutable std::atomic<std::int64_t> event_gap_ns{0};
   /// Hard caps on connections, in-flight and pending requests; null = none.
   std::shared_ptr<health::CircuitBreaker> breaker;
   mutable InstanceCounters counters;  // metrics, counted through const references too
 
+  /// Records an event at `now_ns` (gaps over 10 s, idle times, are not averaged in).
+  void note_event(std::int64_t now_ns) const {
+    const std::int64_t prev = last_event_ns.exchange(now_ns, std::memory_order_relaxed);
+    const std::int64_t gap = now_ns - prev;
+    if (prev <= 0 || gap < 0 || gap > 10'000'000'000) return;
+    const std::int64_t avg = event_gap_ns.load(std::memory_order_relaxed);
+    event_gap_ns.store(avg + (gap - avg) / 8, std::memory_order_relaxed);
+  }
   bool usable(std::int64_t now_ns) const {
     return check_healthy.load(std::memory_order_relaxed) && now_ns >= ejected_until_ns.load(std::memory_order_relaxed);
   }
@@ -123,5 +136,11 @@ namespace sluice::balance {
 /// A copy of `table` without the instances that are no longer available
 /// (exited, removed). Instances are shared, so their counters carry over.
 std::shared_ptr<const RoutingTable> without_unavailable(const RoutingTable& table);
+
+/// The models of `table` (all, or those named in `only` when it is not
+/// empty) that have no instance able to take a request at `now_ns`: none in
+/// rotation that passes its active checks and is not ejected. In table order.
+std::vector<std::string> models_without_instance(const RoutingTable& table, std::int64_t now_ns,
+                                                 std::span<const std::string> only = {});
 
 }  // namespace sluice::balance

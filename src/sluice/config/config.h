@@ -55,8 +55,8 @@ struct RetryPolicy {
 struct TimeoutConfig {
   core::Duration total = std::chrono::seconds(600);    // whole request, all tries (504)
   core::Duration per_try{};                            // one try, until its response header
-  core::Duration first_token{};                        // streams: until the first token
-  core::Duration stream_idle{};                        // streams: between two chunks
+  core::Duration first_token = std::chrono::seconds(60);  // streams: until the first token
+  core::Duration stream_idle = std::chrono::seconds(30);  // streams: between two chunks
 };
 
 /// Limits and timeouts of the HTTP server and the upstream client.
@@ -241,9 +241,9 @@ struct StaticSource {
 struct HealthCheckConfig {
   bool enabled = true;
   std::string path = "/health";
-  core::Duration interval = std::chrono::seconds(5);
-  core::Duration timeout = std::chrono::seconds(2);
-  std::uint32_t unhealthy_threshold = 3;
+  core::Duration interval = std::chrono::seconds(2);
+  core::Duration timeout = std::chrono::milliseconds(1500);
+  std::uint32_t unhealthy_threshold = 2;
   std::uint32_t healthy_threshold = 2;
   std::uint32_t jitter_percent = 10;
 
@@ -274,6 +274,10 @@ struct OutlierDetectionConfig {
   /// Below this percent of usable instances, all are used (health/panic.h);
   /// 0 disables panic.
   std::uint32_t panic_threshold_percent = 50;
+  /// An instance whose streams all had no event for this long (at least;
+  /// health/try_watch.h) while another instance's went on is ejected at
+  /// once and its tries move elsewhere; 0 disables.
+  core::Duration stall = std::chrono::milliseconds(500);
 };
 
 /// Per-instance circuit breaker (health/circuit_breaker.h).
@@ -501,8 +505,9 @@ struct FleetConfig {
   core::Duration reconcile_interval = std::chrono::milliseconds(100);
   /// A start that is not serving by then has failed.
   core::Duration start_timeout = std::chrono::seconds(120);
-  /// A zone is failed over when this share of its running instances failed
-  /// within `zone_failure_window`.
+  /// A zone is failed over when instances on two or more of its nodes
+  /// failed within `zone_failure_window`, they are this share of what ran
+  /// there, and another zone is up (fleet/zone_watch.h).
   double zone_failure_threshold = 0.5;
   core::Duration zone_failure_window = std::chrono::seconds(30);
 

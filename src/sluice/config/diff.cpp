@@ -298,6 +298,7 @@ void diff_model(Lines& l, const Model& a, const Model& b) {
   l.field("outlier_detection.failure_percentage_request_volume", o.failure_percentage_request_volume,
           q.failure_percentage_request_volume);
   l.field("outlier_detection.panic_threshold_percent", o.panic_threshold_percent, q.panic_threshold_percent);
+  l.field("outlier_detection.stall", o.stall, q.stall);
 
   l.field("circuit_breaker.max_connections", a.circuit_breaker.max_connections, b.circuit_breaker.max_connections);
   l.field("circuit_breaker.max_in_flight", a.circuit_breaker.max_in_flight, b.circuit_breaker.max_in_flight);

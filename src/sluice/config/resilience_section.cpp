@@ -40,7 +40,7 @@ void read_outlier_detection(Reader& reader, const MapReader& parent, OutlierDete
       "outlier_detection",
       {"enabled", "consecutive_5xx", "consecutive_gateway_failure", "interval", "base_ejection_time",
        "max_ejection_time", "max_ejection_percent", "enforce_failure_percentage", "failure_percentage_threshold",
-       "failure_percentage_minimum_hosts", "failure_percentage_request_volume", "panic_threshold_percent"});
+       "failure_percentage_minimum_hosts", "failure_percentage_request_volume", "panic_threshold_percent", "stall"});
   if (!o.is_map()) return;
   set_if(out.enabled, o.boolean("enabled"));
   set_if(out.consecutive_5xx, o.integer("consecutive_5xx", 0, kMaxUint32));
@@ -54,6 +54,7 @@ void read_outlier_detection(Reader& reader, const MapReader& parent, OutlierDete
   set_if(out.failure_percentage_minimum_hosts, o.integer("failure_percentage_minimum_hosts", 0, kMaxUint32));
   set_if(out.failure_percentage_request_volume, o.integer("failure_percentage_request_volume", 0, kMaxUint32));
   set_if(out.panic_threshold_percent, o.integer("panic_threshold_percent", 0, 100));
+  set_if(out.stall, o.duration("stall"));
 }
 
 void read_circuit_breaker(const MapReader& parent, CircuitBreakerConfig& out) {

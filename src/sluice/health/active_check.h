@@ -9,18 +9,24 @@
 /// timeout and both thresholds are required fields there):
 ///   path                /health  vLLM, SGLang, llama.cpp server and sluice's
 ///                                engine simulator all answer it.
-///   interval            5s       A dead engine is usually caught sooner by
-///                                passive outlier detection on real traffic;
-///                                the active check is for idle instances and
-///                                for admitting new ones.
-///   timeout             2s       Not 1s: an engine's HTTP server shares its
+///   interval            2s       An engine with traffic is judged sooner by
+///                                what its traffic does (outlier detection,
+///                                the try watch: a stalled instance in about
+///                                half a second); the active check is for
+///                                idle instances, for engines whose only work
+///                                is non-streamed, and for admitting new ones.
+///                                One GET every 2s per instance costs nothing.
+///   timeout             1.5s     Not less: an engine's HTTP server shares its
 ///                                event loop with tokenization and streaming,
 ///                                so /health can stall for a second under a
 ///                                prefill burst without anything being wrong.
-///   unhealthy_threshold 3        Same as Kubernetes' failureThreshold; with
-///                                5s + 2s it marks a hung engine down in
-///                                about 15–20s. Crashes (connect refused) are
-///                                caught faster by outlier detection.
+///   unhealthy_threshold 2        With 2s + 1.5s it marks a frozen engine
+///                                down in about 4–6s, where requests that
+///                                nothing else judges may be waiting; two in
+///                                a row, so one slow answer is not enough.
+///                                Crashes (connect refused) are caught at
+///                                once by the process exit or outlier
+///                                detection.
 ///   healthy_threshold   2        A flapping instance must pass twice in a
 ///                                row to come back — but see "startup".
 ///   jitter_percent      10       Envoy's interval_jitter_percent: each wait

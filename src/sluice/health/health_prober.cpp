@@ -81,7 +81,16 @@ asio::awaitable<void> HealthProber::check(std::uint64_t serial, std::shared_ptr<
   const core::TimePoint now = core::steady_now();
   const HealthTransition change = e.state.on_result(answer.has_value(), now);
   e.next_at = e.state.next_check_at(now, std::uniform_real_distribution<double>(0.0, 1.0)(rng_));
-  if (change == HealthTransition::kNone) co_return;
+  if (change == HealthTransition::kNone) {
+    // An instance that never passed stays out without a transition: say so
+    // once it has failed as many checks as would take a healthy one out.
+    if (!answer && !e.state.ever_passed() && e.state.consecutive_failures() == std::max<std::uint32_t>(config.unhealthy_threshold, 1)) {
+      spdlog::warn("instance {} has not passed a health check yet ({} failed in a row: {}); it stays out of the "
+                   "rotation",
+                   instance->id.str(), e.state.consecutive_failures(), answer.error());
+    }
+    co_return;
+  }
   const bool healthy = change == HealthTransition::kBecameHealthy;
   instance->check_healthy.store(healthy, std::memory_order_relaxed);
   if (healthy) {

@@ -13,6 +13,8 @@ std::string_view to_string(EjectReason reason) {
       return "consecutive_gateway_failure";
     case EjectReason::kFailurePercentage:
       return "failure_percentage";
+    case EjectReason::kStalled:
+      return "stalled";
   }
   return "unknown";
 }
@@ -80,6 +82,10 @@ std::optional<Ejection> OutlierDetector::record(std::size_t instance, Outcome ou
   switch (outcome) {
     case Outcome::kIgnored:
       return std::nullopt;
+    case Outcome::kStalled:
+      ++s.window_requests;
+      ++s.window_failures;
+      return try_eject(instance, EjectReason::kStalled, now);
     case Outcome::kSuccess:
       ++s.window_requests;
       s.consecutive_5xx = 0;

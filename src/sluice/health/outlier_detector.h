@@ -82,13 +82,14 @@ enum class Outcome : std::uint8_t {
   kSuccess,         // an answer that is not a server error (2xx–4xx)
   k5xx,             // the engine answered with a 5xx status
   kGatewayFailure,  // no answer (local origin): connect refused, connection reset, timeout
+  kStalled,         // its streams all stopped while the pool's others went on (health/try_watch.h): eject now
   kIgnored,         // says nothing about the engine: the client went away, the gateway cancelled
 };
 
-enum class EjectReason : std::uint8_t { kConsecutive5xx, kConsecutiveGatewayFailure, kFailurePercentage };
-inline constexpr std::size_t kEjectReasonCount = 3;
+enum class EjectReason : std::uint8_t { kConsecutive5xx, kConsecutiveGatewayFailure, kFailurePercentage, kStalled };
+inline constexpr std::size_t kEjectReasonCount = 4;
 
-/// "consecutive_5xx", "consecutive_gateway_failure", "failure_percentage" (metric labels).
+/// "consecutive_5xx", "consecutive_gateway_failure", "failure_percentage", "stalled" (metric labels).
 std::string_view to_string(EjectReason reason);
 
 /// The detector's settings are the config's (one set of defaults, in

@@ -298,6 +298,19 @@ std::expected<sched::Band, Error> request_band(const tenancy::TenantEntry& tenan
   return band;
 }
 
+/// The prompt's allowance before a stream's first event, for the try watch
+/// (a conservative 10,000 prompt tokens a second of prefill).
+constexpr auto kPrefillAllowancePerToken = std::chrono::microseconds(100);
+
+/// Whether moving a failed try elsewhere moves load rather than adding it:
+/// its instance is known gone (exited, failing its checks, ejected, found
+/// stalled) or dropped the connection without an answer. The retry budget,
+/// which guards an overloaded pool answering errors, does not count it.
+bool moves_load(const balance::Instance& instance, const ExchangeOutcome& outcome) {
+  return outcome.instance_gone || !instance.available.load(std::memory_order_relaxed) ||
+         !instance.usable(core::steady_now().time_since_epoch().count());
+}
+
 /// Tells outlier detection what a try said about its instance. A try cut
 /// short because the client went away says nothing about the instance.
 void report_try(ModelPool& pool, balance::Instance& instance, const ExchangeOutcome& outcome,
@@ -516,6 +529,10 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
   plan.per_try = limits.per_try;
   plan.first_token = limits.first_token;
   plan.stream_idle = limits.stream_idle;
+  const config::OutlierDetectionConfig& outliers = cfg.config.models[route->index].outlier_detection;
+  plan.siblings = &route->instances;
+  plan.stall = outliers.enabled ? outliers.stall : core::Duration::zero();
+  plan.prefill_allowance = summary->input_tokens * kPrefillAllowancePerToken;
   plan.hold = [&policy, &retries_done](int status) {
     return retries_done < policy.retries && route::retriable(policy, route::TryResult::answer(status));
   };
@@ -590,8 +607,9 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
         break;
       }
       if (step.kind == SeamStep::Kind::kGiveUp) break;
-      // A continuation is a retry to the budget; no backoff: the client is mid-stream.
-      if (!budget.start_retry(policy)) {
+      // A continuation is a retry to the budget, unless its instance is
+      // gone (it moves load, it adds none); no backoff: the client is mid-stream.
+      if (!moves_load(instance, outcome) && !budget.start_retry(policy)) {
         ctx.metrics.retry_budget_exhausted.fetch_add(1, std::memory_order_relaxed);
         break;
       }
@@ -608,7 +626,7 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
     if (!outcome.error && !outcome.held) break;
     const core::Duration elapsed = worker.clock.now() - rc.started;
     if (!route::should_retry(policy, outcome.result, retries_done, false, elapsed, limits.total)) break;
-    if (!budget.start_retry(policy)) {
+    if (!moves_load(instance, outcome) && !budget.start_retry(policy)) {
       ctx.metrics.retry_budget_exhausted.fetch_add(1, std::memory_order_relaxed);
       break;
     }

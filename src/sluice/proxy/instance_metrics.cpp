@@ -35,8 +35,9 @@ void per_instance(const balance::RoutingTable& table, std::string& out, std::str
 
 void render_instance_metrics(const balance::RoutingTable& table, std::string& out) {
   const std::int64_t now = core::steady_now().time_since_epoch().count();
-  per_instance(table, out, "sluice_instance_up", "gauge", "1 when the instance is in rotation.",
-               [](const balance::Instance& i) { return i.available.load() ? 1 : 0; });
+  per_instance(table, out, "sluice_instance_up", "gauge",
+               "1 when the instance can take requests: in rotation, passing its active checks, not ejected.",
+               [now](const balance::Instance& i) { return i.available.load() && i.usable(now) ? 1 : 0; });
   per_instance(table, out, "sluice_instance_healthy", "gauge", "1 when the instance passes its active health checks.",
                [](const balance::Instance& i) { return i.check_healthy.load() ? 1 : 0; });
   per_instance(table, out, "sluice_instance_ejected", "gauge", "1 while outlier detection has ejected the instance.",

@@ -133,8 +133,10 @@ asio::awaitable<Acquired> ModelPool::acquire(const PoolTicket& ticket, tcp::sock
     std::lock_guard lock(mu_);
     const auto table = routes_.load();
     const balance::ModelRoute* r = route(*table);
-    const bool any = r && std::any_of(r->instances.begin(), r->instances.end(), [](const auto& i) {
-      return i->available.load(std::memory_order_relaxed);
+    // An instance that could take it: in rotation, passing its checks, not ejected.
+    const std::int64_t now_ns = start.time_since_epoch().count();
+    const bool any = r && std::any_of(r->instances.begin(), r->instances.end(), [now_ns](const auto& i) {
+      return i->available.load(std::memory_order_relaxed) && i->usable(now_ns);
     });
     if (!any) co_return result;  // kNoInstance
     if (all_over_breaker_limits(*r)) {

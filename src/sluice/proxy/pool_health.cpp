@@ -80,7 +80,9 @@ bool PoolHealth::panic(const balance::ModelRoute& route, core::TimePoint now) co
   const std::int64_t now_ns = to_ns(now);
   std::size_t usable = 0;
   for (const auto& i : route.instances) usable += i->usable(now_ns) ? 1 : 0;
-  return health::in_panic(usable, route.instances.size(), config_.panic_threshold_percent);
+  // With none usable there is no panic: the model has no instance to send
+  // to, and says so at once (503) rather than after a connect timeout.
+  return usable > 0 && health::in_panic(usable, route.instances.size(), config_.panic_threshold_percent);
 }
 
 }  // namespace sluice::proxy

@@ -28,7 +28,8 @@ class PoolHealth {
   /// ejects by failure percentage. Returns the instances ejected now.
   std::vector<std::shared_ptr<balance::Instance>> sweep(const balance::ModelRoute& route, core::TimePoint now);
   /// Whether too few of `route`'s instances are usable at `now` (both active
-  /// checks and ejections count; health/panic.h). O(instances).
+  /// checks and ejections count; health/panic.h), but at least one is: with
+  /// none usable the model has no instance (503 at once). O(instances).
   bool panic(const balance::ModelRoute& route, core::TimePoint now) const;
 
   const health::OutlierConfig& config() const { return config_; }

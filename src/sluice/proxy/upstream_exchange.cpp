@@ -3,6 +3,7 @@
 #include <array>
 
 #include "sluice/health/circuit_breaker.h"
+#include "sluice/health/try_watch.h"
 #include "sluice/net/http_wire.h"
 #include "sluice/proxy/client_writer.h"
 #include "sluice/proxy/sse_parser.h"
@@ -130,8 +131,89 @@ constexpr std::string_view kStreamStalledEvent =
     "data: {\"error\":{\"message\":\"the model instance stopped sending tokens\",\"type\":\"server_error\","
     "\"param\":null,\"code\":\"upstream_timeout\"}}\n\n";
 
-/// Which time limit ended a try.
-enum class Expiry { kNone, kTotal, kTry };
+/// What ended a try early: a time limit (the request's, the try's), or the
+/// try watch (its instance is gone, or stalled).
+enum class Expiry { kNone, kTotal, kTry, kGone, kStalled };
+
+bool is_time_limit(Expiry e) { return e == Expiry::kTotal || e == Expiry::kTry; }
+
+std::int64_t steady_ns() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+
+/// How often the try watch looks at a try waiting on its engine.
+constexpr auto kWatchTick = std::chrono::milliseconds(100);
+
+/// A try's deadline: its time limit, and every kWatchTick until then a look
+/// at its instance (health/try_watch.h); either one closes the upstream
+/// connection, which fails the pending read, and says why in `expiry`.
+class TryWatch {
+ public:
+  TryWatch(RequestContext& rc, const ExchangePlan& plan, std::optional<beast::tcp_stream>& upstream, Expiry& expiry)
+      : rc_(rc), plan_(plan), upstream_(upstream), expiry_(expiry), last_event_ns_(steady_ns()) {}
+  TryWatch(const TryWatch&) = delete;
+  TryWatch& operator=(const TryWatch&) = delete;
+
+  /// The time limit is now `limit_at`.
+  void arm(std::chrono::steady_clock::time_point limit_at) {
+    limit_at_ = limit_at;
+    schedule(std::chrono::steady_clock::now());
+  }
+  /// The try relayed an event (or finished its answer) at `now_ns`.
+  void on_event(std::int64_t now_ns) {
+    started_ = true;
+    last_event_ns_ = now_ns;
+    plan_.instance->note_event(now_ns);
+  }
+
+ private:
+  void schedule(std::chrono::steady_clock::time_point now) {
+    const bool watched = plan_.siblings || plan_.stall > core::Duration::zero();
+    const auto at = watched ? std::min(limit_at_, now + kWatchTick) : limit_at_;
+    rc_.deadline->set(at, [this] { fire(); });
+  }
+  void fire() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= limit_at_) return end(now >= plan_.deadline ? Expiry::kTotal : Expiry::kTry);
+    const health::TryVerdict verdict = health::judge_try(input(now.time_since_epoch().count()));
+    if (verdict == health::TryVerdict::kWait) return schedule(now);
+    end(verdict == health::TryVerdict::kStalled ? Expiry::kStalled : Expiry::kGone);
+  }
+  health::TryWatchInput input(std::int64_t now_ns) const {
+    const balance::Instance& i = *plan_.instance;
+    health::TryWatchInput in{
+        .now_ns = now_ns,
+        .instance_available = i.available.load(std::memory_order_relaxed),
+        .instance_check_healthy = i.check_healthy.load(std::memory_order_relaxed),
+        .instance_ejected = now_ns < i.ejected_until_ns.load(std::memory_order_relaxed),
+        .stream = plan_.stream,
+        .stream_started = started_,
+        .try_last_event_ns = last_event_ns_,
+        .instance_last_event_ns = i.last_event_ns.load(std::memory_order_relaxed),
+        .instance_event_gap_ns = i.event_gap_ns.load(std::memory_order_relaxed),
+        .stall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(plan_.stall).count(),
+        .prefill_allowance_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(plan_.prefill_allowance).count()};
+    if (plan_.siblings) {
+      for (const auto& s : *plan_.siblings) {
+        if (s.get() == &i) continue;
+        in.siblings_last_event_ns = std::max(in.siblings_last_event_ns, s->last_event_ns.load(std::memory_order_relaxed));
+      }
+    }
+    return in;
+  }
+  void end(Expiry why) {
+    expiry_ = why;
+    if (!upstream_) return;
+    error_code ignored;
+    upstream_->socket().close(ignored);
+  }
+
+  RequestContext& rc_;
+  const ExchangePlan& plan_;
+  std::optional<beast::tcp_stream>& upstream_;
+  Expiry& expiry_;
+  std::chrono::steady_clock::time_point limit_at_{};
+  bool started_ = false;
+  std::int64_t last_event_ns_;
+};
 
 /// The try failed while the client's stream was open: it stays open.
 void mark_broken(ExchangeOutcome& out, Expiry expiry) {
@@ -139,6 +221,7 @@ void mark_broken(ExchangeOutcome& out, Expiry expiry) {
   out.stream_broken = true;
   out.stream_stalled = expiry != Expiry::kNone;
   out.total_timeout = expiry == Expiry::kTotal;
+  out.instance_gone = out.instance_gone || expiry == Expiry::kGone || expiry == Expiry::kStalled;
 }
 
 /// Appends an event to the batch for the client: as the engine sent it, or
@@ -160,7 +243,7 @@ void append_relayed(std::string& batch, const SseEvent& event, const std::option
 asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream& client, RequestContext& rc,
                                               const ExchangePlan& plan, beast::tcp_stream& upstream,
                                               beast::flat_buffer& buffer, Parser& parser, bool& upstream_clean,
-                                              const Expiry& expiry, const std::function<void()>& on_event) {
+                                              const Expiry& expiry, const std::function<void(bool)>& on_event) {
   ExchangeOutcome out;
   const bool keep_alive = !worker.ctx.draining.load(std::memory_order_relaxed);
   std::string head;
@@ -206,7 +289,7 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
     }
     if (streamed != streamed_before && plan.on_streamed) plan.on_streamed(streamed);
     if (batch.empty()) continue;
-    on_event();
+    on_event(streamed != streamed_before);
     error_code wec;
     if (!out.response_started) {
       rc.status = 200;
@@ -233,7 +316,8 @@ asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream&
     // Nothing reached the client: the caller may try another instance.
     out.result.failure = expiry == Expiry::kTry ? route::TryFailure::kPerTryTimeout : route::TryFailure::kReset;
     out.total_timeout = expiry == Expiry::kTotal;
-    out.error = expiry != Expiry::kNone
+    out.instance_gone = !is_time_limit(expiry);
+    out.error = is_time_limit(expiry)
                     ? Error{ErrorCode::kUpstreamTimeout, "the model instance sent no token in time", ""}
                     : Error{ErrorCode::kUpstreamError, "the model instance failed before its first token", ""};
     co_return out;
@@ -296,20 +380,15 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
   Parser parser;
   parser.body_limit(kMaxUpstreamBody);
   // One deadline bounds the try: the request's overall deadline, and this
-  // try's own limits (per try, first token, idle between events). When it
-  // passes, the upstream connection is closed and the pending operation
-  // fails; `expiry` says which limit it was.
+  // try's own limits (per try, first token, idle between events); the try
+  // watch looks at its instance in between. When either ends the try, the
+  // upstream connection is closed and the pending operation fails;
+  // `expiry` says why.
   Expiry expiry = Expiry::kNone;
-  const auto arm = [&](std::chrono::steady_clock::time_point at) {
-    rc.deadline->set(at, [&expiry, &upstream, total = plan.deadline] {
-      expiry = std::chrono::steady_clock::now() >= total ? Expiry::kTotal : Expiry::kTry;
-      if (!upstream) return;
-      error_code ignored;
-      upstream->socket().close(ignored);
-    });
-  };
+  TryWatch watch(rc, plan, upstream, expiry);
   const auto started = std::chrono::steady_clock::now();
-  arm(earliest(earliest(plan.deadline, started, plan.per_try), started, plan.stream ? plan.first_token : core::Duration{}));
+  watch.arm(earliest(earliest(plan.deadline, started, plan.per_try), started,
+                     plan.stream ? plan.first_token : core::Duration{}));
   struct ClearDeadline {
     net::LazyDeadline* deadline;
     ~ClearDeadline() { deadline->clear(); }
@@ -318,10 +397,20 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
     return Error{ErrorCode::kUpstreamTimeout, "the model instance did not answer in time", ""};
   };
   const auto fail = [&](const Error& error, route::TryFailure failure) {
-    out.error = expiry != Expiry::kNone ? timeout_error() : error;
-    out.result.failure = expiry == Expiry::kTry ? route::TryFailure::kPerTryTimeout : failure;
+    out.error = is_time_limit(expiry) ? timeout_error() : error;
+    out.result.failure = expiry == Expiry::kTry ? route::TryFailure::kPerTryTimeout
+                         : expiry == Expiry::kNone ? failure
+                                                   : route::TryFailure::kReset;
     out.total_timeout = expiry == Expiry::kTotal;
-    out.verdict = health::Outcome::kGatewayFailure;
+    // No answer at all from an engine that refused or dropped the
+    // connection, or that the watch gave up on: the request moves, load is
+    // not added.
+    out.instance_gone = expiry == Expiry::kGone || expiry == Expiry::kStalled ||
+                        (expiry == Expiry::kNone &&
+                         (failure == route::TryFailure::kRefused || failure == route::TryFailure::kReset));
+    out.verdict = expiry == Expiry::kStalled ? health::Outcome::kStalled
+                  : expiry == Expiry::kGone  ? health::Outcome::kIgnored
+                                             : health::Outcome::kGatewayFailure;
   };
   auto sent = co_await send_and_read_header(worker, rc, plan, upstream, buffer, parser);
   if (!sent) {
@@ -335,15 +424,24 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
   bool upstream_clean = false;
   if (plan.stream && sse) {
     // From the first event on, only the idle limit and the overall deadline apply.
-    const auto on_event = [&] { arm(earliest(plan.deadline, std::chrono::steady_clock::now(), plan.stream_idle)); };
+    const auto on_event = [&](bool tokens) {
+      const auto now = std::chrono::steady_clock::now();
+      if (tokens) watch.on_event(now.time_since_epoch().count());
+      watch.arm(earliest(plan.deadline, now, plan.stream_idle));
+    };
     out = co_await relay_stream(worker, client, rc, plan, *upstream, buffer, parser, upstream_clean, expiry, on_event);
+    const health::Outcome failed = expiry == Expiry::kStalled ? health::Outcome::kStalled
+                                   : expiry == Expiry::kGone  ? health::Outcome::kIgnored
+                                                              : health::Outcome::kGatewayFailure;
     if (!out.response_started && out.error) {
-      out.verdict = health::Outcome::kGatewayFailure;
+      out.verdict = failed;
       co_return out;
     }
     out.verdict = upstream_clean ? health::Outcome::kSuccess
                   : out.client_gone ? health::Outcome::kIgnored
-                                    : health::Outcome::kGatewayFailure;
+                                    : failed;
+    // A stream the engine cut (no time limit, no watch) says the engine went away.
+    if (out.stream_broken && expiry == Expiry::kNone) out.instance_gone = true;
   } else if (plan.splicer) {
     // A continuation answered with no stream (an error status): none of it
     // can go into the client's open stream.
@@ -361,6 +459,7 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
       co_return out;
     }
     upstream_clean = true;
+    watch.on_event(steady_ns());
     const int status = static_cast<int>(res.result_int());
     out.result = route::TryResult::answer(status);
     out.verdict = status >= 500 ? health::Outcome::k5xx : health::Outcome::kSuccess;

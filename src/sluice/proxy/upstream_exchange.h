@@ -40,6 +40,13 @@ struct ExchangePlan {
   /// Called as a stream is relayed, with the events (≈ tokens) relayed so far
   /// (counting from rc.streamed_tokens, so continuations keep counting).
   std::function<void(std::int64_t)> on_streamed;
+  /// The try watch (health/try_watch.h): the model's instances in this
+  /// request's routing table (their progress is what a silent instance is
+  /// compared with; null = no stall detection), the model's stall setting
+  /// (0 = off), and the prompt's prefill allowance before a first event.
+  const std::vector<std::shared_ptr<balance::Instance>>* siblings = nullptr;
+  core::Duration stall{};
+  core::Duration prefill_allowance{};
   /// Streams: records every event relayed to the client (null = none).
   StreamTranscript* transcript = nullptr;
   /// A continuation try (null = a first try or a retry): the client's stream
@@ -74,6 +81,11 @@ struct ExchangeOutcome {
   /// token, idle) ended the try rather than the engine.
   bool stream_broken = false;
   bool stream_stalled = false;
+  /// The try was given up because its instance is known gone (exited,
+  /// failed its checks, ejected) or was found stalled (then `verdict` is
+  /// kStalled), or its connection was refused or reset: moving the request
+  /// elsewhere moves load, it adds none (the retry budget does not count it).
+  bool instance_gone = false;
 };
 
 /// Forwards and relays; fills `rc` (status, tokens, ttfb). Runs until the

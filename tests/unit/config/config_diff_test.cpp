@@ -122,7 +122,7 @@ TEST(ConfigDiff, ModelSectionsAreNamed) {
   Config b = a;
   b.models[0].scheduler.max_engine_waiting = 8;
   b.models[0].balance.policy = BalancePolicy::kRoundRobin;
-  b.models[0].health_check.interval = std::chrono::seconds(2);
+  b.models[0].health_check.interval = std::chrono::seconds(5);
   b.models[0].outlier_detection.consecutive_5xx = 7;
   b.models[1].circuit_breaker.max_pending = 3;
   b.models[1].static_source.endpoints.pop_back();
@@ -131,7 +131,7 @@ TEST(ConfigDiff, ModelSectionsAreNamed) {
   EXPECT_THAT(d.models_changed, ElementsAre("small", "big"));
   EXPECT_THAT(d.lines, ElementsAre("model small: scheduler.max_engine_waiting 4 -> 8",
                                    "model small: balance.policy least_request -> round_robin",
-                                   "model small: health_check.interval 5s -> 2s",
+                                   "model small: health_check.interval 2s -> 5s",
                                    "model small: outlier_detection.consecutive_5xx 5 -> 7",
                                    "model big: static endpoints + http://10.0.0.3:8000 weight 5, - http://10.0.0.2:8000",
                                    "model big: circuit_breaker.max_pending 128 -> 3"));
@@ -207,7 +207,7 @@ TEST(ConfigDiff, ServerAndListenKeys) {
   EXPECT_TRUE(has_line(d, "listen.api 127.0.0.1:8080 -> 127.0.0.1:8081")) << all_lines(d.lines);
   EXPECT_TRUE(has_line(d, "server.max_body_bytes 1048576 -> 2048")) << all_lines(d.lines);
   EXPECT_TRUE(has_line(d, "server.retry.retries 2 -> 5")) << all_lines(d.lines);
-  EXPECT_TRUE(has_line(d, "server.timeouts.first_token 0s -> 3s")) << all_lines(d.lines);
+  EXPECT_TRUE(has_line(d, "server.timeouts.first_token 60s -> 3s")) << all_lines(d.lines);
   EXPECT_TRUE(has_line(d, "server.cache_salt_secret changed")) << all_lines(d.lines);
   const auto restart = needs_restart(a, b);
   ASSERT_EQ(restart.size(), 3u) << all_lines(restart);

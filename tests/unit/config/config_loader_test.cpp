@@ -283,7 +283,7 @@ routes:
   EXPECT_NE(summary.find("max_in_flight_per_instance auto); balance least_tokens\n"), std::string::npos) << summary;
   EXPECT_NE(summary.find("route canary: model=chat x-env=prod x-u~=u.* tenants=acme -> v1=90 v2=10; sticky on user; "
                          "mirror 5% to shadow; abort 1% with 503; delay 2% by 250ms; timeouts total 600s, per_try 5s, "
-                         "first_token none, stream_idle none; retries 1\n"),
+                         "first_token 60s, stream_idle 30s; retries 1\n"),
             std::string::npos)
       << summary;
   EXPECT_NE(summary.find("route routes[1]: everything -> v1; upstream model org/v1\n"), std::string::npos) << summary;

@@ -78,6 +78,7 @@ models:
       failure_percentage_minimum_hosts: 0
       failure_percentage_request_volume: 100
       panic_threshold_percent: 0
+      stall: 2s
     circuit_breaker: {max_connections: 10, max_in_flight: 8, max_pending: 1}
   - name: m2
     source: sim
@@ -144,6 +145,7 @@ models:
   EXPECT_EQ(o.failure_percentage_minimum_hosts, 0u);
   EXPECT_EQ(o.failure_percentage_request_volume, 100u);
   EXPECT_EQ(o.panic_threshold_percent, 0u);
+  EXPECT_EQ(o.stall, 2s);
   EXPECT_EQ(m1.circuit_breaker.max_connections, 10);
   EXPECT_EQ(m1.circuit_breaker.max_in_flight, 8);
   EXPECT_EQ(m1.circuit_breaker.max_pending, 1);
@@ -192,8 +194,8 @@ TEST(ConfigResilience, DefaultsWhenAbsent) {
   const ServerConfig& s = config->server;
   EXPECT_EQ(s.timeouts.total, 600s);
   EXPECT_EQ(s.timeouts.per_try, 0s);
-  EXPECT_EQ(s.timeouts.first_token, 0s);
-  EXPECT_EQ(s.timeouts.stream_idle, 0s);
+  EXPECT_EQ(s.timeouts.first_token, 60s);
+  EXPECT_EQ(s.timeouts.stream_idle, 30s);
   EXPECT_EQ(s.retry.retries, 2u);
   EXPECT_EQ(s.retry.retry_on, kRetryConnectFailure | kRetryRefused | kRetryReset | kRetryGatewayError);
   EXPECT_EQ(s.retry.retriable_status_codes, std::vector<int>{503});
@@ -212,9 +214,9 @@ TEST(ConfigResilience, DefaultsWhenAbsent) {
   EXPECT_EQ(m.balance.prefix_tokens, 256);
   EXPECT_TRUE(m.health_check.enabled);
   EXPECT_EQ(m.health_check.path, "/health");
-  EXPECT_EQ(m.health_check.interval, 5s);
-  EXPECT_EQ(m.health_check.timeout, 2s);
-  EXPECT_EQ(m.health_check.unhealthy_threshold, 3u);
+  EXPECT_EQ(m.health_check.interval, 2s);
+  EXPECT_EQ(m.health_check.timeout, 1500ms);
+  EXPECT_EQ(m.health_check.unhealthy_threshold, 2u);
   EXPECT_EQ(m.health_check.healthy_threshold, 2u);
   EXPECT_EQ(m.health_check.jitter_percent, 10u);
   const OutlierDetectionConfig& o = m.outlier_detection;
@@ -230,6 +232,7 @@ TEST(ConfigResilience, DefaultsWhenAbsent) {
   EXPECT_EQ(o.failure_percentage_minimum_hosts, 3u);
   EXPECT_EQ(o.failure_percentage_request_volume, 20u);
   EXPECT_EQ(o.panic_threshold_percent, 50u);
+  EXPECT_EQ(o.stall, 500ms);
   EXPECT_EQ(m.circuit_breaker.max_connections, 1024);
   EXPECT_EQ(m.circuit_breaker.max_in_flight, 1024);
   EXPECT_EQ(m.circuit_breaker.max_pending, 128);
@@ -257,7 +260,7 @@ TEST(ConfigResilience, PartialMappingsKeepTheOtherDefaults) {
   EXPECT_EQ(config->server.retry.backoff_max, 250ms);
   const Model& m = config->models[0];
   EXPECT_EQ(m.health_check.interval, 3s);
-  EXPECT_EQ(m.health_check.timeout, 2s);
+  EXPECT_EQ(m.health_check.timeout, 1500ms);
   EXPECT_EQ(m.outlier_detection.base_ejection_time, 10s);
   EXPECT_EQ(m.outlier_detection.max_ejection_time, 300s);
   EXPECT_EQ(m.circuit_breaker.max_pending, 4);
@@ -487,7 +490,7 @@ TEST(ConfigResilienceErrors, HealthCheckTimeoutMustBeShorterThanInterval) {
   // Only the interval given: against the default timeout (2s), reported at the interval.
   EXPECT_EQ(model_errors("    health_check: {interval: 1s}\n"),
             std::vector<std::string>{
-                "t.yaml:8:30: models[0].health_check.interval: timeout (2s) must be shorter than interval (1s)"});
+                "t.yaml:8:30: models[0].health_check.interval: timeout (1.5s) must be shorter than interval (1s)"});
 }
 
 TEST(ConfigResilienceErrors, HealthCheckThresholdsAndJitter) {

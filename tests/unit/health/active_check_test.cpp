@@ -19,12 +19,20 @@ ActiveCheckConfig thresholds(std::uint32_t unhealthy, std::uint32_t healthy) {
   return c;
 }
 
+/// Checks every 5 s (10% jitter), for round numbers.
+ActiveCheckConfig every_5s() {
+  ActiveCheckConfig c;
+  c.interval = 5s;
+  c.timeout = 2s;
+  return c;
+}
+
 TEST(HealthActiveCheck, DefaultsAreTheDocumentedOnes) {
   const ActiveCheckConfig c;
   EXPECT_EQ(c.path, "/health");
-  EXPECT_EQ(c.interval, 5s);
-  EXPECT_EQ(c.timeout, 2s);
-  EXPECT_EQ(c.unhealthy_threshold, 3u);
+  EXPECT_EQ(c.interval, 2s);
+  EXPECT_EQ(c.timeout, 1500ms);
+  EXPECT_EQ(c.unhealthy_threshold, 2u);
   EXPECT_EQ(c.healthy_threshold, 2u);
   EXPECT_EQ(c.jitter_percent, 10u);
 }
@@ -112,7 +120,7 @@ TEST(HealthActiveCheck, ZeroThresholdsActAsOne) {
 }
 
 TEST(HealthActiveCheck, NextCheckIsIntervalPlusJitterFromTheInjectedDraw) {
-  const ActiveCheckState s;  // 5s interval, 10% jitter: a 500ms window
+  const ActiveCheckState s(every_5s());  // 5s interval, 10% jitter: a 500ms window
   EXPECT_EQ(s.next_check_at(kT0, 0.0), kT0 + 5s);
   EXPECT_EQ(s.next_check_at(kT0, 0.5), kT0 + 5s + 250ms);
   EXPECT_EQ(s.next_check_at(kT0, 0.25), kT0 + 5s + 125ms);
@@ -120,7 +128,7 @@ TEST(HealthActiveCheck, NextCheckIsIntervalPlusJitterFromTheInjectedDraw) {
 }
 
 TEST(HealthActiveCheck, JitterStaysInsideItsWindow) {
-  const ActiveCheckState s;
+  const ActiveCheckState s(every_5s());
   const auto lo = kT0 + 5s;
   const auto hi = kT0 + 5s + 500ms;  // exclusive
   for (double u : {0.0, 1e-12, 0.1, 0.3333, 0.75, 0.999999999, 1.0, 1.5, -0.5,
@@ -158,7 +166,7 @@ TEST(HealthActiveCheck, FirstCheckFallsInsideTheJitterWindow) {
 
 TEST(HealthActiveCheck, DrivenByAManualClock) {
   core::ManualClock clock(kT0);
-  ActiveCheckState s;
+  ActiveCheckState s(every_5s());
   // A fresh instance is first probed within the jitter window, then every interval + jitter.
   auto due = s.first_check_at(clock.now(), 0.2);
   EXPECT_EQ(due, kT0 + 100ms);

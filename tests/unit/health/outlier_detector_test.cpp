@@ -115,6 +115,20 @@ TEST(HealthOutlier, GatewayFailuresEjectAtTheThird) {
   EXPECT_EQ(d.consecutive_gateway_failures(7), 0u);
 }
 
+TEST(HealthOutlier, AStalledInstanceIsEjectedAtOnceWithinTheEjectionCap) {
+  OutlierDetector d(consecutive_only(), 2);
+  const auto e = d.record(1, Outcome::kStalled, kT0);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->reason, EjectReason::kStalled);
+  EXPECT_EQ(ejections(d, 1, EjectReason::kStalled), 1u);
+  EXPECT_EQ(to_string(EjectReason::kStalled), "stalled");
+  // The cap (50%) keeps the other one in, whatever it does.
+  EXPECT_FALSE(d.record(0, Outcome::kStalled, kT0 + 1s));
+  // A pool of one is never ejected.
+  OutlierDetector one(consecutive_only(), 1);
+  EXPECT_FALSE(one.record(0, Outcome::kStalled, kT0));
+}
+
 TEST(HealthOutlier, ASuccessResetsTheGatewayRun) {
   OutlierDetector d(consecutive_only(), 10);
   EXPECT_FALSE(record_n(d, 0, 2, Outcome::kGatewayFailure, kT0));
