@@ -8,6 +8,9 @@
 #include <limits>
 
 #include <simdjson.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "sluice/core/json_escape.h"
 
@@ -192,6 +195,21 @@ class Checker {
   bool string() {  // at the opening quote; the whole text is valid UTF-8 already
     ++pos_;
     for (;;) {
+#if defined(__SSE2__)
+      // Sixteen bytes at a time, to the first that ends the run.
+      while (s_.size() - pos_ >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s_.data() + pos_));
+        const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+        const __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+        const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));  // v <= 0x1f
+        const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control));
+        if (mask != 0) {
+          pos_ += static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+          break;
+        }
+        pos_ += 16;
+      }
+#endif
       // Eight bytes at a time while none of them ends the run.
       while (s_.size() - pos_ >= 8) {
         std::uint64_t word;
