@@ -226,8 +226,8 @@ void add_drill_options(CLI::App& command, DrillCommandOptions& o) {
       ->type_name("FILE");
   command.add_option("--scenario", o.scenarios,
                      "Scenarios, comma-separated, or all: crash, kill, hang, freeze, error, gpu_fault, node_down, "
-                     "node_kill, zone_outage, corrupt_model (kill, freeze and node_kill signal the engine processes "
-                     "from outside the gateway)")
+                     "node_kill, zone_outage, zone_kill, corrupt_model (kill, freeze, node_kill and zone_kill signal "
+                     "the engine processes from outside the gateway)")
       ->capture_default_str()
       ->type_name("LIST");
   command.add_option("--model", o.model, "The model to drill (default: the config's first)")->type_name("NAME");
@@ -271,9 +271,10 @@ void add_drill_options(CLI::App& command, DrillCommandOptions& o) {
       "injects the fault on a serving instance through POST /admin/fleet/faults (node and zone scenarios:\n"
       "that instance's node or zone), keeps the load on until GET /admin/fleet shows the failover recovered\n"
       "(first success on the replacement) and restored (standbys back at policy), then clears the faults.\n"
-      "kill, freeze and node_kill inject from outside the gateway instead, with kill(2) on the engine pids\n"
-      "GET /admin/fleet shows: SIGKILL to the instance (kill), SIGSTOP to it (freeze: it answers nothing,\n"
-      "/health included; SIGCONT when the scenario ends), SIGKILL to every engine on its node (node_kill).\n"
+      "kill, freeze, node_kill and zone_kill inject from outside the gateway instead, with kill(2) on the\n"
+      "engine pids GET /admin/fleet shows: SIGKILL to the instance (kill), SIGSTOP to it (freeze: it answers\n"
+      "nothing, /health included; SIGCONT when the scenario ends), SIGKILL to every engine on its node\n"
+      "(node_kill) or in its zone (zone_kill).\n"
       "They need the drill on the gateway's host.\n"
       "Prints per scenario: time to detect, recover and restore, where the replacement came from, requests\n"
       "failed, streams broken, tokens lost or duplicated, beside the source design's SLA (crash, hang, 5xx\n"

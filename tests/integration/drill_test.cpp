@@ -58,11 +58,11 @@ std::string context(const DrillRun& run) {
 
 /// Checks every drill shares: it ran, recovery finished, nothing the
 /// clients sent failed (a hot standby was left), the exit status says the same as the report.
-void expect_clean_recovery(const DrillRun& run, const Json& s) {
+void expect_clean_recovery(const DrillRun& run, const Json& s, bool restored = true) {
   ASSERT_FALSE(run.result.timed_out) << context(run);
   ASSERT_FALSE(s.empty()) << context(run);
   EXPECT_FALSE(s.contains("error")) << context(run);
-  EXPECT_TRUE(s.value("complete", false)) << "recovered and restored within --observe\n" << context(run);
+  if (restored) EXPECT_TRUE(s.value("complete", false)) << "recovered and restored within --observe\n" << context(run);
   EXPECT_EQ(run.result.exit_code, run.report.value("passed", false) ? 0 : 1) << context(run);
   EXPECT_EQ(s["verdicts"]["sla"], "PASS") << context(run);
   EXPECT_EQ(s["targets"]["standby_left"], "hot") << context(run);
@@ -78,7 +78,8 @@ void expect_clean_recovery(const DrillRun& run, const Json& s) {
   EXPECT_LT(load["slowest_s"].get<double>(), 5.0) << context(run);
   EXPECT_EQ(load["answers_checked"].get<int>(), load["requests_sent"].get<int>() + load["streams_sent"].get<int>())
       << context(run);
-  EXPECT_TRUE(s["detect_s"].is_number() && s["recover_s"].is_number() && s["restore_s"].is_number()) << context(run);
+  EXPECT_TRUE(s["detect_s"].is_number() && s["recover_s"].is_number()) << context(run);
+  if (restored) EXPECT_TRUE(s["restore_s"].is_number()) << context(run);
   if (s["detect_s"].is_number() && s["recover_s"].is_number() && s["restore_s"].is_number()) {
     EXPECT_LE(s["detect_s"].get<double>(), s["recover_s"].get<double>());
     EXPECT_LE(s["recover_s"].get<double>(), s["restore_s"].get<double>());
@@ -165,6 +166,24 @@ TEST(DrillTest, NodeKillFromOutsideKillsEveryEngineOnTheNode) {
   ASSERT_EQ(s["injected"].size(), 1U) << context(run);
   EXPECT_TRUE(s["injected"][0].get<std::string>().starts_with("SIGKILL small/")) << context(run);
   EXPECT_NE(s["causes"].get<std::string>().find("process_exit"), std::string::npos) << context(run);
+}
+
+TEST(DrillTest, ZoneKillFromOutsideMovesTheModelToTheStandbyZone) {
+  const DrillRun run = drill("zone_kill");
+  const Json s = scenario_of(run);
+  // Clients see nothing and the model serves again at once; the standbys
+  // are not always back within --observe (when the fleet sees the two exits
+  // in separate passes, zone-b can end up too full for the warm standby
+  // until zone-a's failure window has passed), so restoration is not checked here.
+  expect_clean_recovery(run, s, /*restored=*/false);
+  EXPECT_LT(s["recover_s"].is_number() ? s["recover_s"].get<double>() : 99.0, 1.0) << context(run);
+  EXPECT_EQ(s["target"], "zone zone-a") << context(run);
+  // Both serving instances were in zone-a: both killed, both replaced from zone-b.
+  EXPECT_EQ(s["affected"].size(), 2U) << context(run);
+  ASSERT_EQ(s["injected"].size(), 1U) << context(run);
+  EXPECT_TRUE(s["injected"][0].get<std::string>().starts_with("SIGKILL small/")) << context(run);
+  EXPECT_NE(s["causes"].get<std::string>().find("process_exit"), std::string::npos) << context(run);
+  EXPECT_NE(s["promoted_from"].get<std::string>().find("hot"), std::string::npos) << context(run);
 }
 
 TEST(DrillTest, BadUsageExitsTwo) {

@@ -76,11 +76,11 @@ std::expected<ProcessTarget, std::string> process_to_signal(const FleetInstance&
   return process_of(victim);
 }
 
-/// Every engine process on `node`, any model, by instance id.
-std::vector<ProcessTarget> processes_on(const FleetView& fleet, std::string_view node) {
+/// Every engine process on `place` (a node, or a zone), any model, by instance id.
+std::vector<ProcessTarget> processes_on(const FleetView& fleet, std::string_view place, bool zone) {
   std::vector<ProcessTarget> out;
   for (const auto& i : fleet.instances) {
-    if (i.node == node && i.pid > 0) out.push_back(process_of(i));
+    if ((zone ? i.zone : i.node) == place && i.pid > 0) out.push_back(process_of(i));
   }
   std::sort(out.begin(), out.end(), [](const ProcessTarget& a, const ProcessTarget& b) { return a.instance < b.instance; });
   return out;
@@ -138,14 +138,19 @@ std::expected<FaultPlan, std::string> plan_fault(Scenario scenario, const FleetV
       plan.steps.push_back(admin_step(json{{"kind", "node_down"}, {"node", node}}.dump(), "node_down " + node));
       break;
     }
-    case Scenario::kNodeKill: {
-      if (victim->node.empty()) return std::unexpected(fmt::format("instance {} has no node in the fleet report", victim->id));
-      const std::string node = busiest(fleet, model, *victim, false);
-      std::vector<ProcessTarget> processes = processes_on(fleet, node);
-      if (processes.empty()) {
-        return std::unexpected(fmt::format("node {} has no engine process with a pid in the fleet report", node));
+    case Scenario::kNodeKill:
+    case Scenario::kZoneKill: {
+      const bool zone = scenario == Scenario::kZoneKill;
+      const char* kind = zone ? "zone" : "node";
+      if ((zone ? victim->zone : victim->node).empty()) {
+        return std::unexpected(fmt::format("instance {} has no {} in the fleet report", victim->id, kind));
       }
-      plan.target = "node " + node;
+      const std::string place = busiest(fleet, model, *victim, zone);
+      std::vector<ProcessTarget> processes = processes_on(fleet, place, zone);
+      if (processes.empty()) {
+        return std::unexpected(fmt::format("{} {} has no engine process with a pid in the fleet report", kind, place));
+      }
+      plan.target = fmt::format("{} {}", kind, place);
       plan.steps.push_back(signal_step(SIGKILL, std::move(processes)));
       break;
     }

@@ -17,7 +17,7 @@ struct ScenarioInfo {
   Injection injection = Injection::kAdminApi;
 };
 
-constexpr std::array<ScenarioInfo, 10> kScenarios = {{
+constexpr std::array<ScenarioInfo, 11> kScenarios = {{
     {Scenario::kCrash, "crash", "instance process crash (kill -9)", 6},
     {Scenario::kKill, "kill", "engine process killed from outside (SIGKILL to its pid)", 6, Injection::kSignal},
     {Scenario::kHang, "hang", "instance hang (accepts requests, never answers)", 6},
@@ -29,13 +29,15 @@ constexpr std::array<ScenarioInfo, 10> kScenarios = {{
     {Scenario::kNodeKill, "node_kill", "node's engine processes killed from outside (SIGKILL to each pid)", 40,
      Injection::kSignal},
     {Scenario::kZoneOutage, "zone_outage", "zone outage (every node of the zone down)", 90},
+    {Scenario::kZoneKill, "zone_kill", "zone's engine processes killed from outside (SIGKILL to each pid)", 90,
+     Injection::kSignal},
     {Scenario::kCorruptModel, "corrupt_model", "corrupt model (a cold start whose load fails)", 61},
 }};
 
-constexpr std::array<Scenario, 10> kAll = {Scenario::kCrash,     Scenario::kKill,       Scenario::kHang,
-                                           Scenario::kFreeze,    Scenario::kError,      Scenario::kGpuFault,
-                                           Scenario::kNodeDown,  Scenario::kNodeKill,   Scenario::kZoneOutage,
-                                           Scenario::kCorruptModel};
+constexpr std::array<Scenario, 11> kAll = {
+    Scenario::kCrash,    Scenario::kKill,     Scenario::kHang,       Scenario::kFreeze,   Scenario::kError,
+    Scenario::kGpuFault, Scenario::kNodeDown, Scenario::kNodeKill,   Scenario::kZoneOutage, Scenario::kZoneKill,
+    Scenario::kCorruptModel};
 
 const ScenarioInfo& info(Scenario scenario) {
   return *std::find_if(kScenarios.begin(), kScenarios.end(),

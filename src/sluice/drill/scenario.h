@@ -21,6 +21,7 @@ enum class Scenario {
   kNodeDown,      // every instance on a node killed, the node unusable
   kNodeKill,      // from outside: SIGKILL to every engine process on a node
   kZoneOutage,    // every node of a zone down
+  kZoneKill,      // from outside: SIGKILL to every engine process in a zone
   kCorruptModel,  // a cold start whose load fails
 };
 
@@ -34,7 +35,7 @@ enum class Injection {
 std::span<const Scenario> all_scenarios();
 
 /// "crash", "kill", "hang", "freeze", "error", "gpu_fault", "node_down",
-/// "node_kill", "zone_outage", "corrupt_model".
+/// "node_kill", "zone_outage", "zone_kill", "corrupt_model".
 std::string_view scenario_name(Scenario scenario);
 /// One line for people: "instance process crash (kill -9)".
 std::string_view scenario_description(Scenario scenario);
@@ -49,7 +50,7 @@ std::expected<std::vector<Scenario>, std::string> parse_scenarios(std::string_vi
 /// in seconds (process crash 6, node down 40, GPU fault 35, zone outage 90,
 /// corrupt model 61; hang and 5xx are held to the crash target; a fault
 /// injected by signal to the target of its admin API twin: kill and freeze
-/// 6, node_kill 40).
+/// 6, node_kill 40, zone_kill 90).
 double sla_rto_s(Scenario scenario);
 
 }  // namespace sluice::drill

@@ -244,13 +244,13 @@ TEST(DrillRunner, ASignalToAPidThatIsNotTheEngineIsRefused) {
   Engine engine;
   FakeFleetAdmin admin_server;  // reports m/0 as pid 11 on port 4001: not an engine of this host
   const AdminClient admin("127.0.0.1", admin_server.port());
-  for (const Scenario s : {Scenario::kKill, Scenario::kFreeze, Scenario::kNodeKill}) {
+  for (const Scenario s : {Scenario::kKill, Scenario::kFreeze, Scenario::kNodeKill, Scenario::kZoneKill}) {
     const ScenarioOutcome o = run_scenario(admin, settings_for(engine.port()), s, quiet);
     EXPECT_NE(o.error.find("signal scenarios need the drill on the gateway's host"), std::string::npos) << o.error;
     EXPECT_FALSE(o.passed());
   }
   EXPECT_TRUE(admin_server.faults().empty()) << "nothing goes through the admin API";
-  EXPECT_EQ(admin_server.clears(), 3);
+  EXPECT_EQ(admin_server.clears(), 4);
 }
 
 TEST(DrillRunner, NoFleetControllerIsSaidPlainly) {

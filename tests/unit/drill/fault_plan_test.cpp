@@ -136,6 +136,19 @@ TEST(DrillFaultPlan, NodeKillSignalsEveryEngineOnTheNode) {
             (std::vector<ProcessTarget>{{"m/1", 12, 4002}, {"m/3", 14, 4004}, {"m/9", 19, 4009}}));
 }
 
+TEST(DrillFaultPlan, ZoneKillSignalsEveryEngineInTheZone) {
+  const auto plan = plan_fault(Scenario::kZoneKill, fleet(), "m");
+  ASSERT_TRUE(plan) << plan.error();
+  EXPECT_EQ(plan->target, "zone zone-a");
+  ASSERT_EQ(plan->steps.size(), 1U);
+  EXPECT_EQ(plan->steps[0].signal, SIGKILL);
+  // a1 and a2: both serving instances, the hot standby and the other model; the warm standby in zone-b is spared.
+  EXPECT_EQ(plan->steps[0].processes, (std::vector<ProcessTarget>{{"m/0", 11, 4001},
+                                                                  {"m/1", 12, 4002},
+                                                                  {"m/2", 13, 4003},
+                                                                  {"other/0", 15, 4005}}));
+}
+
 TEST(DrillFaultPlan, SignalsNeedPids) {
   FleetView remote = fleet();
   for (auto& i : remote.instances) i.pid = 0;  // engines the gateway does not run itself
@@ -147,6 +160,9 @@ TEST(DrillFaultPlan, SignalsNeedPids) {
   const auto node = plan_fault(Scenario::kNodeKill, remote, "m");
   ASSERT_FALSE(node);
   EXPECT_EQ(node.error(), "node a1 has no engine process with a pid in the fleet report");
+  const auto zone = plan_fault(Scenario::kZoneKill, remote, "m");
+  ASSERT_FALSE(zone);
+  EXPECT_EQ(zone.error(), "zone zone-a has no engine process with a pid in the fleet report");
   EXPECT_TRUE(plan_fault(Scenario::kCrash, remote, "m")) << "the admin API needs no pid";
 }
 

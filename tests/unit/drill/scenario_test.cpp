@@ -9,10 +9,10 @@ TEST(DrillScenario, AllInTheDocumentedOrder) {
   std::vector<std::string> names;
   for (const Scenario s : all_scenarios()) names.emplace_back(scenario_name(s));
   EXPECT_EQ(names, (std::vector<std::string>{"crash", "kill", "hang", "freeze", "error", "gpu_fault", "node_down",
-                                             "node_kill", "zone_outage", "corrupt_model"}));
+                                             "node_kill", "zone_outage", "zone_kill", "corrupt_model"}));
   const auto all = parse_scenarios("all");
   ASSERT_TRUE(all) << all.error();
-  EXPECT_EQ(all->size(), 10U);
+  EXPECT_EQ(all->size(), 11U);
 }
 
 TEST(DrillScenario, ListKeepsOrderAndDropsRepeats) {
@@ -44,12 +44,13 @@ TEST(DrillScenario, SourceSlaTable) {
   EXPECT_EQ(sla_rto_s(Scenario::kKill), 6);
   EXPECT_EQ(sla_rto_s(Scenario::kFreeze), 6);
   EXPECT_EQ(sla_rto_s(Scenario::kNodeKill), 40);
+  EXPECT_EQ(sla_rto_s(Scenario::kZoneKill), 90);
 }
 
 TEST(DrillScenario, SignalScenariosInjectFromOutside) {
-  const auto list = parse_scenarios("kill, freeze,node_kill");
+  const auto list = parse_scenarios("kill, freeze,node_kill,zone_kill");
   ASSERT_TRUE(list) << list.error();
-  EXPECT_EQ(*list, (std::vector<Scenario>{Scenario::kKill, Scenario::kFreeze, Scenario::kNodeKill}));
+  EXPECT_EQ(*list, (std::vector<Scenario>{Scenario::kKill, Scenario::kFreeze, Scenario::kNodeKill, Scenario::kZoneKill}));
   for (const Scenario s : *list) EXPECT_EQ(injection_of(s), Injection::kSignal) << scenario_name(s);
   EXPECT_EQ(injection_of(Scenario::kCrash), Injection::kAdminApi);
   EXPECT_EQ(injection_of(Scenario::kHang), Injection::kAdminApi);
