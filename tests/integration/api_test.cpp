@@ -9,8 +9,8 @@
 namespace sluice::itest {
 namespace {
 
-class ApiTest : public ::testing::Test {
- protected:
+class ApiTest : public SharedGatewayTest<ApiTest> {
+ public:  // config() is read by SharedGatewayTest
   static std::string config() {
     // `big` runs the 8B timing model 4x faster than real time: ~1.8 ms per
     // token, so a 200-token stream takes a measurable ~0.4 s.
@@ -22,20 +22,7 @@ class ApiTest : public ::testing::Test {
                        "    source: sim\n"
                        "    sim: {instances: 1, profile: llama-3.1-8b-h100, speedup: 4}\n");
   }
-  static void TearDownTestSuite() { shared_.reset(); }
-  void SetUp() override {
-    gateway_ = ensure_gateway(shared_, config());
-    ASSERT_NE(gateway_, nullptr);
-  }
-  void TearDown() override { expect_gateway_survived(shared_); }
-
-  std::uint16_t api() const { return gateway_->api_port(); }
-
-  static std::unique_ptr<Gateway> shared_;
-  Gateway* gateway_ = nullptr;
 };
-
-std::unique_ptr<Gateway> ApiTest::shared_;
 
 void expect_usage(const Json& usage, int completion_tokens) {
   ASSERT_TRUE(usage.is_object()) << usage;

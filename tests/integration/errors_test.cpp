@@ -10,8 +10,8 @@
 namespace sluice::itest {
 namespace {
 
-class ErrorsTest : public ::testing::Test {
- protected:
+class ErrorsTest : public SharedGatewayTest<ErrorsTest> {
+ public:  // config() is read by SharedGatewayTest
   static std::string config() {
     std::string models;
     for (const char* name : {"small", "doomed", "stuck", "flaky", "dropper"}) {
@@ -28,22 +28,6 @@ class ErrorsTest : public ::testing::Test {
   static std::string fmt_model(const std::string& name, const std::string& sim) {
     return "  - name: " + name + "\n    source: sim\n    sim: " + sim + "\n";
   }
-  static void TearDownTestSuite() { shared_.reset(); }
-  void SetUp() override {
-    gateway_ = ensure_gateway(shared_, config());
-    ASSERT_NE(gateway_, nullptr);
-  }
-  void TearDown() override { expect_gateway_survived(shared_); }
-
-  std::uint16_t api() const { return gateway_->api_port(); }
-
-  /// The gateway still answers a good request.
-  void expect_still_serving() const {
-    const Response res = post_json(api(), "/v1/chat/completions", chat_body("small", "still there?", 3), kAcmeKey,
-                                   {}, 5000ms);
-    EXPECT_EQ(res.status, 200) << "the gateway stopped serving after the bad request: " << res.error << "\n"
-                               << (gateway_->running() ? std::string() : gateway_->stderr_text());
-  }
 
   Response chat(const std::string& model, std::string_view key = kAcmeKey, int max_tokens = 4) const {
     return post_json(api(), "/v1/chat/completions", chat_body(model, "hello", max_tokens), key);
@@ -53,12 +37,7 @@ class ErrorsTest : public ::testing::Test {
     const auto list = gateway_->instances(model);
     return list.empty() ? 0 : list.front().port;
   }
-
-  static std::unique_ptr<Gateway> shared_;
-  Gateway* gateway_ = nullptr;
 };
-
-std::unique_ptr<Gateway> ErrorsTest::shared_;
 
 TEST_F(ErrorsTest, InvalidJsonIs400) {
   const std::vector<Header> auth{{"Authorization", "Bearer sk-demo-acme"}};

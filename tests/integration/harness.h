@@ -312,6 +312,32 @@ Gateway* ensure_gateway(std::unique_ptr<Gateway>& slot, const std::string& confi
 /// drops the dead gateway so the next test starts a fresh one.
 void expect_gateway_survived(std::unique_ptr<Gateway>& slot);
 
+/// A suite whose tests share one gateway, started from `Suite::config()` on
+/// first use and restarted when a test killed it (ensure_gateway); a test
+/// during which it died fails (expect_gateway_survived).
+template <typename Suite>
+class SharedGatewayTest : public ::testing::Test {
+ protected:
+  static void TearDownTestSuite() { shared_.reset(); }
+  void SetUp() override {
+    gateway_ = ensure_gateway(shared_, Suite::config());
+    ASSERT_NE(gateway_, nullptr);
+  }
+  void TearDown() override { expect_gateway_survived(shared_); }
+
+  std::uint16_t api() const { return gateway_->api_port(); }
+  /// The gateway still answers a good request for `model`.
+  void expect_still_serving(std::string_view model = "small") const {
+    const Response res = post_json(api(), "/v1/chat/completions", chat_body(model, "still there?", 3), kAcmeKey, {},
+                                   5000ms);
+    EXPECT_EQ(res.status, 200) << "the gateway stopped serving: " << res.error << "\n"
+                               << (gateway_->running() ? std::string() : gateway_->stderr_text());
+  }
+
+  inline static std::unique_ptr<Gateway> shared_;
+  Gateway* gateway_ = nullptr;
+};
+
 // --------------------------------------------------------------- engines ----
 
 /// A `sluice engine-sim` process the test starts itself, on a port the

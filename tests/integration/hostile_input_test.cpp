@@ -6,8 +6,8 @@
 namespace sluice::itest {
 namespace {
 
-class HostileInputTest : public ::testing::Test {
- protected:
+class HostileInputTest : public SharedGatewayTest<HostileInputTest> {
+ public:  // config() is read by SharedGatewayTest
   static std::string config() {
     return make_config("shutdown_grace: 1s",
                        "  - name: small\n"
@@ -18,27 +18,7 @@ class HostileInputTest : public ::testing::Test {
                        "    match: {headers: [{name: x-user, regex: '(\\w|-)+'}]}\n"
                        "    model: small\n");
   }
-  static void TearDownTestSuite() { shared_.reset(); }
-  void SetUp() override {
-    gateway_ = ensure_gateway(shared_, config());
-    ASSERT_NE(gateway_, nullptr);
-  }
-  void TearDown() override { expect_gateway_survived(shared_); }
-
-  std::uint16_t api() const { return gateway_->api_port(); }
-
-  void expect_still_serving() const {
-    const Response res = post_json(api(), "/v1/chat/completions", chat_body("small", "still there?", 3), kAcmeKey,
-                                   {}, 5000ms);
-    EXPECT_EQ(res.status, 200) << "the gateway stopped serving: " << res.error << "\n"
-                               << (gateway_->running() ? std::string() : gateway_->stderr_text());
-  }
-
-  static std::unique_ptr<Gateway> shared_;
-  Gateway* gateway_ = nullptr;
 };
-
-std::unique_ptr<Gateway> HostileInputTest::shared_;
 
 const std::vector<Header> kAuth{{"Authorization", "Bearer sk-demo-acme"}};
 

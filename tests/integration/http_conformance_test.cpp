@@ -13,8 +13,8 @@
 namespace sluice::itest {
 namespace {
 
-class HttpConformanceTest : public ::testing::Test {
- protected:
+class HttpConformanceTest : public SharedGatewayTest<HttpConformanceTest> {
+ public:  // config() is read by SharedGatewayTest
   static std::string config() {
     return "listen: {api: 127.0.0.1:0, admin: 127.0.0.1:0}\n"
            "server: {request_read_timeout: 5s, upstream_timeout: 10s, shutdown_grace: 1s}\n" +
@@ -31,19 +31,7 @@ class HttpConformanceTest : public ::testing::Test {
            "    source: sim\n"
            "    sim: {instances: 1, profile: llama-3.1-8b-h100, speedup: 100}\n";
   }
-  static void TearDownTestSuite() { shared_.reset(); }
-  void SetUp() override {
-    gateway_ = ensure_gateway(shared_, config());
-    ASSERT_NE(gateway_, nullptr);
-  }
-  void TearDown() override { expect_gateway_survived(shared_); }
-  std::uint16_t api() const { return gateway_->api_port(); }
-
-  static std::unique_ptr<Gateway> shared_;
-  Gateway* gateway_ = nullptr;
 };
-
-std::unique_ptr<Gateway> HttpConformanceTest::shared_;
 
 const std::string kAuth = "Authorization: Bearer sk-demo-acme\r\n";
 
