@@ -133,6 +133,27 @@ TEST_F(HttpConformanceTest, BeyondTheContextLengthIs400NotA429) {
   EXPECT_EQ(post_json(api(), "/v1/chat/completions", chat_body("small", "hello", 5), kAcmeKey).status, 200);
 }
 
+TEST(HttpConformanceStaticTest, AStaticModelTakesItsContextLengthFromTheEngine) {
+  // No max_model_len in the config: the engine's GET /v1/models says 100.
+  EngineSim engine({"--max-model-len", "100", "--served-model-name", "small"});
+  ASSERT_TRUE(engine.start()) << engine.error();
+  Gateway gateway(make_config("", "  - name: small\n"
+                                  "    source: static\n"
+                                  "    static: {endpoints: [http://127.0.0.1:" + std::to_string(engine.port()) + "]}\n"));
+  ASSERT_TRUE(gateway.start()) << gateway.error();
+  // Learned after the endpoint's first passing health check.
+  ASSERT_TRUE(wait_until([&] { return get(gateway.admin_port(), "/readyz").status == 200; }, 10000ms));
+  Response too_long;
+  EXPECT_TRUE(wait_until([&] {
+    too_long = post_json(gateway.api_port(), "/v1/chat/completions", chat_body("small", "hello", 200), kAcmeKey);
+    return too_long.status == 400;
+  }, 5000ms)) << too_long.status << " " << too_long.body;
+  EXPECT_TRUE(is_openai_error(too_long, 400, "context_length_exceeded")) << too_long.body;
+  EXPECT_NE(too_long.body.find("maximum context length is 100"), std::string::npos) << too_long.body;
+  EXPECT_EQ(post_json(gateway.api_port(), "/v1/chat/completions", chat_body("small", "hello", 20), kAcmeKey).status,
+            200);
+}
+
 TEST_F(HttpConformanceTest, ChatMessageHasANullRefusal) {
   const Response res = post_json(api(), "/v1/chat/completions", chat_body("small", "hello", 3), kAcmeKey);
   ASSERT_EQ(res.status, 200) << res.body;

@@ -4,6 +4,7 @@
 
 #include <unordered_set>
 
+#include "sluice/health/engine_models.h"
 #include "sluice/net/http_get.h"
 
 namespace sluice::health {
@@ -45,6 +46,7 @@ void HealthProber::schedule(const balance::RoutingTable& table, core::TimePoint 
       present.insert(instance->serial);
       auto [it, added] = entries_.try_emplace(instance->serial, Entry{ActiveCheckState(*config), instance});
       Entry& e = it->second;
+      if (added) e.upstream_model = model.upstream_model;
       if (added) {
         e.next_at = e.state.first_check_at(now, uniform(rng_));
         // Serving already (checks were just turned on by a reload): it
@@ -81,6 +83,10 @@ asio::awaitable<void> HealthProber::check(std::uint64_t serial, std::shared_ptr<
   const core::TimePoint now = core::steady_now();
   const HealthTransition change = e.state.on_result(answer.has_value(), now);
   e.next_at = e.state.next_check_at(now, std::uniform_real_distribution<double>(0.0, 1.0)(rng_));
+  if (answer && !e.asked_context) {
+    e.asked_context = true;
+    asio::co_spawn(io_, learn_context(instance, e.upstream_model, timeout), asio::detached);
+  }
   if (change == HealthTransition::kNone) {
     // An instance that never passed stays out without a transition: say so
     // once it has failed as many checks as would take a healthy one out.
@@ -100,6 +106,15 @@ asio::awaitable<void> HealthProber::check(std::uint64_t serial, std::shared_ptr<
                  e.state.consecutive_failures(), answer.error());
   }
   if (on_change_) on_change_();
+}
+
+asio::awaitable<void> HealthProber::learn_context(std::shared_ptr<balance::Instance> instance,
+                                                  std::string upstream_model, std::chrono::milliseconds timeout) {
+  auto answer = co_await http_get(instance->host, instance->port, instance->base_path + "/v1/models", timeout);
+  if (!answer) co_return;
+  if (const auto len = parse_max_model_len(*answer, upstream_model)) {
+    instance->max_model_len.store(*len, std::memory_order_relaxed);
+  }
 }
 
 asio::awaitable<void> HealthProber::run() {

@@ -8,6 +8,8 @@
 /// and join at their first passing check — unless whoever built the table
 /// marked them healthy because it has just checked them itself (the sim
 /// fleet waits for every child's /health), which counts as that first pass.
+/// After an instance's first passing check, its GET /v1/models tells its
+/// context length (Instance::max_model_len), where the engine says one.
 /// Thread-safety: runs on the io_context it is started on, which must be
 /// run by one thread.
 #include <functional>
@@ -38,9 +40,14 @@ class HealthProber {
     std::shared_ptr<balance::Instance> instance;
     core::TimePoint next_at{};
     bool in_flight = false;
+    std::string upstream_model;  // its name at the engine
+    bool asked_context = false;  // GET /v1/models was sent once it answered
   };
   net::asio::awaitable<void> run();
   net::asio::awaitable<void> check(std::uint64_t serial, std::shared_ptr<bool> stopped);
+  /// Learns the instance's context length from its GET /v1/models.
+  net::asio::awaitable<void> learn_context(std::shared_ptr<balance::Instance> instance, std::string upstream_model,
+                                           std::chrono::milliseconds timeout);
   void schedule(const balance::RoutingTable& table, core::TimePoint now);
 
   net::asio::io_context& io_;

@@ -324,19 +324,32 @@ void report_try(ModelPool& pool, balance::Instance& instance, const ExchangeOutc
   }
 }
 
+/// The model's context length: the config's (or its sim profile's), else
+/// the smallest its engines reported (GET /v1/models); 0 = unknown.
+std::int64_t context_length(const balance::ModelRoute& route) {
+  if (route.max_model_len > 0) return route.max_model_len;
+  std::int64_t smallest = 0;
+  for (const auto& i : route.instances) {
+    const std::int64_t len = i->max_model_len.load(std::memory_order_relaxed);
+    if (len > 0 && (smallest == 0 || len < smallest)) smallest = len;
+  }
+  return smallest;
+}
+
 /// Whether the request fits the model's context length (prompt estimate +
 /// max_tokens, or + 1 when it does not say: the engine fills the rest).
 std::expected<void, Error> check_context_length(const balance::ModelRoute& route, const RequestSummary& summary,
                                                 ApiKind kind) {
-  if (route.max_model_len <= 0) return {};
+  const std::int64_t max_model_len = context_length(route);
+  if (max_model_len <= 0) return {};
   const std::int64_t output = summary.max_tokens.value_or(1);
-  if (summary.input_tokens + output <= route.max_model_len) return {};
+  if (summary.input_tokens + output <= max_model_len) return {};
   const bool chat = kind == ApiKind::kChat;
   return std::unexpected(Error{
       ErrorCode::kContextLengthExceeded,
       fmt::format("This model's maximum context length is {} tokens. However, you requested about {} tokens ({} in "
                   "the {}, {} for the completion). Please reduce the length of the {} or the completion.",
-                  route.max_model_len, summary.input_tokens + output, summary.input_tokens,
+                  max_model_len, summary.input_tokens + output, summary.input_tokens,
                   chat ? "messages" : "prompt", output, chat ? "messages" : "prompt"),
       chat ? "messages" : "prompt"});
 }
