@@ -123,6 +123,10 @@ TEST_F(HttpConformanceTest, BeyondTheContextLengthIs400NotA429) {
       << too_long.body;
   EXPECT_TRUE(too_long.header("Retry-After").empty());
   EXPECT_EQ(post_json(api(), "/v1/chat/completions", chat_body("short", "hello", 50), kAcmeKey).status, 200);
+  // Its engine was started with the same limit.
+  const auto engines = gateway_->instances("short");
+  ASSERT_EQ(engines.size(), 1u);
+  EXPECT_EQ(get(engines[0].port, "/v1/models").json()["data"][0].value("max_model_len", 0), 100);
   const Response prompt =
       post_json(api(), "/v1/completions", completion_body("short", std::string(2000, 'x') + " words", 5), kAcmeKey);
   EXPECT_TRUE(is_openai_error(prompt, 400, "context_length_exceeded")) << prompt.body;

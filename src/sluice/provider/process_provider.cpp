@@ -75,6 +75,10 @@ std::vector<std::string> sim_command(const std::string& exe, const LaunchSpec& s
                                 "--served-model-name", m.upstream_model.empty() ? m.name : m.upstream_model,
                                 "--speedup", fmt::format("{}", m.sim.speedup),
                                 "--seed", std::to_string(m.sim.seed + static_cast<std::uint64_t>(spec.ordinal))};
+  if (m.max_model_len) {  // the engine refuses what the gateway would, should a request get past it
+    args.push_back("--max-model-len");
+    args.push_back(std::to_string(*m.max_model_len));
+  }
   if (spec.simulate_load || spec.fail_load) args.push_back("--simulate-load");
   if (spec.fail_load) args.push_back("--fail-load");
   return args;
