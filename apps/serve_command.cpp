@@ -75,8 +75,9 @@ admin::Readiness readiness(const proxy::GatewayContext& ctx) {
   admin::Readiness r;
   r.started = ctx.ready.load() && !ctx.draining.load();
   if (r.started) {
-    r.models_not_serving =
-        balance::models_without_instance(*ctx.routes.load(), core::steady_now().time_since_epoch().count());
+    const auto cfg = ctx.config.load();
+    r.models_not_serving = balance::models_without_instance(
+        *ctx.routes.load(), core::steady_now().time_since_epoch().count(), cfg->config.server.ready_models);
   }
   return r;
 }

@@ -189,5 +189,32 @@ TEST(SelfHealingTest, AStaticEndpointThatNeverPassedACheckIsNotReadyAndRefusedAt
       << gateway.stderr_text();
 }
 
+TEST(SelfHealingTest, ReadyModelsNamesTheModelsReadinessWaitsFor) {
+  int port = 0;
+  {
+    EngineSim gone({});
+    ASSERT_TRUE(gone.start()) << gone.error();
+    port = gone.port();
+    ASSERT_TRUE(gone.kill());
+  }
+  const std::string models = "  - name: small\n"
+                             "    source: sim\n"
+                             "    sim: {instances: 1, profile: instant}\n"
+                             "  - name: dead\n"
+                             "    source: static\n"
+                             "    static: {endpoints: [http://127.0.0.1:" + std::to_string(port) + "]}\n";
+  Gateway all(make_config("", models));
+  ASSERT_TRUE(all.start()) << all.error();
+  const Response every = get(all.admin_port(), "/readyz");
+  EXPECT_EQ(every.status, 503) << every.body;
+  EXPECT_EQ(every.json()["models_not_serving"], Json::array({"dead"})) << every.body;
+
+  Gateway some(make_config("ready_models: [small]", models));
+  ASSERT_TRUE(some.start()) << some.error();
+  const Response listed = get(some.admin_port(), "/readyz");
+  EXPECT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(listed.json().value("status", ""), "ready") << listed.body;
+}
+
 }  // namespace
 }  // namespace sluice::itest

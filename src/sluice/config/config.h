@@ -68,6 +68,9 @@ struct ServerConfig {
   core::Duration request_read_timeout = std::chrono::seconds(30);  // 408
   core::Duration upstream_connect_timeout = std::chrono::seconds(5);
   core::Duration shutdown_grace = std::chrono::seconds(10);
+  /// GET /readyz is 200 when each of these models has an instance that can
+  /// take a request; empty = every model.
+  std::vector<std::string> ready_models;
   std::string access_log = "-";                      // "-" = stdout, "" = off, else a file path
   /// Secret the per-tenant cache_salt is derived from. Empty = a random
   /// secret per process start (salts then change on restart, which only costs

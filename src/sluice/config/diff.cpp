@@ -1,6 +1,7 @@
 #include "sluice/config/diff.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
@@ -181,6 +182,10 @@ void diff_server(std::vector<std::string>& lines, std::vector<std::string>& chan
     if (s.cache_salt_secret != t.cache_salt_secret) l.add("server.cache_salt_secret changed");
   });
   key("server.max_queue_wait", [&] { l.field("server.max_queue_wait", s.max_queue_wait, t.max_queue_wait); });
+  key("server.ready_models", [&] {
+    const auto list = [](const std::vector<std::string>& v) { return v.empty() ? std::string("every model") : fmt::format("{}", fmt::join(v, ", ")); };
+    l.text_field("server.ready_models", list(s.ready_models), list(t.ready_models));
+  });
   key("server.retry", [&] { diff_retry(l, "server.retry.", s.retry, t.retry); });
   key("server.timeouts", [&] { diff_timeouts(l, "server.timeouts.", s.timeouts, t.timeouts); });
 }

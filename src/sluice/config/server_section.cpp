@@ -26,7 +26,7 @@ void read_server(Reader& reader, const MapReader& root, ServerConfig& server) {
   MapReader m(reader, root.get("server"), "server", root.location_of_child("server"),
               {"threads", "max_body_bytes", "max_header_bytes", "max_header_count", "request_read_timeout",
                "upstream_connect_timeout", "upstream_timeout", "shutdown_grace", "access_log",
-               "cache_salt_secret", "max_queue_wait", "retry", "timeouts"});
+               "cache_salt_secret", "max_queue_wait", "retry", "timeouts", "ready_models"});
   set_if(server.threads, m.integer("threads", 0, kMaxThreads));
   set_if(server.max_body_bytes, m.byte_size("max_body_bytes"));
   if (auto bytes = m.byte_size("max_header_bytes")) {
@@ -44,6 +44,17 @@ void read_server(Reader& reader, const MapReader& root, ServerConfig& server) {
   set_if(server.shutdown_grace, m.duration("shutdown_grace"));
   set_if(server.max_queue_wait, m.duration("max_queue_wait"));
   set_if(server.access_log, m.string("access_log", /*allow_empty=*/true));
+  if (m.has("ready_models")) {
+    const YAML::Node list = m.get("ready_models");
+    const std::string key = m.key_of("ready_models");
+    if (reader.expect_list(list, key, m.location_of_child("ready_models"))) {
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string item = fmt::format("{}[{}]", key, i);
+        // A failed entry keeps its slot (empty) so indices match the file.
+        server.ready_models.push_back(reader.string(list[i], item, reader.where(item), false).value_or(""));
+      }
+    }
+  }
   read_retry(reader, m, server.retry);
   read_timeouts(m, server.timeouts);
   if (m.has("upstream_timeout") && reader.where("server.timeouts.total").line != 0) {

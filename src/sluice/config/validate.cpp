@@ -114,6 +114,10 @@ void check_model_access(Reader& reader, const Config& config) {
                   /*check_empty=*/true);
     }
   }
+  const auto& ready = config.server.ready_models;
+  for (std::size_t m = 0; m < ready.size(); ++m) {
+    check_known(reader, fmt::format("server.ready_models[{}]", m), "model", ready[m], *names);
+  }
 }
 
 void check_route_names(Reader& reader, const std::vector<Route>& routes) {

@@ -121,6 +121,16 @@ TEST(ConfigErrors, UnknownModelInTenant) {
                 "t.yaml:4:18: tenants[0].models[1]: unknown model \"nothing-like-it\"; configured models: m1"}));
 }
 
+TEST(ConfigErrors, UnknownModelInReadyModels) {
+  EXPECT_EQ(errors_of(std::string(R"(server:
+  ready_models: [m2]
+tenants:
+  - id: acme
+    api_keys: [$KEY])") + kModels),
+            (std::vector<std::string>{
+                "t.yaml:2:18: server.ready_models[0]: unknown model \"m2\" (did you mean \"m1\"?)"}));
+}
+
 TEST(ConfigErrors, BadSha256) {
   EXPECT_EQ(errors_of(std::string(R"(tenants:
   - id: acme
