@@ -128,6 +128,41 @@ TEST(SelfHealingTest, AFrozenEngineIsFoundInAboutASecondWithDefaultSettings) {
               static_cast<long long>(traffic.slowest().count()));
 }
 
+TEST(SelfHealingTest, AHungEngineHoldingOnlyNonStreamedRequestsIsFoundByACanary) {
+  // The engine accepts requests and never answers them, while its /health
+  // still answers (a hung engine core behind a live HTTP server): no health
+  // check and no stream can tell; the canary does.
+  Gateway gateway(two_instances_with_defaults());
+  ASSERT_TRUE(gateway.start(60000ms)) << gateway.error();
+  ASSERT_TRUE(wait_until([&] { return hot_pids(gateway).size() == 2; }, 30000ms)) << fleet(gateway).dump(2);
+  Traffic traffic(gateway.api_port(), 8, 0, "small", 64, 10000ms);
+  std::this_thread::sleep_for(1500ms);
+  const auto engines = gateway.instances("small");
+  ASSERT_FALSE(engines.empty());
+  const auto hung_at = Clock::now();
+  ASSERT_TRUE(set_engine_fault(engines[0].port, {{"hang", true}}));
+  const bool failed = wait_until([&] {
+    const Json f = fleet(gateway);
+    for (const auto& i : f["instances"]) {
+      if (i["id"] == engines[0].id) return i["state"] == "failed";
+    }
+    return true;  // already forgotten
+  }, 10000ms);
+  const auto found_after = std::chrono::duration_cast<Duration>(Clock::now() - hung_at);
+  std::this_thread::sleep_for(1000ms);
+  traffic.stop();
+  EXPECT_TRUE(failed) << fleet(gateway).dump(2);
+  EXPECT_LT(found_after, 4000ms);
+  const auto failures = traffic.failures();
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failed, first: " << (failures.empty() ? "" : failures[0]);
+  EXPECT_LT(traffic.slowest(), 5000ms);
+  EXPECT_NE(gateway.stderr_text().find("did not answer a canary request"), std::string::npos);
+  std::printf("[ measured ] engine hung (non-streamed load): failed by the fleet after %lld ms; %d requests, %zu failed, "
+              "slowest %lld ms\n",
+              static_cast<long long>(found_after.count()), traffic.unary(), failures.size(),
+              static_cast<long long>(traffic.slowest().count()));
+}
+
 TEST(SelfHealingTest, ACrashLoopIsRestartedWithBackoffAndReported) {
   Gateway gateway(make_config("", "  - name: small\n"
                                   "    source: sim\n"

@@ -62,6 +62,9 @@ struct Instance {
   /// the usual gap between them (a moving average; 0: unknown).
   mutable std::atomic<std::int64_t> last_event_ns{0};
   mutable std::atomic<std::int64_t> event_gap_ns{0};
+  /// The last canary sent to it, and when one went unanswered (0: never).
+  mutable std::atomic<std::int64_t> canary_sent_ns{0};
+  mutable std::atomic<std::int64_t> canary_lost_ns{0};
   /// The context length the engine reported (GET /v1/models); 0 = unknown.
   std::atomic<std::int64_t> max_model_len{0};
   /// Hard caps on connections, in-flight and pending requests; null = none.

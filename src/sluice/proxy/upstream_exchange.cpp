@@ -1,9 +1,13 @@
 #include "sluice/proxy/upstream_exchange.h"
 
+#include <spdlog/spdlog.h>
+
 #include <array>
 
 #include "sluice/health/circuit_breaker.h"
+#include "sluice/core/json_escape.h"
 #include "sluice/health/try_watch.h"
+#include "sluice/net/http_get.h"
 #include "sluice/net/http_wire.h"
 #include "sluice/proxy/client_writer.h"
 #include "sluice/proxy/sse_parser.h"
@@ -141,14 +145,33 @@ std::int64_t steady_ns() { return std::chrono::steady_clock::now().time_since_ep
 
 /// How often the try watch looks at a try waiting on its engine.
 constexpr auto kWatchTick = std::chrono::milliseconds(100);
+/// A canary (health/try_watch.h): at most one a second per instance, and
+/// unanswered after a second it is lost.
+constexpr std::int64_t kCanaryEveryNs = 1'000'000'000;
+constexpr auto kCanaryTimeout = std::chrono::milliseconds(1000);
+
+/// Sends `instance` a one-token completion; records when none came back.
+asio::awaitable<void> send_canary(std::shared_ptr<balance::Instance> instance, std::string model) {
+  std::string body = "{\"model\":";
+  core::append_json_string(body, model);
+  body += ",\"prompt\":\"ping\",\"max_tokens\":1}";
+  auto answer = co_await http_request(http::verb::post, instance->host, instance->port,
+                                      instance->base_path + "/v1/completions", std::move(body), kCanaryTimeout);
+  if (answer) co_return;
+  instance->canary_lost_ns.store(steady_ns(), std::memory_order_relaxed);
+  spdlog::warn("instance {} did not answer a canary request within {} ms ({}) while its tries waited: it is stalled",
+               instance->id.str(), kCanaryTimeout.count(), answer.error());
+}
 
 /// A try's deadline: its time limit, and every kWatchTick until then a look
 /// at its instance (health/try_watch.h); either one closes the upstream
 /// connection, which fails the pending read, and says why in `expiry`.
 class TryWatch {
  public:
-  TryWatch(RequestContext& rc, const ExchangePlan& plan, std::optional<beast::tcp_stream>& upstream, Expiry& expiry)
-      : rc_(rc), plan_(plan), upstream_(upstream), expiry_(expiry), last_event_ns_(steady_ns()) {}
+  TryWatch(RequestContext& rc, const ExchangePlan& plan, std::optional<beast::tcp_stream>& upstream, Expiry& expiry,
+           asio::any_io_executor executor)
+      : rc_(rc), plan_(plan), upstream_(upstream), expiry_(expiry), executor_(std::move(executor)),
+        started_ns_(steady_ns()), last_event_ns_(started_ns_) {}
   TryWatch(const TryWatch&) = delete;
   TryWatch& operator=(const TryWatch&) = delete;
 
@@ -173,8 +196,12 @@ class TryWatch {
   void fire() {
     const auto now = std::chrono::steady_clock::now();
     if (now >= limit_at_) return end(now >= plan_.deadline ? Expiry::kTotal : Expiry::kTry);
-    const health::TryVerdict verdict = health::judge_try(input(now.time_since_epoch().count()));
-    if (verdict == health::TryVerdict::kWait) return schedule(now);
+    const health::TryWatchInput in = input(now.time_since_epoch().count());
+    const health::TryVerdict verdict = health::judge_try(in);
+    if (verdict == health::TryVerdict::kWait) {
+      if (health::wants_canary(in)) send_canary_once(in.now_ns);
+      return schedule(now);
+    }
     end(verdict == health::TryVerdict::kStalled ? Expiry::kStalled : Expiry::kGone);
   }
   health::TryWatchInput input(std::int64_t now_ns) const {
@@ -190,7 +217,9 @@ class TryWatch {
         .instance_last_event_ns = i.last_event_ns.load(std::memory_order_relaxed),
         .instance_event_gap_ns = i.event_gap_ns.load(std::memory_order_relaxed),
         .stall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(plan_.stall).count(),
-        .prefill_allowance_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(plan_.prefill_allowance).count()};
+        .prefill_allowance_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(plan_.prefill_allowance).count(),
+        .try_started_ns = started_ns_,
+        .canary_lost_ns = i.canary_lost_ns.load(std::memory_order_relaxed)};
     if (plan_.siblings) {
       for (const auto& s : *plan_.siblings) {
         if (s.get() == &i) continue;
@@ -198,6 +227,19 @@ class TryWatch {
       }
     }
     return in;
+  }
+  /// Sends the instance a canary unless one went out within the last second.
+  void send_canary_once(std::int64_t now_ns) {
+    if (!plan_.siblings || plan_.canary_model.empty()) return;
+    const balance::Instance& i = *plan_.instance;
+    std::int64_t last = i.canary_sent_ns.load(std::memory_order_relaxed);
+    if (now_ns - last < kCanaryEveryNs || !i.canary_sent_ns.compare_exchange_strong(last, now_ns)) return;
+    for (const auto& s : *plan_.siblings) {
+      if (s.get() == &i) {
+        asio::co_spawn(executor_, send_canary(s, plan_.canary_model), asio::detached);
+        return;
+      }
+    }
   }
   void end(Expiry why) {
     expiry_ = why;
@@ -210,8 +252,10 @@ class TryWatch {
   const ExchangePlan& plan_;
   std::optional<beast::tcp_stream>& upstream_;
   Expiry& expiry_;
+  asio::any_io_executor executor_;
   std::chrono::steady_clock::time_point limit_at_{};
   bool started_ = false;
+  std::int64_t started_ns_;
   std::int64_t last_event_ns_;
 };
 
@@ -385,7 +429,7 @@ asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream&
   // upstream connection is closed and the pending operation fails;
   // `expiry` says why.
   Expiry expiry = Expiry::kNone;
-  TryWatch watch(rc, plan, upstream, expiry);
+  TryWatch watch(rc, plan, upstream, expiry, client.get_executor());
   const auto started = std::chrono::steady_clock::now();
   watch.arm(earliest(earliest(plan.deadline, started, plan.per_try), started,
                      plan.stream ? plan.first_token : core::Duration{}));

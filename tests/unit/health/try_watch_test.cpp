@@ -66,11 +66,28 @@ TEST(HealthTryWatch, AStreamWaitingForItsFirstEventGetsThePrefillAllowance) {
   EXPECT_EQ(judge_try(in), TryVerdict::kStalled);  // 1 s > 600 ms
 }
 
-TEST(HealthTryWatch, NonStreamedTriesAreNeverStalledThemselves) {
+TEST(HealthTryWatch, ANonStreamedTryIsJudgedByACanary) {
   auto in = streaming(100'000, 1'000, 1'000, 99'990);
   in.stream = false;
   in.stream_started = false;
+  in.try_started_ns = 1'000 * kMs;
+  // Silent among busy siblings: not stalled by itself, but a suspect.
   EXPECT_EQ(judge_try(in), TryVerdict::kWait);
+  EXPECT_TRUE(wants_canary(in));
+  // The canary came back unanswered after the try was sent: stalled.
+  in.canary_lost_ns = 99'000 * kMs;
+  EXPECT_EQ(judge_try(in), TryVerdict::kStalled);
+  // One lost before the try was sent says nothing about it.
+  in.canary_lost_ns = 500 * kMs;
+  EXPECT_EQ(judge_try(in), TryVerdict::kWait);
+  // No suspicion while the instance answers or the siblings are quiet.
+  in.instance_last_event_ns = 99'800 * kMs;
+  EXPECT_FALSE(wants_canary(in));
+  in.instance_last_event_ns = 1'000 * kMs;
+  in.siblings_last_event_ns = 90'000 * kMs;
+  EXPECT_FALSE(wants_canary(in));
+  // Streams never need one: their own silence judges them.
+  EXPECT_FALSE(wants_canary(streaming(100'000, 1'000, 1'000, 99'990)));
 }
 
 TEST(HealthTryWatch, ZeroStallTurnsDetectionOff) {
