@@ -162,7 +162,7 @@ void failures(Work& w) {
     const InstanceView& i = w.observed.instances[k];
     if (!w.gone[k] || i.role != Role::kServing || i.model >= w.lost_serving.size()) continue;
     const bool was_serving = i.state == InstanceState::kHot || i.state == InstanceState::kFailed;
-    if (was_serving && !i.handing_over) ++w.lost_serving[i.model];
+    if (was_serving && i.served && !i.handing_over) ++w.lost_serving[i.model];
   }
 }
 
@@ -426,10 +426,13 @@ void posture(Work& w, std::size_t mi) {
   // Only at the serving minimum: instances beyond it (demand) go to sleep when idle anyway.
   if (!misplaced || count_heading(w, mi, Heading::kServing) != m.hot_min) return;
   if (!start_refusal(w, mi).empty()) return;
-  auto placed = place(w.gpus, {.model = m.name, .gb_per_gpu = m.gb_per_gpu, .gpus = m.gpus,
-                               .preferred_zones = preferred},
+  // Only a preferred zone will do (elsewhere, say where the weights are, would not restore anything).
+  std::vector<GpuView> in_preferred = w.gpus;
+  for (GpuView& g : in_preferred) g.down = g.down || !contains(preferred, g.zone);
+  auto placed = place(in_preferred, {.model = m.name, .gb_per_gpu = m.gb_per_gpu, .gpus = m.gpus,
+                                     .preferred_zones = preferred},
                       w.desired.overcommit);
-  if (!placed || !in_zones(w, placed->gpus, preferred) || !quota_refusal(w, m).empty()) return;
+  if (!placed || !quota_refusal(w, m).empty()) return;
   const InstanceView& old = w.observed.instances[*misplaced];
   add_memory(w, mi, placed->gpus, MemoryUse::kAwake, true);
   w.heading[*misplaced] = Heading::kHotStandby;

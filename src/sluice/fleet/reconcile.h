@@ -98,6 +98,7 @@ struct InstanceView {
   bool busy = false;              // an action on it is under way
   bool sleep_when_loaded = false; // a warm standby being started
   bool handing_over = false;      // serving until its replacement is hot, then a hot standby
+  bool served = false;            // it has been in rotation (a failure of it costs serving capacity)
   std::int64_t in_flight = 0;
   core::TimePoint last_active{};  // last time it had requests (or entered service)
 };

@@ -151,6 +151,7 @@ fleet::Observed FleetController::observe(core::TimePoint now) {
     v.gpus = r->gpus;
     v.busy = r->busy;
     v.sleep_when_loaded = r->sleep_when_loaded;
+    v.served = r->served;
     if (r->route) {
       v.in_flight = r->route->outstanding.load(std::memory_order_relaxed);
       if (v.in_flight > 0) r->last_active = now;
@@ -284,7 +285,10 @@ void FleetController::fail(Record& r, const std::string& cause, core::TimePoint 
   }
   // A failed node explains its instances' failures: they say nothing more about the zone.
   if (was_running && cause != "node_down" && cause != "zone_down") {
-    count_zone_failure(r, now);
+    // Only an engine that went away (its process exited, it stopped answering
+    // its checks) says anything about its zone; one ejected for its answers,
+    // or a model that fails to load or sleep, does not.
+    if (cause == "process_exit" || cause == "unhealthy") count_zone_failure(r, now);
     count_crash(r, now);
   }
   if (in_rotation && hooks_.republish) hooks_.republish();
@@ -313,6 +317,7 @@ void FleetController::execute(const fleet::Action& a, core::TimePoint now) {
     case ActionKind::kPromote:
       if (!r) return;
       r->role = Role::kServing;
+      r->served = true;
       r->last_active = now;
       log_.replaced(model, r->id, "hot", now);
       if (hooks_.republish) hooks_.republish();
@@ -456,7 +461,10 @@ asio::awaitable<void> FleetController::bring_up(std::string id, core::TimePoint 
     port = r->route->port;
     if (!then_sleep) {
       r->busy = false;
-      if (r->role == Role::kServing) hand_over(*r, now);
+      if (r->role == Role::kServing) {
+        r->served = true;
+        hand_over(*r, now);
+      }
       if (r->role == Role::kServing && hooks_.republish) hooks_.republish();
       if (Record* old = r->replaces.empty() ? nullptr : find(r->replaces); old && old->life.state() == InstanceState::kHot) {
         execute({.kind = fleet::ActionKind::kStop, .model = old->model, .instance = old->id,
@@ -504,6 +512,7 @@ asio::awaitable<void> FleetController::wake(std::string id) {
     } else {
       (void)r->life.to(InstanceState::kHot, now, "woken");
       r->busy = false;
+      r->served = r->served || r->role == Role::kServing;
       r->last_active = now;
       if (hooks_.republish) hooks_.republish();
     }

@@ -95,6 +95,7 @@ class FleetController {
     std::string fault_kind;
     std::string replaces;  // a move: the instance to drain and stop once this one serves
     std::string takes_over_from;  // a move back: the instance that becomes a hot standby once this one serves
+    bool served = false;          // it has been in rotation
   };
 
   void schedule_tick();

@@ -283,6 +283,28 @@ TEST(FleetReconcile, AFailoverOutsideThePreferredZoneMovesServingBackAndKeepsThe
   EXPECT_EQ(p.actions[2].takes_over_from, "m/1");
 }
 
+TEST(FleetReconcile, TwoServingInstancesOneCrashedMovesBackToo) {
+  // The drill's fleet: zone a (a1, a2) and b (b1, b2), two GPUs each; two
+  // serving in a, a hot and a warm standby in b; each instance a whole GPU.
+  std::vector<GpuSlot> four;
+  for (auto [node, zone] : {std::pair{"a1", "a"}, {"a2", "a"}, {"b1", "b"}, {"b2", "b"}}) {
+    for (int g = 0; g < 2; ++g) four.push_back({fmt::format("{}/gpu{}", node, g), node, zone, 80});
+  }
+  auto m = model("m", 2, {.hot = 1, .warm = 1});
+  m.gb_per_gpu = 56;
+  Desired d{.inventory = four, .models = {m}};
+  // Small instances: the warm standby's GPU in b (its weights there) would
+  // be the first choice anywhere else; the move back goes to a all the same.
+  d.models[0].gb_per_gpu = 16;
+  Observed o{.instances = {inst("m/0", InstanceState::kFailed, kServing, {0}), inst("m/1", kHot, kServing, {2}),
+                           inst("m/2", kHot, kStandby, {4}), inst("m/3", kWarm, kStandby, {6})}};
+  const Plan p = plan(d, o, t0);
+  EXPECT_EQ(render(d, p),
+            "forget m/0\n"
+            "promote m/2\n"
+            "start m/new@a1/gpu0 (serving)\n");
+}
+
 TEST(FleetReconcile, AHandoverUnderWayCountsTheOldInstanceAsTheHotStandby) {
   Desired d{.inventory = pool(), .models = {model("m", 1, {.hot = 1})}};
   auto old = inst("m/1", kHot, kServing, {4});
@@ -345,6 +367,9 @@ TEST(FleetReconcile, AServingInstanceLostAboveTheMinimumIsReplaced) {
   Desired d{.inventory = pool(), .models = {m}};
   Observed o{.instances = {inst("m/0", InstanceState::kFailed, kServing, {0}), inst("m/1", kHot, kServing, {2}),
                            inst("m/2", kWarm, kStandby, {4})}};
+  // An instance that never served (it failed while loading) cost nothing.
+  EXPECT_EQ(render(d, plan(d, o, t0)), "forget m/0\n");
+  o.instances[0].served = true;
   EXPECT_EQ(render(d, plan(d, o, t0)),
             "forget m/0\n"
             "wake m/2\n"
