@@ -38,7 +38,7 @@ enum RetryOn : std::uint32_t {
 /// How a request is retried (per route; `server.retry` is the default).
 struct RetryPolicy {
   std::uint32_t retries = 2;  // tries after the first
-  std::uint32_t retry_on = kRetryConnectFailure | kRetryRefused | kRetryReset | kRetryGatewayError;
+  std::uint32_t retry_on = kRetryConnectFailure | kRetryRefused | kRetryReset | kRetryGatewayError | kRetry5xx;
   std::vector<int> retriable_status_codes = {503};
   /// Exponential backoff with full jitter: try n waits a random time in
   /// [0, min(backoff_max, backoff_base × 2^(n-1))].

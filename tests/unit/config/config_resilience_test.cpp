@@ -197,7 +197,7 @@ TEST(ConfigResilience, DefaultsWhenAbsent) {
   EXPECT_EQ(s.timeouts.first_token, 60s);
   EXPECT_EQ(s.timeouts.stream_idle, 30s);
   EXPECT_EQ(s.retry.retries, 2u);
-  EXPECT_EQ(s.retry.retry_on, kRetryConnectFailure | kRetryRefused | kRetryReset | kRetryGatewayError);
+  EXPECT_EQ(s.retry.retry_on, kRetryConnectFailure | kRetryRefused | kRetryReset | kRetryGatewayError | kRetry5xx);
   EXPECT_EQ(s.retry.retriable_status_codes, std::vector<int>{503});
   EXPECT_EQ(s.retry.backoff_base, 25ms);
   EXPECT_EQ(s.retry.backoff_max, 250ms);

@@ -90,8 +90,9 @@ TEST(RetryPolicy, DefaultPolicy) {
   EXPECT_TRUE(retriable(p, no_answer(TryFailure::kPerTryTimeout)));
   EXPECT_TRUE(retriable(p, TryResult::answer(503)));
   EXPECT_TRUE(retriable(p, TryResult::answer(502)));
-  EXPECT_FALSE(retriable(p, TryResult::answer(500)));
+  EXPECT_TRUE(retriable(p, TryResult::answer(500)));  // 5xx is in by default
   EXPECT_FALSE(retriable(p, TryResult::answer(429)));
+  EXPECT_FALSE(retriable(p, TryResult::answer(400)));
 }
 
 TEST(RetryPolicy, AnswerClassifiesByStatus) {
@@ -134,7 +135,7 @@ TEST(RetryShouldRetry, RetriableResultWithRoomIsRetried) {
 
 TEST(RetryShouldRetry, NotRetriableIsNotRetried) {
   const config::RetryPolicy p;
-  EXPECT_FALSE(should_retry(p, TryResult::answer(500), 0, false, 1s, 10s));
+  EXPECT_FALSE(should_retry(p, TryResult::answer(429), 0, false, 1s, 10s));
   EXPECT_FALSE(should_retry(p, TryResult::answer(200), 0, false, 1s, 10s));
 }
 
