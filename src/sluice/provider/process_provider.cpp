@@ -1,5 +1,9 @@
 #include "sluice/provider/process_provider.h"
 
+#include <algorithm>
+#include <deque>
+#include <mutex>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -47,7 +51,10 @@ std::expected<std::string, std::string> resolve_program(const std::string& name)
 
 }  // namespace
 
-std::expected<std::uint16_t, std::string> free_loopback_port() {
+namespace {
+
+/// A port the kernel has free now (bound to port 0, then closed).
+std::expected<std::uint16_t, std::string> kernel_free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return std::unexpected(fmt::format("socket: {}", std::strerror(errno)));
   sockaddr_in addr{};
@@ -63,6 +70,27 @@ std::expected<std::uint16_t, std::string> free_loopback_port() {
   }
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+std::expected<std::uint16_t, std::string> free_loopback_port() {
+  // The engine binds the port only once it has started, so the kernel may
+  // offer the same free port to the next launch meanwhile: remember the
+  // ports handed out lately and ask again rather than give one twice.
+  static std::mutex mu;
+  static std::deque<std::uint16_t> recent;
+  constexpr std::size_t kRemembered = 256;
+  std::lock_guard lock(mu);
+  for (int attempt = 0; attempt < 32; ++attempt) {
+    auto port = kernel_free_port();
+    if (!port) return port;
+    if (std::find(recent.begin(), recent.end(), *port) != recent.end()) continue;
+    recent.push_back(*port);
+    if (recent.size() > kRemembered) recent.pop_front();
+    return port;
+  }
+  return std::unexpected("cannot find a free port not handed out lately");
 }
 
 std::vector<std::string> sim_command(const std::string& exe, const LaunchSpec& spec, std::uint16_t port) {

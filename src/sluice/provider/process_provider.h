@@ -61,7 +61,8 @@ class ProcessProvider final : public Provider {
   bool stopping_ = false;
 };
 
-/// A port nobody listens on now, on 127.0.0.1 (bind to 0, read, close).
+/// A port nobody listens on now, on 127.0.0.1 (bind to 0, read, close), and
+/// not one handed out lately: two engines launched together never share one.
 std::expected<std::uint16_t, std::string> free_loopback_port();
 
 }  // namespace sluice::provider

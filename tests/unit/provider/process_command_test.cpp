@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace sluice::provider {
 namespace {
 
@@ -40,6 +42,16 @@ TEST(ProcessCommand, SimRunsEngineSimWithItsSeedAndLoadFlags) {
   args = command_for("/bin/sluice", spec, 8123);
   EXPECT_NE(std::find(args.begin(), args.end(), "--simulate-load"), args.end());
   EXPECT_NE(std::find(args.begin(), args.end(), "--fail-load"), args.end());
+}
+
+TEST(ProcessProvider, FreePortsAreNeverHandedOutTwiceInARow) {
+  // The engines bind their ports later: the same free port must not go to two.
+  std::set<std::uint16_t> seen;
+  for (int i = 0; i < 200; ++i) {
+    const auto port = free_loopback_port();
+    ASSERT_TRUE(port) << port.error();
+    EXPECT_TRUE(seen.insert(*port).second) << "port " << *port << " handed out twice";
+  }
 }
 
 }  // namespace
