@@ -27,6 +27,24 @@ std::map<std::string, int> hot_pids(const Gateway& g) {
   return out;
 }
 
+/// Waits until the fleet has failed (or already forgotten) instance `id`.
+bool wait_failed(const Gateway& g, const std::string& id) {
+  return wait_until([&] {
+    const Json f = fleet(g);
+    for (const auto& i : f["instances"]) {
+      if (i["id"] == id) return i["state"] == "failed";
+    }
+    return true;  // already forgotten
+  }, 10000ms);
+}
+
+/// The first few failures, one a line, for a test message.
+std::string first_five(const std::vector<std::string>& failures) {
+  std::string seen;
+  for (std::size_t i = 0; i < failures.size() && i < 5; ++i) seen += "\n  " + failures[i];
+  return seen;
+}
+
 TEST(SelfHealingTest, TwoCrashesOnAOneNodePoolAreRestartedNotFailedOver) {
   // No fleet section: one zone, one node. A poison request that crashes
   // both replicas looks like this: both engines SIGKILLed a second apart.
@@ -84,9 +102,7 @@ TEST(SelfHealingTest, AnEngineKilledUnderLoadCostsClientsNothingWithDefaultSetti
   std::this_thread::sleep_for(2500ms);
   traffic.stop();
   const auto failures = traffic.failures();
-  std::string seen;
-  for (std::size_t i = 0; i < failures.size() && i < 5; ++i) seen += "\n  " + failures[i];
-  EXPECT_TRUE(failures.empty()) << failures.size() << " of " << traffic.unary() + traffic.streams() << " failed:" << seen;
+  EXPECT_TRUE(failures.empty()) << failures.size() << " of " << traffic.unary() + traffic.streams() << " failed:" << first_five(failures);
   EXPECT_LT(traffic.slowest(), 3000ms);
   EXPECT_GE(traffic.streams(), 16);
   std::printf("[ measured ] engine SIGKILLed: %d requests, %d streams, %zu failed, slowest %lld ms\n", traffic.unary(),
@@ -103,13 +119,7 @@ TEST(SelfHealingTest, AFrozenEngineIsFoundInAboutASecondWithDefaultSettings) {
   ASSERT_EQ(::kill(frozen.second, SIGSTOP), 0);  // answers nothing, /health included
   const auto stopped_at = Clock::now();
   // The gateway ejects it; the fleet fails it and starts a replacement.
-  const bool failed = wait_until([&] {
-    const Json f = fleet(gateway);
-    for (const auto& i : f["instances"]) {
-      if (i["id"] == frozen.first) return i["state"] == "failed";
-    }
-    return true;  // already forgotten
-  }, 10000ms);
+  const bool failed = wait_failed(gateway, frozen.first);
   const auto found_after = std::chrono::duration_cast<Duration>(Clock::now() - stopped_at);
   std::this_thread::sleep_for(1500ms);
   traffic.stop();
@@ -117,9 +127,7 @@ TEST(SelfHealingTest, AFrozenEngineIsFoundInAboutASecondWithDefaultSettings) {
   EXPECT_TRUE(failed) << fleet(gateway).dump(2);
   EXPECT_LT(found_after, 2000ms);
   const auto failures = traffic.failures();
-  std::string seen;
-  for (std::size_t i = 0; i < failures.size() && i < 5; ++i) seen += "\n  " + failures[i];
-  EXPECT_TRUE(failures.empty()) << failures.size() << " of " << traffic.unary() + traffic.streams() << " failed:" << seen;
+  EXPECT_TRUE(failures.empty()) << failures.size() << " of " << traffic.unary() + traffic.streams() << " failed:" << first_five(failures);
   EXPECT_LT(traffic.slowest(), 3000ms);
   EXPECT_NE(gateway.stderr_text().find("stalled"), std::string::npos) << gateway.stderr_text();
   std::printf("[ measured ] engine SIGSTOPped: failed by the fleet after %lld ms; %d requests, %d streams, %zu failed, "
@@ -141,13 +149,7 @@ TEST(SelfHealingTest, AHungEngineHoldingOnlyNonStreamedRequestsIsFoundByACanary)
   ASSERT_FALSE(engines.empty());
   const auto hung_at = Clock::now();
   ASSERT_TRUE(set_engine_fault(engines[0].port, {{"hang", true}}));
-  const bool failed = wait_until([&] {
-    const Json f = fleet(gateway);
-    for (const auto& i : f["instances"]) {
-      if (i["id"] == engines[0].id) return i["state"] == "failed";
-    }
-    return true;  // already forgotten
-  }, 10000ms);
+  const bool failed = wait_failed(gateway, engines[0].id);
   const auto found_after = std::chrono::duration_cast<Duration>(Clock::now() - hung_at);
   std::this_thread::sleep_for(1000ms);
   traffic.stop();
