@@ -423,7 +423,7 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
   plan.siblings = &route->instances;
   plan.stall = outliers.enabled ? outliers.stall : core::Duration::zero();
   plan.prefill_allowance = summary->input_tokens * kPrefillAllowancePerToken;
-  plan.canary_model = upstream_model.empty() ? route->upstream_model : std::string(upstream_model);
+  plan.canary_model = upstream_model.empty() ? std::string_view(route->upstream_model) : upstream_model;
   plan.hold = [&policy, &retries_done](int status) {
     return retries_done < policy.retries && route::retriable(policy, route::TryResult::answer(status));
   };

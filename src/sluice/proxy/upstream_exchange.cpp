@@ -236,7 +236,7 @@ class TryWatch {
     if (now_ns - last < kCanaryEveryNs || !i.canary_sent_ns.compare_exchange_strong(last, now_ns)) return;
     for (const auto& s : *plan_.siblings) {
       if (s.get() == &i) {
-        asio::co_spawn(executor_, send_canary(s, plan_.canary_model), asio::detached);
+        asio::co_spawn(executor_, send_canary(s, std::string(plan_.canary_model)), asio::detached);
         return;
       }
     }

@@ -47,8 +47,9 @@ struct ExchangePlan {
   const std::vector<std::shared_ptr<balance::Instance>>* siblings = nullptr;
   core::Duration stall{};
   core::Duration prefill_allowance{};
-  /// The model's name at the engine, for the try watch's canary.
-  std::string canary_model;
+  /// The model's name at the engine, for the try watch's canary (borrowed
+  /// from the request's config and routing snapshots).
+  std::string_view canary_model;
   /// Streams: records every event relayed to the client (null = none).
   StreamTranscript* transcript = nullptr;
   /// A continuation try (null = a first try or a retry): the client's stream
