@@ -20,9 +20,52 @@ struct Endpoint {
   std::uint16_t port = 0;
 };
 
+/// HTTPS on a listener: PEM certificate chain and private key files,
+/// read at start and again on SIGHUP. Empty cert_file = plain HTTP.
+struct TlsConfig {
+  std::string cert_file;
+  std::string key_file;
+  bool enabled() const { return !cert_file.empty(); }
+
+  bool operator==(const TlsConfig&) const = default;
+};
+
 struct ListenConfig {
   Endpoint api{"127.0.0.1", 8080};
   Endpoint admin{"127.0.0.1", 9090};
+  TlsConfig api_tls;
+  TlsConfig admin_tls;
+};
+
+/// Where durable state lives (store/store.h). `url`: "sqlite:PATH" (relative
+/// paths are relative to the config file's directory), "sqlite::memory:",
+/// or a PostgreSQL URI "postgresql://user@host:port/db".
+struct StoreConfig {
+  std::string url = "sqlite:sluice.db";
+  /// Finished requests' usage is written to the ledger in one transaction
+  /// this often (group commit): a kill -9 loses at most this much usage.
+  core::Duration commit_interval = std::chrono::milliseconds(200);
+  /// Usage rows held in memory while the database is unreachable; above it
+  /// rows are dropped and counted (sluice_usage_dropped_total).
+  std::int64_t usage_buffer = 100000;
+  /// How often the store is polled for tenant and key changes made by
+  /// another replica (changes made through this gateway apply at once).
+  core::Duration poll_interval = std::chrono::seconds(1);
+
+  bool operator==(const StoreConfig&) const = default;
+};
+
+/// Who may use the admin listener (admin/admin_auth.h).
+struct AdminConfig {
+  /// SHA-256 (hex) of the bootstrap admin token (role admin), from
+  /// `bootstrap_token: {sha256: …}` or `{env: NAME}`. Empty: only tokens
+  /// issued through the API (none on a new store) are accepted.
+  std::string bootstrap_token_sha256;
+  std::string bootstrap_token_source;  // "sha256" or "env:NAME", for messages
+  /// /metrics needs a viewer token too (off: Prometheus scrapes freely).
+  bool protect_metrics = false;
+
+  bool operator==(const AdminConfig&) const = default;
 };
 
 /// Conditions a failed try is retried on (a bit set).
@@ -107,7 +150,22 @@ struct TenantLimits {
   std::optional<std::int64_t> reserved_concurrency;
   /// Most running requests in each model pool, even when capacity is idle.
   std::optional<std::int64_t> concurrency_cap;
-  std::optional<double> budget;                 // spend cap; accepted, not enforced yet
+};
+
+enum class BudgetUnit { kTokens, kUsd };
+enum class BudgetPeriod { kDay, kMonth, kTotal };  // day and month are UTC calendar periods
+
+/// A spend cap (tenancy/budget_ledger.h): `limit` tokens or US dollars per
+/// period. Crossing `soft_fraction` of it raises a metric and an audit event;
+/// reaching it refuses requests with 429 insufficient_quota until the period
+/// resets.
+struct Budget {
+  double limit = 0;
+  BudgetUnit unit = BudgetUnit::kUsd;
+  BudgetPeriod period = BudgetPeriod::kMonth;
+  double soft_fraction = 0.8;
+
+  bool operator==(const Budget&) const = default;
 };
 
 /// Quotas of a tenant for one model, on top of its tenant-wide limits.
@@ -154,7 +212,13 @@ struct SchedulerConfig {
 /// not kept.
 struct ApiKey {
   std::string sha256_hex;
-  std::string source;  // "sha256" or "env:NAME", for messages; never the key
+  std::string source;  // "sha256" or "env:NAME", "store", for messages; never the key
+  /// Stable id of a key issued through the admin API ("key_…"); "" for YAML keys.
+  std::string id;
+  /// Unix milliseconds after which the key is refused (rotation grace, expiry); 0 = never.
+  std::int64_t expires_at_ms = 0;
+  /// Spend caps of this key alone, on top of its tenant's.
+  std::vector<Budget> budgets;
 };
 
 /// GPUs a tenant's dedicated models may hold at once (fleet placement
@@ -180,6 +244,9 @@ struct Tenant {
   TenantLimits limits;
   std::vector<ModelLimits> model_limits;
   GpuQuota gpu_quota;
+  std::vector<Budget> budgets;
+  /// Where it was declared: "config" (YAML) or "store" (the admin API).
+  std::string origin = "config";
 
   const TenantLimits* limits_for(std::string_view model) const {
     for (const auto& m : model_limits) if (m.model == model) return &m.limits;
@@ -400,6 +467,9 @@ struct Model {
   /// that cannot fit is refused with 400 context_length_exceeded. Absent:
   /// a sim model's profile's; no check for static and process models.
   std::optional<std::int64_t> max_model_len;
+  /// Prices in US dollars per million tokens, for budgets and the ledger's cost.
+  double input_price_per_million = 0;
+  double output_price_per_million = 0;
   SchedulerConfig scheduler;
   BalanceConfig balance;
   HealthCheckConfig health_check;
@@ -525,6 +595,8 @@ struct Config {
   std::vector<Model> models;
   std::vector<Route> routes;
   FleetConfig fleet;
+  StoreConfig store;
+  AdminConfig admin;
 
   const Model* find_model(std::string_view name) const {
     for (const auto& m : models) if (m.name == name) return &m;

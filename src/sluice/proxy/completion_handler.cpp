@@ -238,17 +238,23 @@ Error model_not_found(std::string_view model) {
 
 }  // namespace
 
-const tenancy::TenantEntry* authenticate(const ConfigSnapshot& cfg, const ClientRequest& req, Error& error) {
+tenancy::Caller authenticate(const ConfigSnapshot& cfg, const ClientRequest& req, Error& error) {
   const auto header = req[http::field::authorization];
   if (header.empty()) {
     error = Error{ErrorCode::kMissingApiKey,
                   "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.", ""};
-    return nullptr;
+    return {};
   }
   const auto key = tenancy::bearer_token(header);
-  const tenancy::TenantEntry* tenant = key.empty() ? nullptr : cfg.tenants.authenticate(key);
-  if (!tenant) error = Error{ErrorCode::kInvalidApiKey, "Incorrect API key provided.", ""};
-  return tenant;
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const tenancy::Caller caller = key.empty() ? tenancy::Caller{} : cfg.tenants.identify(key, now_ms);
+  if (caller.expired) {
+    error = Error{ErrorCode::kInvalidApiKey, "The API key provided has expired.", ""};
+  } else if (!caller.tenant) {
+    error = Error{ErrorCode::kInvalidApiKey, "Incorrect API key provided.", ""};
+  }
+  return caller;
 }
 
 asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& client, RequestContext& rc,
@@ -256,7 +262,9 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
   const ConfigSnapshot& cfg = *rc.config;
   const bool keep = req.keep_alive() && !worker.ctx.draining.load(std::memory_order_relaxed);
   Error error;
-  rc.tenant = authenticate(cfg, req, error);
+  const tenancy::Caller caller = authenticate(cfg, req, error);
+  rc.tenant = caller.tenant;
+  rc.key = caller.key;
   if (!rc.tenant) co_return co_await write_error(client, rc, error, keep);
 
   auto summary = summarize_request(req.body(), kind);

@@ -18,6 +18,7 @@ net::asio::awaitable<bool> handle_models(Worker& worker, net::beast::tcp_stream&
                                          const ClientRequest& req, std::string_view model_id);
 
 /// Authenticates from the Authorization header; on failure fills `error`.
-const tenancy::TenantEntry* authenticate(const ConfigSnapshot& cfg, const ClientRequest& req, core::Error& error);
+/// The caller of `req` (tenant and key), or no tenant and `error` set.
+tenancy::Caller authenticate(const ConfigSnapshot& cfg, const ClientRequest& req, core::Error& error);
 
 }  // namespace sluice::proxy

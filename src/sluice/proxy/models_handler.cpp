@@ -22,7 +22,7 @@ asio::awaitable<bool> handle_models(Worker& worker, beast::tcp_stream& client, R
   const ConfigSnapshot& cfg = *rc.config;
   const bool keep = req.keep_alive() && !worker.ctx.draining.load(std::memory_order_relaxed);
   core::Error error;
-  rc.tenant = authenticate(cfg, req, error);
+  rc.tenant = authenticate(cfg, req, error).tenant;
   if (!rc.tenant) co_return co_await write_error(client, rc, error, keep);
   rc.series = cfg.series(rc.tenant->index, cfg.config.models.size());
   // A fixed creation time per process: the models are this config's.

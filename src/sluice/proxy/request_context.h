@@ -19,6 +19,7 @@ struct RequestContext {
   net::LazyDeadline* deadline = nullptr;          // the connection's; bounds the upstream exchange
   net::LazyDeadline* watch_delay = nullptr;       // the connection's; starts the client-close watch
   const tenancy::TenantEntry* tenant = nullptr;   // null until authenticated
+  const tenancy::KeyEntry* key = nullptr;         // the API key it came with, once authenticated
   std::string model;                              // client-facing model, once known
   std::string instance;                           // instance id, once picked
   obs::RequestSeries* series = nullptr;           // null = anonymous

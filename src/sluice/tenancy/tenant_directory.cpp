@@ -91,22 +91,25 @@ TenantDirectory::TenantDirectory(const config::Config& config, std::string_view 
     for (const auto& key : t.api_keys) {
       KeySlot slot{};
       if (!parse_digest_hex(key.sha256_hex, slot.digest)) continue;  // the loader validated it
-      slot.tenant = e.index;
+      slot.key = key_entries_.size();
+      key_entries_.push_back(KeyEntry{key.id, e.index, key.expires_at_ms, key.budgets});
       keys_.emplace(prefix_of(slot.digest), slot);
     }
     tenants_.push_back(std::move(e));
   }
 }
 
-const TenantEntry* TenantDirectory::authenticate(std::string_view plain_key) const {
-  if (plain_key.empty()) return nullptr;
+Caller TenantDirectory::identify(std::string_view plain_key, std::int64_t now_unix_ms) const {
+  if (plain_key.empty()) return {};
   const KeyDigest d = digest_key(plain_key);
   auto [lo, hi] = keys_.equal_range(prefix_of(d));
-  const TenantEntry* found = nullptr;
+  const KeyEntry* found = nullptr;
   for (auto it = lo; it != hi; ++it) {
-    if (CRYPTO_memcmp(it->second.digest.data(), d.data(), d.size()) == 0) found = &tenants_[it->second.tenant];
+    if (CRYPTO_memcmp(it->second.digest.data(), d.data(), d.size()) == 0) found = &key_entries_[it->second.key];
   }
-  return found;
+  if (!found) return {};
+  if (found->expires_at_ms != 0 && now_unix_ms >= found->expires_at_ms) return Caller{nullptr, found, true};
+  return Caller{&tenants_[found->tenant], found, false};
 }
 
 bool TenantDirectory::may_use(const TenantEntry& tenant, std::string_view model) const {

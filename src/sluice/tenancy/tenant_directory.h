@@ -50,25 +50,48 @@ struct TenantEntry {
   std::vector<PoolQuota> pools;  // by model index
 };
 
+/// One API key of a tenant: what a request learns about the key it came with.
+struct KeyEntry {
+  std::string id;          // "key_…" for keys issued through the admin API; "" for YAML keys
+  std::size_t tenant = 0;  // index of its tenant
+  std::int64_t expires_at_ms = 0;  // unix milliseconds; 0 = never
+  std::vector<config::Budget> budgets;
+};
+
+/// Who is calling: the tenant and the key, or nobody (`tenant` null).
+/// `expired`: the key exists but its expiry (or rotation grace) has passed.
+struct Caller {
+  const TenantEntry* tenant = nullptr;
+  const KeyEntry* key = nullptr;
+  bool expired = false;
+};
+
 class TenantDirectory {
  public:
   /// `salt_secret` seeds each tenant's cache salt.
   TenantDirectory(const config::Config& config, std::string_view salt_secret);
 
-  /// The tenant owning `plain_key`, or nullptr. Hashes the key, finds the
-  /// candidate by digest prefix, and compares full digests in constant time.
-  const TenantEntry* authenticate(std::string_view plain_key) const;
+  /// The tenant and key of `plain_key` at `now_unix_ms`. Hashes the key,
+  /// finds the candidate by digest prefix, and compares full digests in
+  /// constant time. An expired key yields no tenant.
+  Caller identify(std::string_view plain_key, std::int64_t now_unix_ms) const;
+  /// identify(…).tenant.
+  const TenantEntry* authenticate(std::string_view plain_key, std::int64_t now_unix_ms) const {
+    return identify(plain_key, now_unix_ms).tenant;
+  }
   /// Whether `tenant` may use `model` (by client-facing model name).
   bool may_use(const TenantEntry& tenant, std::string_view model) const;
 
   const std::vector<TenantEntry>& tenants() const { return tenants_; }
+  const std::vector<KeyEntry>& keys() const { return key_entries_; }
 
  private:
   struct KeySlot {
     KeyDigest digest;
-    std::size_t tenant;
+    std::size_t key;  // index in key_entries_
   };
   std::vector<TenantEntry> tenants_;
+  std::vector<KeyEntry> key_entries_;
   std::unordered_multimap<std::uint64_t, KeySlot> keys_;  // by first 8 digest bytes
 };
 
