@@ -4,8 +4,8 @@
 // client still sends before closing); a request that can never be served
 // (beyond the model's context length) is a 400, not a retriable 429
 // (quota_test.cpp: more than the tenant's whole tpm); chat messages carry `refusal: null`; the
-// start banner prints the demo keys only for configs that accept them; and a
-// `limits.budget` that is not enforced says so at load.
+// start banner prints the demo keys only for configs that accept them; and
+// the removed `limits.budget` is an error that points at `budgets:`.
 #include <fmt/format.h>
 
 #include "harness.h"
@@ -166,15 +166,16 @@ TEST_F(HttpConformanceTest, ChatMessageHasANullRefusal) {
   EXPECT_TRUE(message["refusal"].is_null()) << res.body;
 }
 
-/// A config whose only tenant has a key that is not a demo key, and a budget.
-std::string private_config() {
+/// A config whose only tenant has a key that is not a demo key (and, with
+/// `old_budget`, the removed `limits.budget`).
+std::string private_config(bool old_budget = false) {
   return "listen: {api: 127.0.0.1:0, admin: 127.0.0.1:0}\n"
          "server: {shutdown_grace: 1s}\n"
          "tenants:\n"
          "  - id: private\n"
          "    api_keys: [sha256:" + std::string(64, 'e') + "]\n"
          "    models: [\"*\"]\n"
-         "    limits: {budget: 25.5}\n"
+         + std::string(old_budget ? "    limits: {budget: 25.5}\n" : "") +
          "models:\n"
          "  - name: small\n"
          "    source: sim\n"
@@ -193,23 +194,23 @@ TEST(HttpConformanceBanner, DemoKeysArePrintedOnlyForConfigsThatAcceptThem) {
   const std::string mine = serve_banner(private_config());
   ASSERT_NE(mine.find("sluice is ready"), std::string::npos) << mine;
   EXPECT_EQ(mine.find("sk-demo"), std::string::npos) << mine;
-  // The budget is not enforced: it says so.
-  EXPECT_NE(mine.find("tenants[0].limits.budget"), std::string::npos) << mine;
-  EXPECT_NE(mine.find("not enforced"), std::string::npos) << mine;
+  EXPECT_EQ(mine.find("warning:"), std::string::npos) << mine;
 
   const std::string demo =
       serve_banner(make_config("shutdown_grace: 1s", "  - name: small\n    source: sim\n    sim: {instances: 1, profile: instant}\n"));
   ASSERT_NE(demo.find("sluice is ready"), std::string::npos) << demo;
   EXPECT_NE(demo.find("sk-demo-acme"), std::string::npos) << demo;
-  EXPECT_EQ(demo.find("not enforced"), std::string::npos) << demo;
 }
 
-TEST(HttpConformanceBanner, CheckConfigWarnsThatBudgetIsNotEnforced) {
+TEST(HttpConformanceBanner, CheckConfigRefusesTheOldLimitsBudget) {
   TempDir dir;
-  const std::string path = dir.write("sluice.yaml", private_config());
+  const std::string path = dir.write("sluice.yaml", private_config(/*old_budget=*/true));
   const auto result = run_command({sluice_binary(), "check-config", path}, 10000ms);
-  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
-  EXPECT_NE(result.err.find("warning: tenants[0].limits.budget"), std::string::npos) << result.out << result.err;
+  EXPECT_EQ(result.exit_code, 2) << result.out << result.err;
+  const std::string all = result.out + result.err;
+  EXPECT_NE(all.find("sluice.yaml:7:"), std::string::npos) << all;
+  EXPECT_NE(all.find("tenants[0].limits.budget"), std::string::npos) << all;
+  EXPECT_NE(all.find("budgets:"), std::string::npos) << all;
 }
 
 }  // namespace

@@ -150,7 +150,6 @@ void diff_limits(Lines& l, const std::string& p, const TenantLimits& a, const Te
   l.field(p + "max_queue_wait", a.max_queue_wait, b.max_queue_wait);
   l.field(p + "reserved_concurrency", a.reserved_concurrency, b.reserved_concurrency);
   l.field(p + "concurrency_cap", a.concurrency_cap, b.concurrency_cap);
-  l.field(p + "budget", a.budget, b.budget);
 }
 
 // ------------------------------------------------------------ server ----

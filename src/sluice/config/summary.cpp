@@ -21,7 +21,6 @@ std::string limits_text(const TenantLimits& l) {
   if (l.max_queue_wait) add(fmt::format("max_queue_wait={}", core::format_duration(*l.max_queue_wait)));
   if (l.reserved_concurrency) add(fmt::format("reserved_concurrency={}", *l.reserved_concurrency));
   if (l.concurrency_cap) add(fmt::format("concurrency_cap={}", *l.concurrency_cap));
-  if (l.budget) add(fmt::format("budget={}", *l.budget));
   return out.empty() ? "none" : out;
 }
 

@@ -116,7 +116,10 @@ void read_limits(Reader& reader, const MapReader& m, TenantLimits& limits) {
   MapReader l = m.child("limits", {"rpm", "tpm", "max_concurrency", "max_queue", "max_queue_wait",
                                    "reserved_concurrency", "concurrency_cap", "budget"});
   read_limits_map(reader, l, limits);
-  set_if(limits.budget, l.positive_number("budget"));
+  // The old single spend cap moved to `budgets:` (with unit and period); an
+  // old config must not silently lose its cap.
+  l.forbid("budget", "here: spend caps moved to the tenant's `budgets:` list, use budgets: "
+                     "[{limit: 100, unit: usd, period: month}] instead");
 }
 
 /// model_limits: {model-name: {rpm: …, …}, …}

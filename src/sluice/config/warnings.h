@@ -8,7 +8,7 @@
 
 namespace sluice::config {
 
-/// E.g. "tenants[0].limits.budget is accepted but not enforced yet: …".
+/// One line per finding (none at present; the format is "key (…): what is ignored").
 std::vector<std::string> config_warnings(const Config& config);
 
 }  // namespace sluice::config

@@ -87,7 +87,7 @@ models:
   EXPECT_EQ(t.weight, 1.0);
   EXPECT_EQ(t.priority, Priority::kStandard);
   EXPECT_FALSE(t.limits.rpm);
-  EXPECT_FALSE(t.limits.budget);
+  EXPECT_TRUE(t.budgets.empty());
   EXPECT_EQ(t.api_keys[0].source, "sha256");
   const Model& m = config->models[0];
   EXPECT_EQ(m.upstream_model, "m1");
@@ -122,7 +122,7 @@ tenants:
     models: [m1]
     weight: 0.5
     priority: batch
-    limits: {rpm: 1, tpm: 2, max_concurrency: 3, max_queue: 4, max_queue_wait: 5s, budget: 6.5}
+    limits: {rpm: 1, tpm: 2, max_concurrency: 3, max_queue: 4, max_queue_wait: 5s}
 models:
   - name: m1
     source: sim
@@ -162,7 +162,6 @@ models:
   EXPECT_EQ(t.limits.max_concurrency, 3);
   EXPECT_EQ(t.limits.max_queue, 4);
   EXPECT_EQ(t.limits.max_queue_wait, 5s);
-  EXPECT_EQ(t.limits.budget, 6.5);
   const Model& m1 = config->models[0];
   EXPECT_EQ(m1.sim.instances, 3);
   EXPECT_EQ(m1.gpu.count, 2);
