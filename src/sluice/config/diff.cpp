@@ -7,6 +7,7 @@
 #include <array>
 #include <set>
 
+#include "sluice/config/budget_text.h"
 #include "sluice/config/suggest.h"
 #include "sluice/config/value_text.h"
 #include "sluice/core/duration_text.h"
@@ -222,6 +223,14 @@ void diff_tenant(Lines& l, const Tenant& a, const Tenant& b) {
     else if (!new_limits) l.add(p + " removed");
     else diff_limits(l, p + ".", *old_limits, *new_limits);
   }
+  l.text_field("budgets", budgets_text(a.budgets), budgets_text(b.budgets));
+  // Keys issued through the admin API may carry budgets of their own.
+  for (const auto& nk : b.api_keys) {
+    if (nk.id.empty()) continue;
+    for (const auto& ok : a.api_keys) {
+      if (ok.id == nk.id) l.text_field("api_key " + nk.id + " budgets", budgets_text(ok.budgets), budgets_text(nk.budgets));
+    }
+  }
 }
 
 // ------------------------------------------------------------ models ----
@@ -255,6 +264,7 @@ void diff_model(Lines& l, const Model& a, const Model& b) {
   l.field("cache_salt", a.cache_salt, b.cache_salt);
   l.field("default_max_tokens", a.default_max_tokens, b.default_max_tokens);
   l.field("max_model_len", a.max_model_len, b.max_model_len);
+  l.text_field("pricing", pricing_text(a), pricing_text(b));
 
   const SchedulerConfig& s = a.scheduler;
   const SchedulerConfig& t = b.scheduler;

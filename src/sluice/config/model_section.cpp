@@ -204,7 +204,7 @@ Model read_model(Reader& reader, const YAML::Node& node, const std::string& key,
   MapReader m(reader, node, key, at,
               {"name", "source", "sim", "static", "process", "upstream_model", "cache_salt", "default_max_tokens", "max_model_len", "scheduler",
                "balance", "health_check", "outlier_detection", "circuit_breaker", "gpu", "recovery", "demand",
-               "dedicated_to"});
+               "dedicated_to", "pricing"});
   if (!m.is_map()) return model;
   if (m.require("name")) {
     if (auto name = m.string("name")) {
@@ -226,6 +226,7 @@ Model read_model(Reader& reader, const YAML::Node& node, const std::string& key,
   read_outlier_detection(reader, m, model.outlier_detection);
   read_circuit_breaker(m, model.circuit_breaker);
   read_model_fleet(reader, m, model);
+  read_pricing(reader, m, model);
   return model;
 }
 

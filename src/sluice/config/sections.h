@@ -16,6 +16,9 @@ void read_models(Reader& reader, const MapReader& root, std::vector<Model>& mode
 /// keep the server's values).
 void read_routes(Reader& reader, const MapReader& root, const ServerConfig& server, std::vector<Route>& routes);
 void validate(Reader& reader, const Config& config);
+/// A tenant's `budgets` list and a model's `pricing` (budget_section.cpp).
+void read_budgets(Reader& reader, const MapReader& parent, std::vector<Budget>& out);
+void read_pricing(Reader& reader, const MapReader& model, Model& out);
 
 /// The GPU pool (fleet_section.cpp): the top-level `fleet`; a model's `gpu`,
 /// `recovery`, `demand`, `dedicated_to`; a tenant's `gpu_quota`; and the

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "sluice/config/budget_text.h"
 #include "sluice/config/loader.h"
 #include "sluice/config/suggest.h"
 #include "sluice/config/value_text.h"
@@ -31,6 +32,7 @@ std::string tenant_line(const Tenant& t) {
                                  all ? std::string("* (all)") : join(t.models), t.weight,
                                  to_string(t.priority), to_string(t.max_priority), limits_text(t.limits));
   for (const auto& m : t.model_limits) line += fmt::format("; on {}: {}", m.model, limits_text(m.limits));
+  if (!t.budgets.empty()) line += "; budgets " + budgets_text(t.budgets);
   return line;
 }
 
@@ -86,7 +88,8 @@ std::string model_line(const Model& m) {
                      to_string(q.policy), q.w_input, q.w_output, core::format_duration(q.batch_promote_after),
                      q.max_in_flight_per_instance == 0 ? std::string("auto")
                                                        : std::to_string(q.max_in_flight_per_instance),
-                     balance_text(m.balance));
+                     balance_text(m.balance)) +
+         (pricing_text(m) == "free" ? std::string() : "; pricing " + pricing_text(m));
 }
 
 std::string limit_text(core::Duration d) { return d == core::Duration::zero() ? "none" : core::format_duration(d); }

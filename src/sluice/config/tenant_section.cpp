@@ -150,7 +150,7 @@ void read_model_limits(Reader& reader, const MapReader& m, std::vector<ModelLimi
 
 Tenant read_tenant(Reader& reader, const YAML::Node& node, const std::string& key, Location at) {
   Tenant tenant;
-  MapReader m(reader, node, key, at, {"id", "name", "api_keys", "models", "weight", "priority", "max_priority", "limits", "model_limits", "gpu_quota"});
+  MapReader m(reader, node, key, at, {"id", "name", "api_keys", "models", "weight", "priority", "max_priority", "limits", "model_limits", "gpu_quota", "budgets"});
   if (!m.is_map()) return tenant;
   if (m.require("id")) {
     if (auto id = m.string("id")) {
@@ -187,6 +187,7 @@ Tenant read_tenant(Reader& reader, const YAML::Node& node, const std::string& ke
   read_limits(reader, m, tenant.limits);
   read_model_limits(reader, m, tenant.model_limits);
   read_gpu_quota(m, tenant.gpu_quota);
+  read_budgets(reader, m, tenant.budgets);
   return tenant;
 }
 
