@@ -1,6 +1,11 @@
 #pragma once
 /// Subcommands of the one `sluice` binary.
+#include <functional>
 #include <string>
+
+namespace CLI {
+class App;
+}
 
 namespace sluice::app {
 
@@ -24,5 +29,15 @@ struct SimulateOptions {
 
 int run_simulate(const SimulateOptions& options);
 int run_check_config(const std::string& path);
+
+/// `sluice admin …` (admin_command.cpp): the command, and what runs the
+/// subcommand that was parsed. Exit status: 0 done, 1 the API refused,
+/// 2 the admin API could not be reached or bad usage.
+struct AdminCommand {
+  CLI::App* command = nullptr;
+  std::function<int()> run;
+};
+AdminCommand add_admin_command(CLI::App& app);
+int run_migrate(const std::string& config_path);
 
 }  // namespace sluice::app

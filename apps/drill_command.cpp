@@ -67,7 +67,13 @@ void fill_missing_env_keys(const std::string& yaml_text) {
 std::expected<config::Config, Stop> load_config(const DrillCommandOptions& o) {
   auto text = read_text(o.config_path);
   if (!text) return std::unexpected(text.error());
-  if (o.gateway_url.empty()) fill_missing_env_keys(*text);
+  if (o.gateway_url.empty()) {
+    fill_missing_env_keys(*text);
+    // The gateway it starts takes its bootstrap admin token from here (the
+    // example configs say {env: SLUICE_ADMIN_TOKEN}), and so do the drill's faults.
+    const char* token = std::getenv("SLUICE_ADMIN_TOKEN");
+    if (token == nullptr || *token == '\0') ::setenv("SLUICE_ADMIN_TOKEN", ("sla-drill-" + drill::fresh_api_key()).c_str(), 1);
+  }
   auto loaded = config::load_config_file(o.config_path);
   if (!loaded) {
     std::string all;

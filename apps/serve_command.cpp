@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <fmt/format.h>
+#include <filesystem>
 #include <mutex>
 #include <random>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 
 #include "commands.h"
 #include "sluice/admin/admin_server.h"
+#include "sluice/admin/state_api.h"
 #include "sluice/config/api_key_hash.h"
 #include "sluice/config/loader.h"
 #include "sluice/config/warnings.h"
@@ -24,9 +26,15 @@
 #include "sluice/provider/process_provider.h"
 #include "sluice/proxy/gateway_server.h"
 #include "sluice/proxy/instance_metrics.h"
+#include "sluice/proxy/listener_tls.h"
 #include "sluice/proxy/model_pool.h"
 #include "sluice/proxy/reload.h"
 #include "sluice/proxy/scheduler_metrics.h"
+#include "sluice/proxy/remaining.h"
+#include "sluice/proxy/store_sync.h"
+#include "sluice/store/store.h"
+#include "sluice/store/tenant_loader.h"
+#include "sluice/store/usage_writer.h"
 
 namespace sluice::app {
 
@@ -40,6 +48,17 @@ std::string random_secret() {
   std::string hex;
   for (unsigned char b : bytes) hex += fmt::format("{:02x}", b);
   return hex;
+}
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// The directory of the config file: a relative SQLite path is relative to it.
+std::string config_directory(const std::string& config_path) {
+  const auto dir = std::filesystem::absolute(config_path).parent_path();
+  return dir.string();
 }
 
 std::string self_exe() {
@@ -83,7 +102,8 @@ admin::Readiness readiness(const proxy::GatewayContext& ctx) {
 }
 
 void print_banner(const config::Config& cfg, std::uint16_t api_port, std::uint16_t admin_port) {
-  const std::string base = fmt::format("http://{}:{}", cfg.listen.api.host, api_port);
+  const std::string base =
+      fmt::format("{}://{}:{}", cfg.listen.api_tls.enabled() ? "https" : "http", cfg.listen.api.host, api_port);
   std::string models;
   for (const auto& m : cfg.models) models += fmt::format("{}{}", models.empty() ? "" : ", ", m.name);
   // examples/quickstart.yaml's demo key; any other config's keys are its own
@@ -93,7 +113,7 @@ void print_banner(const config::Config& cfg, std::uint16_t api_port, std::uint16
   fmt::print(stderr,
              "\nsluice is ready.\n"
              "  OpenAI API : {}/v1   (models: {})\n"
-             "  admin      : http://{}:{}/metrics  /healthz  /readyz\n\n"
+             "  admin      : http://{}:{}/metrics  /healthz  /readyz  /admin/… (token: {})\n\n"
              "{}"
              "  curl -s {}/v1/chat/completions -H \"Authorization: Bearer {}\" \\\n"
              "       -H 'Content-Type: application/json' \\\n"
@@ -101,6 +121,9 @@ void print_banner(const config::Config& cfg, std::uint16_t api_port, std::uint16
              "  OpenAI SDK: base_url=\"{}/v1\", api_key={}\n"
              "Stop with Ctrl-C.\n\n",
              base, models, cfg.listen.admin.host, admin_port,
+             cfg.admin.bootstrap_token_sha256 == config::sha256_hex("sla-demo-admin") ? "sla-demo-admin"
+             : cfg.admin.bootstrap_token_sha256.empty()                              ? "none configured: set admin.bootstrap_token"
+                                                                                     : "the bootstrap token",
              demo ? "Try it (demo keys of examples/quickstart.yaml: sk-demo-acme, sk-demo-globex):\n"
                   : "Try it with an API key of one of your tenants:\n",
              base, key, cfg.models.empty() ? "" : cfg.models.front().name, base,
@@ -121,9 +144,35 @@ int run_serve(const ServeOptions& options) {
   for (const auto& warning : config::config_warnings(cfg)) spdlog::warn("config: {}", warning);
   ::signal(SIGPIPE, SIG_IGN);
 
+  // Durable state: one connection for the admin API and the snapshot, one
+  // for the usage ledger's writer, so neither waits on the other.
+  const std::string config_dir = config_directory(options.config_path);
+  auto state = store::Store::open(cfg.store, config_dir);
+  if (!state) {
+    fmt::print(stderr, "sluice serve: cannot open the store ({}): {}\n", cfg.store.url, state.error().message);
+    return 2;
+  }
+  auto ledger_store = store::Store::open(cfg.store, config_dir);
+  if (!ledger_store) {
+    fmt::print(stderr, "sluice serve: cannot open the store ({}): {}\n", cfg.store.url, ledger_store.error().message);
+    return 2;
+  }
+  config::Config effective = cfg;
+  if (auto r = store::add_store_tenants(**state, effective, unix_ms()); !r) {
+    fmt::print(stderr, "sluice serve: refusing to start: {}\n", r.error().message);
+    return 2;
+  }
+  spdlog::info("store: {} ({} tenant(s) from the store)", (*state)->describe(), effective.tenants.size() - cfg.tenants.size());
+  store::UsageWriter usage(
+      [&ledger = **ledger_store](std::span<const store::UsageRecord> rows) { return ledger.append_usage(rows); },
+      std::chrono::duration_cast<std::chrono::milliseconds>(cfg.store.commit_interval),
+      static_cast<std::size_t>(cfg.store.usage_buffer));
+
   const std::string secret = cfg.server.cache_salt_secret.empty() ? random_secret() : cfg.server.cache_salt_secret;
   proxy::GatewayContext ctx(nullptr, std::make_shared<balance::RoutingTable>(), cfg.server.access_log);
-  ctx.config.publish(std::make_shared<proxy::ConfigSnapshot>(cfg, secret, ctx.metrics));
+  ctx.config.publish(std::make_shared<proxy::ConfigSnapshot>(effective, secret, ctx.metrics));
+  ctx.usage = &usage;
+  usage.start();
   ctx.build_schedulers(*ctx.config.load());
   ctx.reloads.last_success_unix.store(
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
@@ -137,8 +186,50 @@ int run_serve(const ServeOptions& options) {
     return fleet ? fleet->serving(model) : std::vector<std::shared_ptr<balance::Instance>>{};
   };
   ctx.publish_routes(provider::build_routing_table(cfg, serving));  // static models now; sim ones once they serve
+  const proxy::RoutesBuilder routes_builder = [&serving](const config::Config& next,
+                                                         const balance::RoutingTable& previous) {
+    return provider::build_routing_table(next, serving, &previous);
+  };
+  proxy::GatewayServer server(ctx, cfg.server.threads);
+  proxy::StoreSync store_sync(ctx, **state, cfg, secret, routes_builder, server.control_io());
+  // Admin tokens: the config's bootstrap token and those issued through the API.
+  std::atomic<std::shared_ptr<const admin::AdminTokens>> admin_tokens;
+  const auto refresh_tokens = [&] {
+    auto issued = (*state)->admin_tokens();
+    if (!issued) {
+      spdlog::error("store: admin tokens not reloaded: {}", issued.error().message);
+      if (admin_tokens.load()) return;
+    }
+    admin_tokens.store(std::make_shared<const admin::AdminTokens>(
+        cfg.admin.bootstrap_token_sha256, issued ? *issued : std::vector<store::AdminTokenRecord>{}));
+  };
+  refresh_tokens();
+  admin::StateApi state_api(**state, admin::StateApi::Hooks{
+      .changed = [&store_sync] { store_sync.publish(); },
+      .tokens_changed = refresh_tokens,
+      .config_tenants = [&ctx] {
+        std::vector<config::Tenant> out;
+        for (const auto& t : ctx.config.load()->config.tenants)
+          if (t.origin != "store") out.push_back(t);
+        return out;
+      },
+      .remaining = [&ctx](const std::string& tenant) { return proxy::remaining_json(*ctx.config.load(), tenant); },
+      .now_ms = unix_ms});
+  // A tenant's own usage and remaining quota, read off the I/O threads.
+  asio::thread_pool blocking(1);
+  ctx.blocking = &blocking;
+  ctx.tenant_state = [&state_api](std::string_view path, std::string_view query, const std::string& tenant) {
+    const admin::AdminReply r = path == "/v1/sluice/usage" ? state_api.usage(query, tenant) : state_api.remaining(tenant);
+    return proxy::GatewayContext::TenantStateReply{r.status, r.content_type, r.body};
+  };
   // SIGHUP and POST /admin/reload, both on the control thread.
-  const auto reload = [&ctx, &serving, &secret, path = options.config_path] {
+  // The listeners' certificates, re-read on every reload (renewals).
+  auto listener_tls = proxy::ListenerTls::load(cfg.listen);
+  if (!listener_tls) {
+    fmt::print(stderr, "sluice serve: {}\n", listener_tls.error());
+    return 2;
+  }
+  const auto reload = [&ctx, &routes_builder, &secret, &store_sync, &listener_tls, path = options.config_path] {
     if (!ctx.ready.load()) {  // the engine simulators are still starting: their table is not final yet
       proxy::ReloadOutcome refused;
       refused.errors.push_back("the gateway is still starting; reload once /readyz answers 200");
@@ -147,13 +238,18 @@ int run_serve(const ServeOptions& options) {
       spdlog::error("config reload refused: {}", refused.errors.front());
       return refused;
     }
-    return proxy::reload_config_file(ctx, path, secret,
-                                     [&serving](const config::Config& next, const balance::RoutingTable& previous) {
-                                       return provider::build_routing_table(next, serving, &previous);
-                                     });
+    auto outcome = proxy::reload_config_file(ctx, path, secret, routes_builder,
+                                             [&store_sync](config::Config& next) { return store_sync.complete(next); });
+    listener_tls->reload(ctx.config.load()->config.listen);  // as reloaded, or as it was
+    if (outcome.reloaded) {
+      // The YAML part of what is now running, for the store's republishes.
+      config::Config yaml = ctx.config.load()->config;
+      std::erase_if(yaml.tenants, [](const config::Tenant& t) { return t.origin == "store"; });
+      store_sync.set_yaml(std::move(yaml));
+    }
+    return outcome;
   };
 
-  proxy::GatewayServer server(ctx, cfg.server.threads);
   fleet = std::make_unique<provider::FleetController>(
       server.control_io(), cfg, processes,
       provider::FleetController::Hooks{
@@ -169,18 +265,22 @@ int run_serve(const ServeOptions& options) {
             for (std::size_t queued : view.queued_by_band) n += static_cast<std::int64_t>(queued);
             return n;
           }});
-  if (auto r = server.listen(cfg.listen.api); !r) {
+  if (auto r = server.listen(cfg.listen.api, listener_tls->api); !r) {
     fmt::print(stderr, "sluice serve: cannot listen for the API on {}\n", r.error());
     return 1;
   }
   admin::AdminServer admin_server(server.control_io(), admin::AdminHandlers{
-      .render_metrics = [&ctx, &fleet] {
+      .tokens = [&admin_tokens] { return admin_tokens.load(); },
+      .protect_metrics = cfg.admin.protect_metrics,
+      .state_api = [&state_api](const admin::AdminRequest& r) { return state_api.handle(r); },
+      .render_metrics = [&ctx, &fleet, &usage] {
         std::string out;
         ctx.metrics.render(out);
         proxy::render_scheduler_metrics(ctx, out);
         proxy::render_instance_metrics(*ctx.routes.load(), out);
         fleet->render_metrics(out);
         proxy::render_reload_metrics(ctx, out);
+        usage.render_metrics(out);
         obs::render_header(out, "sluice_ready", "gauge",
                            "1 when the gateway is ready to serve: started, not draining, and every model has an "
                            "instance that can take a request (GET /readyz says which cannot).");
@@ -198,7 +298,7 @@ int run_serve(const ServeOptions& options) {
       .fleet = [&fleet](admin::http_verb method, std::string_view path, std::string_view body) {
         return fleet->handle_admin(method, path, body);
       }});
-  if (auto r = admin_server.listen(cfg.listen.admin); !r) {
+  if (auto r = admin_server.listen(cfg.listen.admin, listener_tls->admin); !r) {
     fmt::print(stderr, "sluice serve: cannot listen for admin on {}\n", r.error());
     return 1;
   }
@@ -255,6 +355,7 @@ int run_serve(const ServeOptions& options) {
       std::random_device{}());
   prober.start();
 
+  store_sync.start_polling(refresh_tokens);
   fleet->start();
   if (auto r = fleet->wait_until_serving(cfg.fleet.start_timeout); !r) {
     spdlog::error("sluice serve: {}", r.error());
@@ -275,8 +376,13 @@ int run_serve(const ServeOptions& options) {
   prober.stop();
   // The admin listener (on the gateway's thread 0) answers through the grace
   // period: /readyz says 503 draining, /metrics shows the drain.
+  asio::post(server.control_io(), [&store_sync] { store_sync.stop(); });
   server.shutdown(ctx.config.load()->config.server.shutdown_grace);  // as reloaded
   admin_server.stop();
+  // Every finished request's usage reaches the ledger before the process ends.
+  blocking.join();
+  usage.stop();
+  spdlog::info("usage ledger: {} row(s) written", usage.written());
   fleet->stop(std::chrono::seconds(5));
   fleet.reset();  // its timer must go before the io_contexts it was made on
   spdlog::info("stopped");

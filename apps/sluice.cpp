@@ -32,6 +32,14 @@ int main(int argc, char** argv) {
   check_cmd->add_option("file", check_path, "YAML config file")->required();
   check_cmd->footer("Exit status: 0 valid, 2 invalid.");
 
+  std::string migrate_path;
+  auto* migrate_cmd = app.add_subcommand("migrate", "Apply the store's pending schema migrations (serve does it at start).");
+  migrate_cmd->add_option("-c,--config", migrate_path, "YAML config file (its `store:` is migrated)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  migrate_cmd->footer("Exit status: 0 migrated or already current, 2 bad config, 1 the store refused or is unreachable\n"
+                      "(including a database written by a newer sluice).");
+
   sluice::engine::SimServerOptions sim;
   auto* sim_cmd = app.add_subcommand("engine-sim", "Run the engine simulator: an OpenAI-compatible stand-in for vLLM.");
   sluice::engine::add_sim_server_options(*sim_cmd, sim);
@@ -66,6 +74,8 @@ int main(int argc, char** argv) {
       "drill", "Fail instances, nodes and zones under load; measure detection, recovery and client impact.");
   sluice::app::add_drill_options(*drill_cmd, drill);
 
+  const sluice::app::AdminCommand admin = sluice::app::add_admin_command(app);
+
   app.add_subcommand("version", "Print the version.");
 
   try {
@@ -79,10 +89,12 @@ int main(int argc, char** argv) {
 
   if (serve_cmd->parsed()) return sluice::app::run_serve(serve);
   if (check_cmd->parsed()) return sluice::app::run_check_config(check_path);
+  if (migrate_cmd->parsed()) return sluice::app::run_migrate(migrate_path);
   if (sim_cmd->parsed()) return sluice::engine::run_sim_server(sim);
   if (simulate_cmd->parsed()) return sluice::app::run_simulate(simulate);
   if (load_cmd->parsed()) return sluice::app::run_load_command(load);
   if (drill_cmd->parsed()) return sluice::app::run_drill_command(drill);
+  if (admin.command->parsed()) return admin.run();
   fmt::print("sluice {}\n", SLUICE_VERSION);
   return 0;
 }

@@ -3,7 +3,8 @@
 # write_post_lua.
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { for _ in $(seq 1 100); do curl -fs -o /dev/null "$1" -H 'Authorization: Bearer sk-bench' && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
+# -k: the https targets use a self-signed certificate made for the run.
+wait_http() { for _ in $(seq 1 100); do curl -fsk -o /dev/null "$1" -H 'Authorization: Bearer sk-bench' && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
 
 # Starts an instant engine-sim serving bench-model; sets ENGINE_PID and ENGINE_PORT.
 start_engine() {  # sluice-binary log-name

@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages sluice needs, and only those that are missing.
 # Idempotent: a second run installs nothing and prints nothing but a summary line.
 # Usage: scripts/install-deps.sh [--test|--bench|--fuzz]
-#   --test   also the official OpenAI Node SDK for tests/sdk (Node.js from Debian if missing, the SDK from npm)
+#   --test   also PostgreSQL (the store's tests start one) and the official OpenAI Node SDK for tests/sdk (Node.js from Debian if missing, the SDK from npm)
 #   --bench  also wrk and nginx for `make bench`
 #   --fuzz   also clang 16 and its libFuzzer/sanitizer runtimes for `make fuzz`
 set -euo pipefail
@@ -17,9 +17,14 @@ packages=(
   libcli11-dev            # command line
   libssl-dev              # SHA-256 for API keys
   libre2-dev              # route header regexes (linear time, no recursion on the input)
+  libsqlite3-dev          # the store's embedded default
+  libpq-dev               # the store on PostgreSQL (several gateway replicas)
   libgtest-dev libgmock-dev libbenchmark-dev
   curl procps             # integration tests: probes and process checks
 )
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(postgresql)  # the store's PostgreSQL tests start a real server on a loopback port
+fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light)
 fi

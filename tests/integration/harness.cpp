@@ -65,13 +65,18 @@ std::string demo_tenants_yaml() {
          "    models: [small]\n";
 }
 
+std::string admin_yaml() {
+  return fmt::format("admin: {{bootstrap_token: \"sha256:{}\"}}\n", kTestAdminTokenSha256);
+}
+
 std::string make_config(std::string_view server_map, std::string_view models_yaml) {
   return fmt::format(
       "listen: {{api: 127.0.0.1:0, admin: 127.0.0.1:0}}\n"
+      "{}"
       "server: {{{}}}\n"
       "{}"
       "models:\n{}",
-      server_map, demo_tenants_yaml(), models_yaml);
+      admin_yaml(), server_map, demo_tenants_yaml(), models_yaml);
 }
 
 std::string two_zone_fleet_yaml(int nodes_in_b) {
@@ -332,10 +337,18 @@ std::string build_request(std::string_view method, std::string_view target, std:
                           const std::vector<Header>& headers, bool keep_alive) {
   std::string out = fmt::format("{} {} HTTP/1.1\r\nHost: 127.0.0.1\r\n", method, target);
   bool has_type = false;
+  bool has_authorization = false;
   for (const auto& h : headers) {
+    if (iequals(h.name, "authorization")) {
+      has_authorization = true;
+      if (h.value.empty()) continue;  // {"Authorization", ""}: send none
+    }
     out += fmt::format("{}: {}\r\n", h.name, h.value);
     if (iequals(h.name, "content-type")) has_type = true;
   }
+  // Admin routes get the test admin token unless the test says otherwise.
+  if (!has_authorization && target.starts_with("/admin/"))
+    out += fmt::format("Authorization: Bearer {}\r\n", kTestAdminToken);
   if (!body.empty() || method == "POST") {
     if (!has_type) out += "Content-Type: application/json\r\n";
     out += fmt::format("Content-Length: {}\r\n", body.size());
@@ -681,7 +694,12 @@ std::string sluice_binary() {
 
 // --------------------------------------------------------------- gateway ----
 
-Gateway::Gateway(std::string config_yaml) { config_path_ = dir_.write("sluice.yaml", config_yaml); }
+Gateway::Gateway(std::string config_yaml) {
+  // Every gateway a test starts accepts the test admin token.
+  if (config_yaml.find("\nadmin:") == std::string::npos && !config_yaml.starts_with("admin:"))
+    config_yaml += admin_yaml();
+  config_path_ = dir_.write("sluice.yaml", config_yaml);
+}
 
 Gateway::~Gateway() {
   if (pid_ > 0 && !exit_status_) {
@@ -693,6 +711,10 @@ Gateway::~Gateway() {
 }
 
 bool Gateway::start(Duration timeout) {
+  // A restart: forget the last run, and its listening line, before the
+  // child (which truncates the files only once it runs) could be mistaken for it.
+  exit_status_.reset();
+  std::ofstream(dir_.path() + "/stderr", std::ios::trunc);
   pid_ = spawn({sluice_binary(), "serve", "--config", config_path_, "--quiet"}, dir_.path() + "/stdout",
                dir_.path() + "/stderr", {}, {});
   if (pid_ < 0) {

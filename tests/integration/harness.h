@@ -40,6 +40,12 @@ inline constexpr std::string_view kGlobexKey = "sk-demo-globex";
 
 /// The two demo tenants: acme may use every model, globex only `small`.
 std::string demo_tenants_yaml();
+/// The admin token every test gateway accepts (role admin), and its hash.
+inline constexpr std::string_view kTestAdminToken = "sla-test-admin-token";
+inline constexpr std::string_view kTestAdminTokenSha256 =
+    "6b4e2ac6b2f36724e08810933bc0adad5b23b1a07a5c5dec2dca1634523a06c5";
+/// `admin: {bootstrap_token: …}` for kTestAdminToken (make_config includes it).
+std::string admin_yaml();
 
 /// A whole config: listen on port 0, the given `server:` map (flow style,
 /// without braces, e.g. "upstream_timeout: 2s"), the demo tenants and the

@@ -215,7 +215,7 @@ TEST(ReloadTest, ReloadsUnderLoadDropNothing) {
       case 5: endpoints = fmt::format("[{}, {}]", url(1), url(0)); break;
       default: endpoints = fmt::format("[{}]", url(0)); break;
     }
-    return "listen: {api: 127.0.0.1:0, admin: 127.0.0.1:0}\n"
+    return "listen: {api: 127.0.0.1:0, admin: 127.0.0.1:0}\n" + admin_yaml() +
            "server: {shutdown_grace: 1s, upstream_timeout: 10s, access_log: \"\"}\n" +
            tenants + "models:\n" + std::string(kModels) +
            "  - name: st\n"

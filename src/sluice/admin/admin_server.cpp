@@ -4,6 +4,7 @@
 
 #include "sluice/core/error.h"
 #include "sluice/net/listener.h"
+#include "sluice/net/tls.h"
 
 namespace sluice::admin {
 
@@ -21,9 +22,30 @@ struct Reply {
 /// and a watcher sees the drain, whatever readiness would say otherwise.
 Reply draining_readyz() { return {http::status::service_unavailable, "application/json", "{\"status\":\"draining\"}\n"}; }
 
+bool is_state_path(std::string_view path) {
+  for (std::string_view prefix : {"/admin/tenants", "/admin/keys", "/admin/tokens", "/admin/usage", "/admin/audit"}) {
+    if (path == prefix || (path.starts_with(prefix) && path[prefix.size()] == '/')) return true;
+  }
+  return false;
+}
+
 Reply route(const AdminHandlers& h, const http::request<http::string_body>& req) {
   const std::string_view target = req.target();
-  const std::string_view path = target.substr(0, target.find('?'));
+  const std::size_t q = target.find('?');
+  const std::string_view path = target.substr(0, q);
+  const std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  // Who is asking, before anything else: a route's existence is not revealed
+  // to callers without a token.
+  static const AdminTokens kNoTokens("", {});
+  const auto tokens = h.tokens ? h.tokens() : nullptr;
+  const std::string_view authorization = req[http::field::authorization];
+  AuthOutcome auth = authorize(tokens ? *tokens : kNoTokens, required_role(req.method(), path, h.protect_metrics),
+                               authorization);
+  if (!auth.principal) return {static_cast<http::status>(auth.status), "application/json", std::move(auth.body)};
+  if (is_state_path(path) && h.state_api) {
+    AdminReply r = h.state_api(AdminRequest{*auth.principal, req.method(), path, query, req.body()});
+    return {static_cast<http::status>(r.status), std::move(r.content_type), std::move(r.body)};
+  }
   if (path == "/admin/reload" && h.reload) {
     if (req.method() != http::verb::post) {
       return {http::status::method_not_allowed, "application/json",
@@ -53,8 +75,19 @@ Reply route(const AdminHandlers& h, const http::request<http::string_body>& req)
   return {static_cast<http::status>(status), "application/json", body};
 }
 
-asio::awaitable<void> serve(const AdminHandlers& handlers, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+/// An accepted connection as a stream: plain, or after a TLS handshake on
+/// `tls` (nothing when the client failed it).
+asio::awaitable<std::optional<Stream>> accept_stream(tcp::socket socket, std::shared_ptr<ssl::context> tls) {
+  if (!tls) co_return Stream(beast::tcp_stream(std::move(socket)));
+  auto accepted = co_await tls_accept(std::move(socket), *tls, std::chrono::seconds(30));
+  if (!accepted) co_return std::nullopt;
+  co_return std::move(*accepted);
+}
+
+asio::awaitable<void> serve(const AdminHandlers& handlers, tcp::socket socket, std::shared_ptr<ssl::context> tls) {
+  std::optional<Stream> accepted = co_await accept_stream(std::move(socket), tls);
+  if (!accepted) co_return;
+  Stream& stream = *accepted;
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -68,22 +101,23 @@ asio::awaitable<void> serve(const AdminHandlers& handlers, tcp::socket socket) {
     http::response<http::string_body> res{reply.status, 11};
     res.set(http::field::server, "sluice");
     res.set(http::field::content_type, reply.content_type);
+    if (reply.status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer realm=\"sluice-admin\"");
     res.keep_alive(req.keep_alive());
     res.body() = std::move(reply.body);
     res.prepare_payload();
     auto [wec, wn] = co_await http::async_write(stream, res, use_nothrow);
     if (wec || !req.keep_alive()) break;
   }
-  error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  co_await close_gracefully(stream, std::chrono::seconds(1));
 }
 
-asio::awaitable<void> accept_loop(const AdminHandlers& handlers, tcp::acceptor& acceptor) {
+asio::awaitable<void> accept_loop(const AdminHandlers& handlers, tcp::acceptor& acceptor, const ServerTls* tls) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) continue;
-    asio::co_spawn(acceptor.get_executor(), serve(handlers, std::move(socket)), asio::detached);
+    asio::co_spawn(acceptor.get_executor(), serve(handlers, std::move(socket), tls ? tls->current() : nullptr),
+                   asio::detached);
   }
 }
 
@@ -117,7 +151,9 @@ std::pair<int, std::string> reload_reply(const ReloadResult& result) {
 
 AdminServer::AdminServer(asio::io_context& io, AdminHandlers handlers) : io_(io), handlers_(std::move(handlers)) {}
 
-std::expected<void, std::string> AdminServer::listen(const config::Endpoint& endpoint) {
+std::expected<void, std::string> AdminServer::listen(const config::Endpoint& endpoint,
+                                                     std::shared_ptr<net::ServerTls> tls) {
+  tls_ = std::move(tls);
   auto acceptor = open_acceptor(io_, endpoint.host, endpoint.port, false);
   if (!acceptor) return std::unexpected(acceptor.error());
   port_ = acceptor->local_endpoint().port();
@@ -125,7 +161,7 @@ std::expected<void, std::string> AdminServer::listen(const config::Endpoint& end
   return {};
 }
 
-void AdminServer::start() { asio::co_spawn(io_, accept_loop(handlers_, *acceptor_), asio::detached); }
+void AdminServer::start() { asio::co_spawn(io_, accept_loop(handlers_, *acceptor_, tls_.get()), asio::detached); }
 
 void AdminServer::stop() {
   if (io_.stopped()) {  // its thread is gone (the gateway has shut down): nothing else uses the acceptor

@@ -11,8 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/admin/admin_auth.h"
 #include "sluice/config/config.h"
 #include "sluice/net/asio.h"
+#include "sluice/net/tls.h"
 
 namespace sluice::admin {
 
@@ -38,7 +40,31 @@ struct Readiness {
 /// The status and JSON body of GET /readyz for `readiness`.
 std::pair<int, std::string> readyz_reply(const Readiness& readiness);
 
+/// A reply of the admin API: status, content type and body.
+struct AdminReply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+/// One admin API request, authenticated.
+struct AdminRequest {
+  const Principal& who;
+  http_verb method;
+  std::string_view path;   // without the query
+  std::string_view query;  // after '?', undecoded
+  std::string_view body;
+};
+
 struct AdminHandlers {
+  /// The admin tokens in force (bootstrap + issued), checked on every
+  /// route that needs a role. Unset: no token is valid.
+  std::function<std::shared_ptr<const AdminTokens>()> tokens;
+  /// /metrics needs a viewer token.
+  bool protect_metrics = false;
+  /// Tenants, keys, tokens, usage and audit (/admin/tenants…, /admin/keys…,
+  /// /admin/tokens…, /admin/usage, /admin/audit). Unset: 404.
+  std::function<AdminReply(const AdminRequest&)> state_api;
   std::function<std::string()> render_metrics;
   std::function<Readiness()> ready;
   /// True once the gateway is shutting down: /readyz answers 503
@@ -63,7 +89,10 @@ std::pair<int, std::string> reload_reply(const ReloadResult& result);
 class AdminServer {
  public:
   AdminServer(net::asio::io_context& io, AdminHandlers handlers);
-  std::expected<void, std::string> listen(const config::Endpoint& endpoint);
+  /// Binds; with `tls` the listener serves https (each handshake uses the
+  /// certificate `tls` holds then).
+  std::expected<void, std::string> listen(const config::Endpoint& endpoint,
+                                          std::shared_ptr<net::ServerTls> tls = nullptr);
   std::uint16_t port() const { return port_; }
   void start();
   void stop();
@@ -73,6 +102,7 @@ class AdminServer {
   AdminHandlers handlers_;
   std::optional<net::tcp::acceptor> acceptor_;
   std::uint16_t port_ = 0;
+  std::shared_ptr<net::ServerTls> tls_;
 };
 
 }  // namespace sluice::admin

@@ -17,6 +17,9 @@
 namespace sluice::health {
 class CircuitBreaker;
 }
+namespace sluice::net {
+class UpstreamTls;  // net/tls.h: carried here, used only by the I/O that connects
+}
 
 namespace sluice::balance {
 
@@ -42,6 +45,8 @@ struct Instance {
   std::string host;            // "127.0.0.1"
   std::uint16_t port = 0;
   std::string base_path;       // "" or "/prefix" (no trailing slash)
+  /// How to speak TLS to an https endpoint (certificate checks); null = plain http.
+  std::shared_ptr<net::UpstreamTls> tls;
   std::uint32_t weight = 1;    // weighted_round_robin share
   bool backup = false;         // used only while no primary is usable
   std::atomic<std::int64_t> outstanding{0};  // requests in flight through this gateway

@@ -304,6 +304,11 @@ struct ProcessSource {
 /// Endpoints run elsewhere (vLLM, SGLang, llama.cpp server, Ollama, …).
 struct StaticSource {
   std::vector<StaticEndpoint> endpoints;
+  /// https endpoints: check their certificates (chain and host name) against
+  /// `ca_file` (a PEM bundle; empty = the system's CAs), or not at all
+  /// (`verify: false`, warned about at load).
+  std::string ca_file;
+  bool verify = true;
 };
 
 /// Active health checks of a model's instances (health/active_check.h

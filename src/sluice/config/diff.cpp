@@ -155,6 +155,11 @@ void diff_limits(Lines& l, const std::string& p, const TenantLimits& a, const Te
 
 // ------------------------------------------------------------ server ----
 
+/// "off", or the certificate and key files (a reload re-reads them).
+std::string tls_text(const TlsConfig& tls) {
+  return tls.enabled() ? fmt::format("{{cert_file: {}, key_file: {}}}", tls.cert_file, tls.key_file) : "off";
+}
+
 void diff_server(std::vector<std::string>& lines, std::vector<std::string>& changed, const Config& a,
                  const Config& b) {
   Lines l(lines, "");
@@ -166,6 +171,9 @@ void diff_server(std::vector<std::string>& lines, std::vector<std::string>& chan
   key("listen.api", [&] { l.text_field("listen.api", format_endpoint(a.listen.api), format_endpoint(b.listen.api)); });
   key("listen.admin",
       [&] { l.text_field("listen.admin", format_endpoint(a.listen.admin), format_endpoint(b.listen.admin)); });
+  key("listen.api_tls", [&] { l.text_field("listen.api_tls", tls_text(a.listen.api_tls), tls_text(b.listen.api_tls)); });
+  key("listen.admin_tls",
+      [&] { l.text_field("listen.admin_tls", tls_text(a.listen.admin_tls), tls_text(b.listen.admin_tls)); });
   const ServerConfig& s = a.server;
   const ServerConfig& t = b.server;
   key("server.threads", [&] { l.field("server.threads", s.threads, t.threads); });
@@ -259,6 +267,8 @@ void diff_model(Lines& l, const Model& a, const Model& b) {
       if (parts.empty()) parts.push_back("reordered");
       l.add("static endpoints " + join(parts));
     }
+    l.field("static.ca_file", a.static_source.ca_file, b.static_source.ca_file);
+    l.field("static.verify", a.static_source.verify, b.static_source.verify);
   }
   l.field("upstream_model", a.upstream_model, b.upstream_model);
   l.field("cache_salt", a.cache_salt, b.cache_salt);
@@ -411,6 +421,11 @@ std::vector<std::string> needs_restart(const Config& old, const Config& next) {
           "listeners are bound at start");
   changed("listen.admin", format_endpoint(old.listen.admin), format_endpoint(next.listen.admin),
           "listeners are bound at start");
+  // New certificate files are read on reload; turning TLS on or off is not.
+  changed("listen.api_tls", old.listen.api_tls.enabled() ? "on" : "off", next.listen.api_tls.enabled() ? "on" : "off",
+          "a listener speaks https or http from its start");
+  changed("listen.admin_tls", old.listen.admin_tls.enabled() ? "on" : "off",
+          next.listen.admin_tls.enabled() ? "on" : "off", "a listener speaks https or http from its start");
   changed("server.threads", text(old.server.threads), text(next.server.threads), "I/O threads are started once");
   changed("server.access_log", text(old.server.access_log), text(next.server.access_log),
           "the access log is opened at start");
@@ -418,6 +433,12 @@ std::vector<std::string> needs_restart(const Config& old, const Config& next) {
     out.push_back("server.cache_salt_secret changed: needs a restart (every tenant's cache salt derives from it)");
   }
 
+  if (!(old.store == next.store)) {
+    out.push_back("store changed: needs a restart (the store is opened and its writer started once)");
+  }
+  if (!(old.admin == next.admin)) {
+    out.push_back("admin changed: needs a restart (the bootstrap token and /metrics protection are read at start)");
+  }
   if (!(old.fleet == next.fleet)) {
     out.push_back("fleet changed: needs a restart (the GPU pool controller reads its inventory at start)");
   }

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "sluice/config/sections.h"
+#include "sluice/config/tls_files.h"
 #include "sluice/config/suggest.h"
 
 namespace sluice::config {
@@ -84,12 +85,10 @@ std::optional<std::string> read_endpoint_url(Reader& reader, const YAML::Node& n
                                              Location at) {
   auto text = reader.string(node, key, at, /*allow_empty=*/false);
   if (!text) return std::nullopt;
-  if (!parse_http_url(*text)) {
+  if (!parse_endpoint_url(*text)) {
     reader.fail(at, key,
-                text->starts_with("https://")
-                    ? fmt::format("expected an http://host:port URL (https upstreams are not supported), got {}",
-                                  quote(*text))
-                    : fmt::format("expected an http://host:port[/prefix] URL, got {}", quote(*text)));
+                fmt::format("expected an http://host:port[/prefix] or https://host[:port][/prefix] URL, got {}",
+                            quote(*text)));
     return std::nullopt;
   }
   while (text->ends_with('/')) text->pop_back();
@@ -113,9 +112,25 @@ StaticEndpoint read_endpoint(Reader& reader, const YAML::Node& node, const std::
   return endpoint;
 }
 
+/// `static.ca_file` (checked now, relative to the config's directory) and
+/// `static.verify`: how https endpoints' certificates are checked.
+void read_static_tls(Reader& reader, const MapReader& s, StaticSource& source) {
+  set_if(source.verify, s.boolean("verify"));
+  if (auto ca = s.string("ca_file")) {
+    source.ca_file = resolve_config_path(reader.file(), *ca);
+    if (auto problem = check_ca_file(source.ca_file)) reader.fail(s.location_of_child("ca_file"), s.key_of("ca_file"), *problem);
+    if (!source.verify) {
+      reader.fail(s.location_of_child("ca_file"), s.key_of("ca_file"),
+                  "has no effect with verify: false (certificates are not checked at all)");
+    }
+  }
+}
+
 void read_static(Reader& reader, const MapReader& m, StaticSource& source) {
-  MapReader s = m.child("static", {"endpoints"});
-  if (!s.is_map() || !s.require("endpoints")) return;
+  MapReader s = m.child("static", {"endpoints", "ca_file", "verify"});
+  if (!s.is_map()) return;
+  read_static_tls(reader, s, source);
+  if (!s.require("endpoints")) return;
   const YAML::Node list = s.get("endpoints");
   const std::string key = s.key_of("endpoints");
   if (!reader.expect_list(list, key, s.location_of_child("endpoints"))) return;

@@ -19,6 +19,11 @@ void validate(Reader& reader, const Config& config);
 /// A tenant's `budgets` list and a model's `pricing` (budget_section.cpp).
 void read_budgets(Reader& reader, const MapReader& parent, std::vector<Budget>& out);
 void read_pricing(Reader& reader, const MapReader& model, Model& out);
+/// `store` and `admin` (state_section.cpp).
+void read_store(Reader& reader, const MapReader& root, StoreConfig& store);
+void read_admin(Reader& reader, const MapReader& root, AdminConfig& admin);
+/// A secret given as "sha256:<hex>" or {env: NAME}, hashed (tenant_section.cpp).
+std::optional<ApiKey> read_api_key(Reader& reader, const YAML::Node& node, const std::string& key, Location at);
 
 /// The GPU pool (fleet_section.cpp): the top-level `fleet`; a model's `gpu`,
 /// `recovery`, `demand`, `dedicated_to`; a tenant's `gpu_quota`; and the

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "sluice/config/sections.h"
+#include "sluice/config/tls_files.h"
 
 namespace sluice::config {
 namespace {
@@ -12,13 +13,49 @@ namespace {
 constexpr std::int64_t kMaxThreads = 1024;
 constexpr std::int64_t kMaxUint32 = std::numeric_limits<std::uint32_t>::max();
 
+/// `listen.<name>`: {cert_file, key_file} (both required, relative to the
+/// config's directory, checked now), or `false` for plain HTTP (to keep one
+/// listener plain when `tls` covers both). Nothing when absent or invalid.
+std::optional<TlsConfig> read_tls(Reader& reader, const MapReader& listen, std::string_view name) {
+  if (!listen.has(name)) return std::nullopt;
+  const YAML::Node node = listen.get(name);
+  if (node.IsScalar()) {
+    auto on = reader.boolean(node, listen.key_of(name), listen.location_of_child(name));
+    if (on && *on) {
+      reader.fail(listen.location_of_child(name), listen.key_of(name),
+                  "expected {cert_file, key_file} or false (plain HTTP), got true");
+    }
+    return on && !*on ? std::optional(TlsConfig{}) : std::nullopt;
+  }
+  MapReader t = listen.child(name, {"cert_file", "key_file"});
+  if (!t.is_map()) return std::nullopt;
+  const bool has_cert = t.require("cert_file", "the certificate chain, PEM");
+  const bool has_key = t.require("key_file", "the private key of the certificate, PEM");
+  if (!has_cert || !has_key) return std::nullopt;
+  auto cert = t.string("cert_file");
+  auto key = t.string("key_file");
+  if (!cert || !key) return std::nullopt;
+  TlsConfig tls{resolve_config_path(reader.file(), *cert), resolve_config_path(reader.file(), *key)};
+  if (auto problem = check_cert_and_key(tls.cert_file, tls.key_file)) {
+    const std::string_view field = problem->in_key ? "key_file" : "cert_file";
+    reader.fail(t.location_of_child(field), t.key_of(field), problem->message);
+    return std::nullopt;
+  }
+  return tls;
+}
+
 }  // namespace
 
 void read_listen(Reader& reader, const MapReader& root, ListenConfig& listen) {
   if (!root.has("listen")) return;
-  MapReader m(reader, root.get("listen"), "listen", root.location_of_child("listen"), {"api", "admin"});
+  MapReader m(reader, root.get("listen"), "listen", root.location_of_child("listen"),
+              {"api", "admin", "tls", "api_tls", "admin_tls"});
   set_if(listen.api, m.endpoint("api"));
   set_if(listen.admin, m.endpoint("admin"));
+  // `tls` is both listeners' certificate; api_tls and admin_tls override it.
+  if (auto both = read_tls(reader, m, "tls")) listen.api_tls = listen.admin_tls = *both;
+  if (auto api = read_tls(reader, m, "api_tls")) listen.api_tls = *api;
+  if (auto admin = read_tls(reader, m, "admin_tls")) listen.admin_tls = *admin;
 }
 
 void read_server(Reader& reader, const MapReader& root, ServerConfig& server) {

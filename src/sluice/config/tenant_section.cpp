@@ -32,34 +32,6 @@ std::optional<Priority> parse_priority(std::string_view text) {
   return std::nullopt;
 }
 
-std::optional<ApiKey> read_api_key(Reader& reader, const YAML::Node& node, const std::string& key, Location at) {
-  if (node.IsMap()) {
-    auto env = reader.env(node, key, at);
-    if (!env) return std::nullopt;
-    std::string hash = sha256_hex(env->value);
-    if (hash.empty()) {
-      reader.fail(at, key, "could not hash the key (OpenSSL SHA-256 failed)");
-      return std::nullopt;
-    }
-    return ApiKey{std::move(hash), "env:" + env->name};
-  }
-  if (node.IsScalar() && node.Scalar().starts_with(kSha256Prefix)) {
-    const std::string_view hex = std::string_view(node.Scalar()).substr(kSha256Prefix.size());
-    if (!is_sha256_hex(hex)) {
-      reader.fail(at, key, fmt::format("expected \"sha256:\" and 64 lower-case hex digits, got {}", describe(node)));
-      return std::nullopt;
-    }
-    return ApiKey{std::string(hex), "sha256"};
-  }
-  // A scalar without the prefix may be a plain key pasted in: never echo it.
-  reader.fail(at, key,
-              node.IsScalar()
-                  ? std::string("expected \"sha256:<64 lower-case hex digits>\" or {env: NAME}; plain keys are not "
-                                "accepted in the file (hash one with: printf %s \"$KEY\" | sha256sum)")
-                  : fmt::format("expected \"sha256:<64 lower-case hex digits>\" or {{env: NAME}}, got {}",
-                                describe(node)));
-  return std::nullopt;
-}
 
 void read_api_keys(Reader& reader, const MapReader& m, Tenant& tenant) {
   if (!m.require("api_keys")) return;
@@ -193,15 +165,41 @@ Tenant read_tenant(Reader& reader, const YAML::Node& node, const std::string& ke
 
 }  // namespace
 
+std::optional<ApiKey> read_api_key(Reader& reader, const YAML::Node& node, const std::string& key, Location at) {
+  if (node.IsMap()) {
+    auto env = reader.env(node, key, at);
+    if (!env) return std::nullopt;
+    std::string hash = sha256_hex(env->value);
+    if (hash.empty()) {
+      reader.fail(at, key, "could not hash the key (OpenSSL SHA-256 failed)");
+      return std::nullopt;
+    }
+    return ApiKey{std::move(hash), "env:" + env->name};
+  }
+  if (node.IsScalar() && node.Scalar().starts_with(kSha256Prefix)) {
+    const std::string_view hex = std::string_view(node.Scalar()).substr(kSha256Prefix.size());
+    if (!is_sha256_hex(hex)) {
+      reader.fail(at, key, fmt::format("expected \"sha256:\" and 64 lower-case hex digits, got {}", describe(node)));
+      return std::nullopt;
+    }
+    return ApiKey{std::string(hex), "sha256"};
+  }
+  // A scalar without the prefix may be a plain key pasted in: never echo it.
+  reader.fail(at, key,
+              node.IsScalar()
+                  ? std::string("expected \"sha256:<64 lower-case hex digits>\" or {env: NAME}; plain keys are not "
+                                "accepted in the file (hash one with: printf %s \"$KEY\" | sha256sum)")
+                  : fmt::format("expected \"sha256:<64 lower-case hex digits>\" or {{env: NAME}}, got {}",
+                                describe(node)));
+  return std::nullopt;
+}
+
 void read_tenants(Reader& reader, const MapReader& root, std::vector<Tenant>& tenants) {
-  if (!root.require("tenants")) return;
+  // Optional: tenants may all be managed through the admin API (the store).
+  if (!root.has("tenants")) return;
   const YAML::Node list = root.get("tenants");
   const Location at = root.location_of_child("tenants");
   if (!reader.expect_list(list, "tenants", at)) return;
-  if (list.size() == 0) {
-    reader.fail(at, "tenants", "expected at least one tenant");
-    return;
-  }
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string key = fmt::format("tenants[{}]", i);
     tenants.push_back(read_tenant(reader, list[i], key, reader.where(key)));

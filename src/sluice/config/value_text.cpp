@@ -84,6 +84,23 @@ std::optional<HttpUrl> parse_http_url(std::string_view text) {
   return HttpUrl{std::move(*endpoint), std::string(prefix)};
 }
 
+std::optional<HttpUrl> parse_endpoint_url(std::string_view text) {
+  constexpr std::string_view kScheme = "https://";
+  if (!text.starts_with(kScheme)) return parse_http_url(text);
+  std::string_view rest = text.substr(kScheme.size());
+  if (rest.find_first_of("?#@") != std::string_view::npos) return std::nullopt;
+  const auto slash = rest.find('/');
+  const std::string_view authority = rest.substr(0, slash);
+  std::string_view prefix = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+  // A port is optional: after the last ':' outside an IPv6 literal's brackets.
+  const auto colon = authority.rfind(':');
+  const bool has_port = colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos;
+  auto endpoint = parse_host_port(has_port ? std::string(authority) : std::string(authority) + ":443");
+  if (!endpoint || endpoint->port == 0) return std::nullopt;
+  while (prefix.ends_with('/')) prefix.remove_suffix(1);
+  return HttpUrl{std::move(*endpoint), std::string(prefix), true};
+}
+
 std::string ascii_lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) {

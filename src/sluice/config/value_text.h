@@ -26,11 +26,16 @@ std::string format_endpoint(const Endpoint& endpoint);
 struct HttpUrl {
   Endpoint endpoint;   // host and port (port required, 1–65535)
   std::string prefix;  // path prefix without a trailing '/', e.g. "" or "/v1"
+  bool tls = false;    // https
 };
 
 /// "http://host:port" with an optional path prefix. Nothing for other schemes,
 /// a missing or bad port, a query or a fragment.
 std::optional<HttpUrl> parse_http_url(std::string_view text);
+
+/// A static endpoint's base URL: parse_http_url's, or "https://host[:port]"
+/// (443 by default) with an optional path prefix.
+std::optional<HttpUrl> parse_endpoint_url(std::string_view text);
 
 /// `text` with A–Z turned into a–z (header names are compared lower-cased).
 std::string ascii_lower(std::string_view text);

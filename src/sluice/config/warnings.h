@@ -1,6 +1,7 @@
 #pragma once
-/// What a valid config says that sluice accepts but does not act on yet:
-/// one line per finding, for `serve` to log and `check-config` to print.
+/// What a valid config says that deserves a second look — settings sluice
+/// accepts but does not act on, or that switch a safety off (static.verify:
+/// false): one line per finding, for `serve` to log and `check-config` to print.
 #include <string>
 #include <vector>
 
@@ -8,7 +9,7 @@
 
 namespace sluice::config {
 
-/// One line per finding (none at present; the format is "key (…): what is ignored").
+/// One line per finding, "key (…): what it means".
 std::vector<std::string> config_warnings(const Config& config);
 
 }  // namespace sluice::config

@@ -20,7 +20,8 @@ int http_status(ErrorCode code) {
     case ErrorCode::kRateLimited:
     case ErrorCode::kConcurrencyLimited:
     case ErrorCode::kQueueFull:
-    case ErrorCode::kQueueTimeout: return 429;
+    case ErrorCode::kQueueTimeout:
+    case ErrorCode::kInsufficientQuota: return 429;
     case ErrorCode::kInternal: return 500;
     case ErrorCode::kUpstreamError: return 502;
     case ErrorCode::kNoInstance:
@@ -39,6 +40,7 @@ std::string_view error_type(ErrorCode code) {
     case ErrorCode::kConcurrencyLimited:
     case ErrorCode::kQueueFull:
     case ErrorCode::kQueueTimeout: return "rate_limit_error";
+    case ErrorCode::kInsufficientQuota: return "insufficient_quota";  // as OpenAI answers a spent quota
     case ErrorCode::kInternal:
     case ErrorCode::kUpstreamError:
     case ErrorCode::kNoInstance:
@@ -66,6 +68,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kConcurrencyLimited: return "concurrency_limit_exceeded";
     case ErrorCode::kQueueFull: return "queue_full";
     case ErrorCode::kQueueTimeout: return "queue_timeout";
+    case ErrorCode::kInsufficientQuota: return "insufficient_quota";
     case ErrorCode::kInternal: return "internal_error";
     case ErrorCode::kUpstreamError: return "upstream_error";
     case ErrorCode::kNoInstance: return "no_instance_available";

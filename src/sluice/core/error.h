@@ -23,6 +23,7 @@ enum class ErrorCode {
   kConcurrencyLimited, // 429 too many admitted, unfinished requests
   kQueueFull,          // 429 the model's queue holds the tenant's max_queue already
   kQueueTimeout,       // 429 waited max_queue_wait in the queue
+  kInsufficientQuota,  // 429 a tenant's or key's budget (spend cap) is used up
   kInternal,           // 500
   kUpstreamError,      // 502 upstream broke or answered garbage
   kNoInstance,         // 503 no healthy instance of the model

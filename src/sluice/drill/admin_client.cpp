@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 #include "sluice/loadgen/connection_pool.h"
 #include "sluice/net/asio.h"
 #include "sluice/net/http_get.h"
@@ -15,23 +17,24 @@ using namespace sluice::net;
 /// Resolves `host` (a name is allowed: --admin may give one), then one request.
 asio::awaitable<std::expected<HttpReply, std::string>> exchange(std::string host, std::uint16_t port, http::verb method,
                                                                 std::string target, std::string body,
-                                                                std::chrono::milliseconds timeout) {
+                                                                std::chrono::milliseconds timeout, std::string bearer) {
   auto endpoints = co_await loadgen::resolve_endpoints(host, port);
   if (!endpoints) co_return std::unexpected(endpoints.error());
   std::string address = endpoints->front().address().to_string();
-  co_return co_await net::http_request(method, std::move(address), port, std::move(target), std::move(body), timeout);
+  co_return co_await net::http_request(method, std::move(address), port, std::move(target), std::move(body), timeout,
+                                         nullptr, std::move(bearer));
 }
 
 }  // namespace
 
 std::expected<HttpReply, std::string> http_call(const std::string& host, std::uint16_t port, std::string_view method,
                                                 std::string_view target, std::string_view body,
-                                                std::chrono::milliseconds timeout) {
+                                                std::chrono::milliseconds timeout, std::string_view bearer) {
   const http::verb verb = http::string_to_verb(method);
   if (verb == http::verb::unknown) return std::unexpected(fmt::format("unknown HTTP method {}", method));
   asio::io_context io(1);
   std::expected<HttpReply, std::string> result = std::unexpected(std::string("no answer"));
-  asio::co_spawn(io, exchange(host, port, verb, std::string(target), std::string(body), timeout),
+  asio::co_spawn(io, exchange(host, port, verb, std::string(target), std::string(body), timeout, std::string(bearer)),
                  [&result](std::exception_ptr e, std::expected<HttpReply, std::string> reply) {
                    if (e) std::rethrow_exception(e);
                    result = std::move(reply);
@@ -40,10 +43,15 @@ std::expected<HttpReply, std::string> http_call(const std::string& host, std::ui
   return result;
 }
 
+std::string admin_token_from_env() {
+  const char* token = std::getenv("SLUICE_ADMIN_TOKEN");
+  return token ? token : "";
+}
+
 std::string AdminClient::address() const { return fmt::format("http://{}:{}", host_, port_); }
 
 std::expected<FleetView, std::string> AdminClient::fleet() const {
-  auto reply = http_call(host_, port_, "GET", "/admin/fleet", "", timeout_);
+  auto reply = http_call(host_, port_, "GET", "/admin/fleet", "", timeout_, token_);
   if (!reply) return std::unexpected(fmt::format("GET {}/admin/fleet: {}", address(), reply.error()));
   if (reply->status == 404) {
     return std::unexpected(fmt::format("GET {}/admin/fleet: 404 — this gateway has no fleet controller", address()));
@@ -58,7 +66,7 @@ std::expected<FleetView, std::string> AdminClient::fleet() const {
 }
 
 std::expected<InjectedFault, std::string> AdminClient::inject(const std::string& body) const {
-  auto reply = http_call(host_, port_, "POST", "/admin/fleet/faults", body, timeout_);
+  auto reply = http_call(host_, port_, "POST", "/admin/fleet/faults", body, timeout_, token_);
   if (!reply) return std::unexpected(fmt::format("POST {}/admin/fleet/faults: {}", address(), reply.error()));
   if (reply->status != 200) {
     return std::unexpected(fmt::format("the gateway refused the fault {} (status {}): {}", body, reply->status,
@@ -70,7 +78,7 @@ std::expected<InjectedFault, std::string> AdminClient::inject(const std::string&
 }
 
 std::expected<void, std::string> AdminClient::clear_faults() const {
-  auto reply = http_call(host_, port_, "DELETE", "/admin/fleet/faults", "", timeout_);
+  auto reply = http_call(host_, port_, "DELETE", "/admin/fleet/faults", "", timeout_, token_);
   if (!reply) return std::unexpected(fmt::format("DELETE {}/admin/fleet/faults: {}", address(), reply.error()));
   if (reply->status != 200) {
     return std::unexpected(fmt::format("DELETE {}/admin/fleet/faults: status {}: {}", address(), reply->status,

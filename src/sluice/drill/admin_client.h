@@ -20,14 +20,20 @@ using HttpReply = net::HttpAnswer;
 
 /// One HTTP/1.1 request to host:port (an address or a name); the reply of
 /// any status, or why there is none ("connect: Connection refused", "timeout").
+/// A non-empty `bearer` is sent as the admin token.
 std::expected<HttpReply, std::string> http_call(const std::string& host, std::uint16_t port, std::string_view method,
                                                 std::string_view target, std::string_view body,
-                                                std::chrono::milliseconds timeout);
+                                                std::chrono::milliseconds timeout, std::string_view bearer = {});
+
+/// The admin token the drill sends: $SLUICE_ADMIN_TOKEN ("" when unset).
+std::string admin_token_from_env();
 
 class AdminClient {
  public:
-  AdminClient(std::string host, std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(5))
-      : host_(std::move(host)), port_(port), timeout_(timeout) {}
+  /// Admin calls carry `token` (an operator's: faults need that role).
+  AdminClient(std::string host, std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(5),
+              std::string token = admin_token_from_env())
+      : host_(std::move(host)), port_(port), timeout_(timeout), token_(std::move(token)) {}
 
   /// GET /admin/fleet. A 404 says the gateway has no fleet controller.
   std::expected<FleetView, std::string> fleet() const;
@@ -44,6 +50,7 @@ class AdminClient {
   std::string host_;
   std::uint16_t port_;
   std::chrono::milliseconds timeout_;
+  std::string token_;
 };
 
 }  // namespace sluice::drill

@@ -54,13 +54,13 @@ asio::awaitable<void> wait_done(const std::shared_ptr<RequestState>& state) {
   while (!state->finished && !state->aborted && !state->client_gone) co_await state->wait();
 }
 
-void end_watch(SimContext& ctx, net::tcp::socket& socket, RequestState& state) {
+void end_watch(SimContext& ctx, net::SocketStream& stream, RequestState& state) {
   ctx.driver.release(state);
   net::error_code ignored;
-  socket.cancel(ignored);
+  stream.socket().cancel(ignored);
 }
 
-asio::awaitable<bool> answer_unary(SimContext& ctx, net::tcp::socket& socket, const HttpRequest& req,
+asio::awaitable<bool> answer_unary(SimContext& ctx, net::SocketStream& socket, const HttpRequest& req,
                                    const CompletionRequest& creq, std::shared_ptr<RequestState> state) {
   co_await wait_done(state);
   end_watch(ctx, socket, *state);
@@ -81,7 +81,7 @@ asio::awaitable<bool> answer_unary(SimContext& ctx, net::tcp::socket& socket, co
     }
 }
 
-asio::awaitable<bool> answer_stream(SimContext& ctx, net::tcp::socket& socket, const HttpRequest& req,
+asio::awaitable<bool> answer_stream(SimContext& ctx, net::SocketStream& socket, const HttpRequest& req,
                                     const CompletionRequest& creq, std::shared_ptr<RequestState> state) {
   if (!co_await write_stream_header(socket, req)) {
     ctx.driver.client_gone(*state);
@@ -140,7 +140,7 @@ core::Error engine_dead_error() {
   return {core::ErrorCode::kInternal, "Injected fault: unhealthy. The engine core is dead (GPU fault).", ""};
 }
 
-asio::awaitable<bool> handle_completion(SimContext& ctx, net::tcp::socket& socket, const HttpRequest& req, ApiKind kind) {
+asio::awaitable<bool> handle_completion(SimContext& ctx, net::SocketStream& socket, const HttpRequest& req, ApiKind kind) {
   if (ctx.faults.unhealthy) {
     HttpResponse res_ = make_error(req, 500, engine_dead_error());
     co_return co_await write_response(socket, std::move(res_));
@@ -175,7 +175,7 @@ asio::awaitable<bool> handle_completion(SimContext& ctx, net::tcp::socket& socke
   }
   if (ctx.faults.hang) {
     auto state = ctx.driver.park();
-    watch_disconnect(socket, state, ctx.driver);
+    watch_disconnect(socket.socket(), state, ctx.driver);
     co_await wait_done(state);
     end_watch(ctx, socket, *state);
     co_return false;
@@ -204,7 +204,7 @@ asio::awaitable<bool> handle_completion(SimContext& ctx, net::tcp::socket& socke
     }
   }
   auto state = std::move(*submitted);
-  watch_disconnect(socket, state, ctx.driver);
+  watch_disconnect(socket.socket(), state, ctx.driver);
   if (creq.stream) co_return co_await answer_stream(ctx, socket, req, creq, std::move(state));
   co_return co_await answer_unary(ctx, socket, req, creq, std::move(state));
 }

@@ -36,12 +36,12 @@ HttpResponse make_error(const HttpRequest& req, int status, const core::Error& e
   return make_response(req, static_cast<http::status>(status), core::to_openai_json(error));
 }
 
-asio::awaitable<bool> write_response(net::tcp::socket& socket, HttpResponse res) {
+asio::awaitable<bool> write_response(net::SocketStream& socket, HttpResponse res) {
   auto [ec, n] = co_await http::async_write(socket, res, net::use_nothrow);
   co_return !ec;
 }
 
-asio::awaitable<bool> write_stream_header(net::tcp::socket& socket, const HttpRequest& req) {
+asio::awaitable<bool> write_stream_header(net::SocketStream& socket, const HttpRequest& req) {
   std::string head = fmt::format(
       "HTTP/1.1 200 OK\r\nServer: {}\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
       "Transfer-Encoding: chunked\r\n",
@@ -57,7 +57,7 @@ asio::awaitable<bool> write_stream_header(net::tcp::socket& socket, const HttpRe
   co_return !ec;
 }
 
-asio::awaitable<bool> write_chunk(net::tcp::socket& socket, std::string_view payload, bool last) {
+asio::awaitable<bool> write_chunk(net::SocketStream& socket, std::string_view payload, bool last) {
   static constexpr std::string_view kCrLf = "\r\n";
   static constexpr std::string_view kLast = "0\r\n\r\n";
   std::array<char, 24> size_line{};

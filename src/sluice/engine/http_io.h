@@ -9,6 +9,7 @@
 #include "sluice/core/error.h"
 #include "sluice/engine/realtime_driver.h"
 #include "sluice/net/asio.h"
+#include "sluice/net/stream.h"
 
 namespace sluice::engine {
 
@@ -25,13 +26,13 @@ HttpResponse make_error(const HttpRequest& req, const core::Error& error);
 HttpResponse make_error(const HttpRequest& req, int status, const core::Error& error);
 
 /// Writes a response; false when the connection broke.
-net::asio::awaitable<bool> write_response(net::tcp::socket& socket, HttpResponse res);
+net::asio::awaitable<bool> write_response(net::SocketStream& socket, HttpResponse res);
 
 /// Writes the header of a chunked `text/event-stream` response.
-net::asio::awaitable<bool> write_stream_header(net::tcp::socket& socket, const HttpRequest& req);
+net::asio::awaitable<bool> write_stream_header(net::SocketStream& socket, const HttpRequest& req);
 /// Writes `payload` as one HTTP chunk (none when empty), followed by the last
 /// chunk when `last`. One write call.
-net::asio::awaitable<bool> write_chunk(net::tcp::socket& socket, std::string_view payload, bool last);
+net::asio::awaitable<bool> write_chunk(net::SocketStream& socket, std::string_view payload, bool last);
 
 /// Watches `socket` while `state`'s request runs: when the peer closes
 /// (readable and a MSG_PEEK reads 0 bytes, or an error) it calls

@@ -7,6 +7,7 @@
 
 #include "sluice/engine/sim_server.h"
 #include "sluice/net/asio.h"
+#include "sluice/net/tls.h"
 
 namespace sluice::engine {
 
@@ -50,6 +51,8 @@ void add_sim_server_options(CLI::App& cmd, SimServerOptions& o) {
       ->capture_default_str();
   cmd.add_option("--seed", o.seed, "Seed for output lengths, synthetic text and error-rate draws (runs repeat)")
       ->capture_default_str();
+  cmd.add_option("--tls-cert", o.tls_cert, "Serve https with this PEM certificate chain (with --tls-key)");
+  cmd.add_option("--tls-key", o.tls_key, "The PEM private key of --tls-cert");
   cmd.add_flag("--simulate-load", o.simulate_load,
                "Simulate the profile's cold load: /health answers 503 and requests fail until loaded (default: "
                "ready at once)");
@@ -137,8 +140,20 @@ int run_sim_server(const SimServerOptions& options) {
     std::cerr << "sluice engine-sim: --port must be in [0, 65535] and --speedup > 0\n";
     return 2;
   }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    std::cerr << "sluice engine-sim: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
   net::asio::io_context io(1);
   SimServerConfig config;
+  if (!options.tls_cert.empty()) {
+    auto tls = net::make_server_context(options.tls_cert, options.tls_key);
+    if (!tls) {
+      std::cerr << "sluice engine-sim: " << tls.error() << '\n';
+      return 2;
+    }
+    config.tls = std::move(*tls);
+  }
   config.host = options.host;
   config.port = static_cast<std::uint16_t>(options.port);
   config.profile = std::move(*profile);
@@ -148,8 +163,8 @@ int run_sim_server(const SimServerOptions& options) {
   config.simulate_load = options.simulate_load;
   config.fail_load = options.fail_load;
   const std::string host = options.host;
-  config.on_ready = [host](std::uint16_t port) {
-    std::cout << "sluice-engine-sim listening on " << host << ':' << port << std::endl;
+  config.on_ready = [host, https = config.tls != nullptr](std::uint16_t port) {
+    std::cout << "sluice-engine-sim listening on " << host << ':' << port << (https ? " (https)" : "") << std::endl;
   };
   net::asio::signal_set signals(io, SIGINT, SIGTERM);
   bool load_failed = false;

@@ -23,6 +23,9 @@ struct SimServerOptions {
   bool simulate_load = false;
   /// A corrupt model: the (simulated) cold load fails; exit status 3.
   bool fail_load = false;
+  /// Serve https with this PEM certificate chain and key (both or neither).
+  std::string tls_cert;
+  std::string tls_key;
 
   // Overrides of the profile's numbers (absent = the profile's value).
   std::optional<double> prefill_tokens_per_s;

@@ -37,7 +37,7 @@ core::Error engine_dead_error();
 
 /// POST /v1/chat/completions and /v1/completions. Returns whether the
 /// connection may be kept open.
-net::asio::awaitable<bool> handle_completion(SimContext& ctx, net::tcp::socket& socket, const HttpRequest& req,
+net::asio::awaitable<bool> handle_completion(SimContext& ctx, net::SocketStream& socket, const HttpRequest& req,
                                              ApiKind kind);
 
 }  // namespace sluice::engine

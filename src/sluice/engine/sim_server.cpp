@@ -12,6 +12,7 @@
 #include "sluice/engine/sim_context.h"
 #include "sluice/engine/sim_metrics.h"
 #include "sluice/net/listener.h"
+#include "sluice/net/tls.h"
 
 
 namespace sluice::engine {
@@ -23,6 +24,8 @@ namespace {
 
 constexpr std::uint64_t kMaxBodyBytes = 32ULL << 20;
 constexpr std::uint32_t kMaxHeaderBytes = 64U << 10;
+/// A TLS client has this long to finish its handshake.
+constexpr auto kTlsHandshakeTime = std::chrono::seconds(10);
 
 core::Error error(core::ErrorCode code, std::string message) { return {code, std::move(message), ""}; }
 
@@ -88,7 +91,7 @@ HttpResponse fault_reply(SimContext& ctx, const HttpRequest& req) {
   return json_ok(req, fault_json(ctx.faults));
 }
 
-asio::awaitable<bool> handle_wake_up(SimContext& ctx, net::tcp::socket& socket, const HttpRequest& req) {
+asio::awaitable<bool> handle_wake_up(SimContext& ctx, net::SocketStream& socket, const HttpRequest& req) {
   const auto wait = ctx.driver.wake_up();
   if (wait > core::Duration::zero()) {
     asio::steady_timer timer(ctx.executor, wait);
@@ -143,7 +146,7 @@ HttpResponse control_reply(SimContext& ctx, const HttpRequest& req, std::string_
 }
 
 /// Routes one request. Returns whether the connection may stay open.
-asio::awaitable<bool> route(SimContext& ctx, net::tcp::socket& socket, const HttpRequest& req) {
+asio::awaitable<bool> route(SimContext& ctx, net::SocketStream& socket, const HttpRequest& req) {
   const std::string_view target = req.target();
   const std::string_view path = path_of(target);
   const http::verb method = req.method();
@@ -233,9 +236,18 @@ asio::awaitable<void> SimServer::accept_loop() {
   }
 }
 
-asio::awaitable<void> SimServer::session(net::tcp::socket socket) {
+asio::awaitable<void> SimServer::session(net::tcp::socket raw) {
   SimContext& ctx = *ctx_;
-  ctx.sockets.insert(&socket);
+  std::optional<net::SocketStream> accepted;
+  if (ctx.config.tls) {
+    auto tls = co_await net::tls_accept_socket(std::move(raw), *ctx.config.tls, kTlsHandshakeTime);
+    if (!tls) co_return;  // the client gave up or refused the certificate
+    accepted.emplace(std::move(*tls));
+  } else {
+    accepted.emplace(std::move(raw));
+  }
+  net::SocketStream& socket = *accepted;
+  ctx.sockets.insert(&socket.socket());
   net::beast::flat_buffer buffer;
   while (!ctx.stopping) {
     http::request_parser<http::string_body> parser;
@@ -278,10 +290,10 @@ asio::awaitable<void> SimServer::session(net::tcp::socket socket) {
     const bool keep = co_await route(ctx, socket, req);
     if (!keep || !req.keep_alive()) break;
   }
-  ctx.sockets.erase(&socket);
+  ctx.sockets.erase(&socket.socket());
   net::error_code ignored;
-  socket.shutdown(net::tcp::socket::shutdown_send, ignored);
-  socket.close(ignored);
+  socket.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
+  socket.socket().close(ignored);
 }
 
 }  // namespace sluice::engine

@@ -16,6 +16,7 @@
 
 #include "sluice/engine/profile.h"
 #include "sluice/net/asio.h"
+#include "sluice/net/stream.h"
 
 namespace sluice::engine {
 
@@ -39,6 +40,8 @@ struct SimServerConfig {
   std::function<void(std::uint16_t port)> on_ready;
   /// Called when the load fails (fail_load), just before the server stops.
   std::function<void()> on_load_failed;
+  /// Serve https with this certificate (net::make_server_context); null = http.
+  std::shared_ptr<net::ssl::context> tls;
 };
 
 struct SimContext;

@@ -74,7 +74,8 @@ asio::awaitable<void> HealthProber::check(std::uint64_t serial, std::shared_ptr<
     config = e.state.config();
   }
   const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.timeout);
-  auto answer = co_await http_get(instance->host, instance->port, instance->base_path + config.path, timeout);
+  auto answer = co_await http_get(instance->host, instance->port, instance->base_path + config.path, timeout,
+                                  instance->tls.get());
   if (*stopped) co_return;
   auto it = entries_.find(serial);
   if (it == entries_.end()) co_return;
@@ -110,7 +111,8 @@ asio::awaitable<void> HealthProber::check(std::uint64_t serial, std::shared_ptr<
 
 asio::awaitable<void> HealthProber::learn_context(std::shared_ptr<balance::Instance> instance,
                                                   std::string upstream_model, std::chrono::milliseconds timeout) {
-  auto answer = co_await http_get(instance->host, instance->port, instance->base_path + "/v1/models", timeout);
+  auto answer = co_await http_get(instance->host, instance->port, instance->base_path + "/v1/models", timeout,
+                                  instance->tls.get());
   if (!answer) co_return;
   if (const auto len = parse_max_model_len(*answer, upstream_model)) {
     instance->max_model_len.store(*len, std::memory_order_relaxed);

@@ -23,7 +23,8 @@ namespace {
 
 asio::awaitable<void> scrape_one(std::shared_ptr<balance::Instance> instance, balance::RoomLimits room,
                                  std::chrono::milliseconds timeout) {
-  auto body = co_await http_get(instance->host, instance->port, instance->base_path + "/metrics", timeout);
+  auto body = co_await http_get(instance->host, instance->port, instance->base_path + "/metrics", timeout,
+                                instance->tls.get());
   EngineLoad load;
   if (body) load = parse_engine_load(*body);
   const std::int64_t outstanding = instance->outstanding.load(std::memory_order_relaxed);

@@ -5,13 +5,16 @@
 namespace sluice::provider {
 
 std::expected<BaseUrl, std::string> parse_base_url(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (!url.starts_with(kScheme)) return std::unexpected("expected a URL starting with http://");
-  std::string_view rest = url.substr(kScheme.size());
+  constexpr std::string_view kHttp = "http://";
+  constexpr std::string_view kHttps = "https://";
+  BaseUrl out;
+  out.tls = url.starts_with(kHttps);
+  if (!out.tls && !url.starts_with(kHttp)) return std::unexpected("expected a URL starting with http:// or https://");
+  if (out.tls) out.port = 443;
+  std::string_view rest = url.substr(out.tls ? kHttps.size() : kHttp.size());
   const std::size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
-  BaseUrl out;
   const std::size_t colon = authority.rfind(':');
   if (colon == std::string_view::npos) {
     out.host = std::string(authority);

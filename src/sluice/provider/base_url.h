@@ -1,5 +1,6 @@
 #pragma once
-/// Base URLs of static endpoints: http://host:port[/prefix].
+/// Base URLs of static endpoints: http://host:port[/prefix] or
+/// https://host[:port][/prefix].
 #include <cstdint>
 #include <expected>
 #include <string>
@@ -9,8 +10,9 @@ namespace sluice::provider {
 
 struct BaseUrl {
   std::string host;
-  std::uint16_t port = 80;
+  std::uint16_t port = 80;  // 443 for https
   std::string path;  // "" or "/prefix", without a trailing slash and without "/v1"
+  bool tls = false;  // https
 };
 
 /// Parses a base URL. A trailing "/v1" is dropped (OpenAI SDK habit), since

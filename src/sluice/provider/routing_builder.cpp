@@ -1,11 +1,13 @@
 #include "sluice/provider/routing_builder.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 #include "sluice/engine/profile.h"
 #include "sluice/health/circuit_breaker.h"
+#include "sluice/net/tls.h"
 #include "sluice/provider/base_url.h"
 
 namespace sluice::provider {
@@ -35,6 +37,39 @@ void join_health(balance::Instance& instance, const config::Model& model) {
   instance.check_healthy.store(!model.health_check.enabled, std::memory_order_relaxed);
 }
 }  // namespace
+
+/// Whether an instance made for another config speaks to `url` as this
+/// model's settings say: the same scheme and, for https, the same checks.
+bool same_tls(const balance::Instance& inst, const BaseUrl& url, const config::StaticSource& source) {
+  if (!url.tls) return inst.tls == nullptr;
+  return inst.tls && inst.tls->verify() == source.verify && inst.tls->ca_file() == source.ca_file;
+}
+
+/// The model's TLS settings for its https endpoints, made once per build
+/// (the loader checked the CA file; should it have gone since, the error
+/// is logged and the https endpoints are left out rather than spoken to
+/// without their checks).
+class ModelTls {
+ public:
+  explicit ModelTls(const config::Model& model) : model_(model) {}
+  std::shared_ptr<net::UpstreamTls> get() {
+    if (!made_) {
+      made_ = true;
+      auto tls = net::UpstreamTls::make(model_.static_source.verify, model_.static_source.ca_file);
+      if (tls) {
+        tls_ = std::move(*tls);
+      } else {
+        spdlog::error("model {}: its https endpoints are left out: {}", model_.name, tls.error());
+      }
+    }
+    return tls_;
+  }
+
+ private:
+  const config::Model& model_;
+  bool made_ = false;
+  std::shared_ptr<net::UpstreamTls> tls_;
+};
 
 /// `previous`'s static instance at `host:port/base_path` not taken yet, or null.
 std::shared_ptr<balance::Instance> take_previous(const balance::ModelRoute* previous, const BaseUrl& url,
@@ -110,10 +145,12 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
         auto parsed = parse_base_url(endpoint.url);
         if (!parsed) continue;  // the loader validated the URLs
         old_of[e] = take_previous(before, *parsed, taken);
-        if (old_of[e] && old_of[e]->weight == endpoint.weight && old_of[e]->backup == endpoint.backup) {
+        if (old_of[e] && old_of[e]->weight == endpoint.weight && old_of[e]->backup == endpoint.backup &&
+            same_tls(*old_of[e], *parsed, m.static_source)) {
           kept[e] = old_of[e];
         }
       }
+      ModelTls model_tls(m);
       for (std::size_t e = 0; e < m.static_source.endpoints.size(); ++e) {
         const auto& endpoint = m.static_source.endpoints[e];
         if (kept[e]) {
@@ -122,6 +159,8 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
         }
         auto parsed = parse_base_url(endpoint.url);
         if (!parsed) continue;
+        std::shared_ptr<net::UpstreamTls> tls = parsed->tls ? model_tls.get() : nullptr;
+        if (parsed->tls && !tls) continue;
         auto inst = std::make_shared<balance::Instance>();
         inst->serial = balance::next_instance_serial();
         // The same endpoint keeps its id; a new one takes one nobody has.
@@ -129,6 +168,7 @@ std::shared_ptr<const balance::RoutingTable> build_routing_table(const config::C
         inst->host = parsed->host;
         inst->port = parsed->port;
         inst->base_path = parsed->path;
+        inst->tls = std::move(tls);
         inst->weight = endpoint.weight;
         inst->backup = endpoint.backup;
         join_health(*inst, m);

@@ -6,7 +6,7 @@ namespace sluice::proxy {
 
 using namespace sluice::net;
 
-asio::awaitable<bool> write_response(beast::tcp_stream& client, RequestContext& rc, unsigned status,
+asio::awaitable<bool> write_response(Stream& client, RequestContext& rc, unsigned status,
                                      std::string_view content_type, std::string body, bool keep_alive) {
   std::string head;
   head.reserve(192);
@@ -18,7 +18,7 @@ asio::awaitable<bool> write_response(beast::tcp_stream& client, RequestContext& 
   co_return !ec;
 }
 
-asio::awaitable<bool> write_error(beast::tcp_stream& client, RequestContext& rc, const core::Error& error,
+asio::awaitable<bool> write_error(Stream& client, RequestContext& rc, const core::Error& error,
                                   bool keep_alive) {
   rc.error_code = std::string(core::error_code_name(error.code));
   co_return co_await write_response(client, rc, static_cast<unsigned>(core::http_status(error)),

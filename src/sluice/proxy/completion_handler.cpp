@@ -35,7 +35,7 @@ constexpr auto kClientWatchDelay = std::chrono::milliseconds(20);
 /// Ends a broken stream that has nothing left to generate the way an
 /// engine would have (finish chunk, usage, [DONE]), charging the tokens
 /// relayed.
-asio::awaitable<bool> close_stream(beast::tcp_stream& client, RequestContext& rc, const StreamTranscript& transcript,
+asio::awaitable<bool> close_stream(Stream& client, RequestContext& rc, const StreamTranscript& transcript,
                                    ApiKind kind, const RequestSummary& summary) {
   rc.completion_tokens = std::max(rc.completion_tokens, transcript.tokens());
   const std::string closing = closing_events(transcript, kind, summary.include_usage, summary.input_tokens);
@@ -50,7 +50,7 @@ constexpr std::string_view kShutdownEvents =
 /// Answers a request whose try the end of the shutdown grace period cut (or
 /// kept from starting): an open stream gets an error event, [DONE] and its
 /// end; otherwise the caller sends the 503 error set here. Never retried.
-asio::awaitable<void> end_for_shutdown(beast::tcp_stream& client, RequestContext& rc, ExchangeOutcome& outcome) {
+asio::awaitable<void> end_for_shutdown(Stream& client, RequestContext& rc, ExchangeOutcome& outcome) {
   outcome.held.reset();
   if (outcome.response_started) {
     rc.completion_tokens = std::max(rc.completion_tokens, rc.streamed_tokens);
@@ -65,7 +65,7 @@ asio::awaitable<void> end_for_shutdown(beast::tcp_stream& client, RequestContext
 }
 
 /// Waits (a retry's backoff, an injected delay).
-asio::awaitable<void> wait_for(beast::tcp_stream& client, core::Duration wait) {
+asio::awaitable<void> wait_for(Stream& client, core::Duration wait) {
   if (wait <= core::Duration::zero()) co_return;
   asio::steady_timer timer(client.get_executor());
   timer.expires_after(wait);
@@ -86,7 +86,7 @@ core::Duration patience(core::Duration total, core::Duration elapsed) {
 
 /// Moves the slot to an instance not in `tried`, polling for up to
 /// `patience` while none has room (and the client is still there).
-asio::awaitable<bool> move_soon(SlotHold& hold, std::span<const std::uint64_t> tried, beast::tcp_stream& client,
+asio::awaitable<bool> move_soon(SlotHold& hold, std::span<const std::uint64_t> tried, Stream& client,
                                 core::Duration patience) {
   const auto give_up = core::steady_now() + patience;
   for (;;) {
@@ -257,7 +257,7 @@ tenancy::Caller authenticate(const ConfigSnapshot& cfg, const ClientRequest& req
   return caller;
 }
 
-asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& client, RequestContext& rc,
+asio::awaitable<bool> handle_completion(Worker& worker, Stream& client, RequestContext& rc,
                                         ClientRequest& req, ApiKind kind) {
   const ConfigSnapshot& cfg = *rc.config;
   const bool keep = req.keep_alive() && !worker.ctx.draining.load(std::memory_order_relaxed);
@@ -338,6 +338,21 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
     co_return co_await write_error(client, rc, refused, keep);
   }
   QuotaHold quota_hold(*cfg.quotas, rc, route->index, reserve);
+
+  // Budgets: the worst case at the model's prices is held until the request ends.
+  const config::Model& priced = cfg.config.models[route->index];
+  std::optional<SpendHold> spend_hold;
+  if (cfg.budgets && cfg.budgets->any()) {
+    const std::int64_t now_ms = unix_now_ms();
+    const tenancy::BudgetAdmit budget =
+        admit_budget(*cfg.budgets, rc.tenant->index, rc.key, priced, summary->input_tokens, output_estimate, now_ms);
+    if (!budget.admitted) {
+      rc.extra_head += budget_retry_after(budget, now_ms);
+      const Error spent{ErrorCode::kInsufficientQuota, budget.message, ""};
+      co_return co_await write_error(client, rc, spent, keep);
+    }
+    if (!budget.ticket.empty()) spend_hold.emplace(*cfg.budgets, budget.ticket, rc, priced, ctx);
+  }
   rc.prompt_tokens = summary->input_tokens;  // replaced by the engine's usage when it reports it
 
   // The model's fair queue: wait until the scheduler picks this request and
@@ -440,7 +455,7 @@ asio::awaitable<bool> handle_completion(Worker& worker, beast::tcp_stream& clien
     pool.progress(id, streamed);
   };
 
-  std::optional<beast::tcp_stream> upstream;
+  std::optional<Stream> upstream;
   // A client that goes away while its request runs closes the upstream
   // connection at once, which cancels the request in the engine. Watching
   // costs a reactor re-registration (one epoll_ctl), so the watch starts

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "sluice/proxy/model_pool.h"
+#include "sluice/proxy/budgets.h"
+#include "sluice/tenancy/budget_ledger.h"
 #include "sluice/tenancy/quota_ledger.h"
 
 namespace sluice::proxy {
@@ -14,7 +16,9 @@ ConfigSnapshot::ConfigSnapshot(config::Config cfg, std::string_view salt_secret,
       routes(config.routes),
       quotas(std::make_shared<tenancy::QuotaLedger>(
           config, core::steady_now(),
-          previous ? previous->quotas.get() : nullptr)) {
+          previous ? previous->quotas.get() : nullptr)),
+      budgets(std::make_shared<tenancy::BudgetLedger>(config, unix_now_ms(),
+                                                      previous ? previous->budgets.get() : nullptr)) {
   if (previous) sched_ids_ = previous->sched_ids_;
   sched_current_.assign(sched_ids_.size(), false);
   for (const auto& t : config.tenants) {

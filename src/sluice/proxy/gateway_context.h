@@ -4,6 +4,7 @@
 /// for their whole life; the rest are atomics. Thread-safety: all members may
 /// be used from any thread.
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -12,6 +13,7 @@
 #include "sluice/balance/routing_table.h"
 #include "sluice/config/config.h"
 #include "sluice/core/snapshot.h"
+#include "sluice/net/asio.h"
 #include "sluice/obs/access_log.h"
 #include "sluice/obs/gateway_metrics.h"
 #include "sluice/route/route_table.h"
@@ -19,6 +21,11 @@
 
 namespace sluice::tenancy {
 class QuotaLedger;
+class BudgetLedger;
+struct SoftCrossing;
+}
+namespace sluice::store {
+class UsageWriter;
 }
 
 namespace sluice::proxy {
@@ -41,6 +48,9 @@ struct ConfigSnapshot {
   /// ledger of the snapshot it borrowed, so a reload never pulls it from
   /// under the request; tenants that stay share their state across ledgers.
   std::shared_ptr<tenancy::QuotaLedger> quotas;
+  /// Spend caps of these tenants and their keys, carried over the same way
+  /// (by tenant and key id). The gateway seeds it from the usage ledger.
+  std::shared_ptr<tenancy::BudgetLedger> budgets;
 
   /// The tenant's id in the model pools' fair queues: fixed for a tenant id
   /// for the process lifetime, so a reload that removes or reorders tenants
@@ -93,9 +103,26 @@ struct GatewayContext {
   core::Snapshot<balance::RoutingTable> routes;
   obs::GatewayMetrics metrics;
   obs::AccessLog access_log;
+  /// Called (on an I/O thread; it must not block) when a budget's spend
+  /// crosses its soft threshold, once per budget and period: for the audit log.
+  std::function<void(const tenancy::SoftCrossing&)> on_budget_soft;
   std::atomic<bool> ready{false};     // every instance that must be up is up
   std::atomic<bool> draining{false};  // shutting down: no keep-alive, /readyz 503
   std::vector<std::unique_ptr<ModelPool>> pools;  // by model index
+  /// The usage ledger's queue: every finished request of a tenant is
+  /// recorded there (null: no ledger, e.g. in tests).
+  store::UsageWriter* usage = nullptr;
+  /// A tenant's own usage or remaining quota (GET /v1/sluice/…): (path,
+  /// query, tenant id) → status, content type, body. It reads the store, so
+  /// it runs on `blocking`, never on an I/O thread. Unset: 404.
+  struct TenantStateReply {
+    int status = 404;
+    std::string content_type = "application/json";
+    std::string body;
+  };
+  std::function<TenantStateReply(std::string_view path, std::string_view query, const std::string& tenant)>
+      tenant_state;
+  net::asio::thread_pool* blocking = nullptr;
   std::atomic<std::uint64_t> next_ticket{1};      // scheduler ids
   /// Config reloads (SIGHUP, POST /admin/reload), for /metrics.
   struct Reloads {

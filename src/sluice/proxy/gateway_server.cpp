@@ -16,7 +16,7 @@ namespace {
 /// period is over (a write to a slow client is all that is left to do).
 constexpr auto kCancelWindow = std::chrono::seconds(1);
 
-asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor) {
+asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor, const ServerTls* tls) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
@@ -27,7 +27,8 @@ asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor) {
       co_await pause.async_wait(use_nothrow);
       continue;
     }
-    asio::co_spawn(acceptor.get_executor(), serve_client(worker, std::move(socket)), asio::detached);
+    asio::co_spawn(acceptor.get_executor(), serve_client(worker, std::move(socket), tls ? tls->current() : nullptr),
+                   asio::detached);
   }
 }
 
@@ -47,7 +48,8 @@ GatewayServer::~GatewayServer() {
   for (auto& t : threads_) if (t.joinable()) t.join();
 }
 
-std::expected<void, std::string> GatewayServer::listen(const config::Endpoint& api) {
+std::expected<void, std::string> GatewayServer::listen(const config::Endpoint& api, std::shared_ptr<ServerTls> tls) {
+  tls_ = std::move(tls);
   std::uint16_t port = api.port;
   for (auto& io : ios_) {
     auto acceptor = open_acceptor(*io, api.host, port, /*reuse_port=*/true);
@@ -61,7 +63,7 @@ std::expected<void, std::string> GatewayServer::listen(const config::Endpoint& a
 
 void GatewayServer::start() {
   for (std::size_t i = 0; i < ios_.size(); ++i) {
-    asio::co_spawn(*ios_[i], accept_loop(*workers_[i], acceptors_[i]), asio::detached);
+    asio::co_spawn(*ios_[i], accept_loop(*workers_[i], acceptors_[i], tls_.get()), asio::detached);
   }
   for (std::size_t i = 0; i < ios_.size(); ++i) {
     threads_.emplace_back([io = ios_[i].get()] {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sluice/net/asio.h"
+#include "sluice/net/tls.h"
 #include "sluice/proxy/gateway_context.h"
 #include "sluice/proxy/worker.h"
 
@@ -20,8 +21,10 @@ class GatewayServer {
   GatewayServer(GatewayContext& ctx, int threads);
   ~GatewayServer();
 
-  /// Binds the API listener; returns an error message on failure.
-  std::expected<void, std::string> listen(const config::Endpoint& api);
+  /// Binds the API listener; returns an error message on failure. With
+  /// `tls`, it serves https: each handshake uses the certificate `tls` holds
+  /// then (a reload swaps it for new connections).
+  std::expected<void, std::string> listen(const config::Endpoint& api, std::shared_ptr<net::ServerTls> tls = nullptr);
   /// The bound API port (useful when configured as 0).
   std::uint16_t api_port() const { return api_port_; }
   /// io_context of thread 0, for the admin listener and control-plane work.
@@ -43,6 +46,7 @@ class GatewayServer {
   std::vector<net::tcp::acceptor> acceptors_;
   std::vector<std::thread> threads_;
   std::uint16_t api_port_ = 0;
+  std::shared_ptr<net::ServerTls> tls_;
 };
 
 }  // namespace sluice::proxy

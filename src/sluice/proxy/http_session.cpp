@@ -4,6 +4,7 @@
 #include <iterator>
 #include <vector>
 
+#include "sluice/net/tls.h"
 #include "sluice/proxy/client_writer.h"
 #include "sluice/proxy/handlers.h"
 
@@ -23,6 +24,8 @@ constexpr std::size_t kLingerMaxBytes = 64 * 1024 * 1024;
 constexpr auto kLingerMaxTime = std::chrono::seconds(10);
 constexpr auto kLingerIdle = std::chrono::seconds(2);
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+/// How long a TLS connection that ends waits for the client's close_notify.
+constexpr auto kTlsCloseWait = std::chrono::seconds(1);
 
 bool wants_continue(const http::request<http::string_body>& req) {
   return beast::iequals(req[http::field::expect], "100-continue");
@@ -53,7 +56,7 @@ std::optional<Error> read_failure(const error_code& ec, bool got_some, const con
 /// kLingerMaxTime, or until it pauses kLingerIdle — so that closing a socket
 /// with unread data does not reset the connection before the client has
 /// read the answer.
-asio::awaitable<void> linger_close(beast::tcp_stream& client) {
+asio::awaitable<void> linger_close(Stream& client) {
   error_code ignored;
   client.socket().shutdown(tcp::socket::shutdown_send, ignored);
   std::vector<char> sink(64 * 1024);
@@ -70,7 +73,7 @@ asio::awaitable<void> linger_close(beast::tcp_stream& client) {
   client.expires_never();
 }
 
-asio::awaitable<bool> dispatch(Worker& worker, beast::tcp_stream& client, RequestContext& rc, ClientRequest& req) {
+asio::awaitable<bool> dispatch(Worker& worker, Stream& client, RequestContext& rc, ClientRequest& req) {
   const bool keep = req.keep_alive() && !worker.ctx.draining.load(std::memory_order_relaxed);
   const std::string_view path = rc.path;
   // Errors are built into locals before co_await: GCC 12 mishandles braced
@@ -89,16 +92,16 @@ asio::awaitable<bool> dispatch(Worker& worker, beast::tcp_stream& client, Reques
     const std::string_view id = path.size() > 11 ? path.substr(11) : std::string_view();
     co_return co_await handle_models(worker, client, rc, req, id);
   }
+  if (path == "/v1/sluice/usage" || path == "/v1/sluice/remaining") {
+    if (req.method() != http::verb::get) co_return co_await method_not_allowed("GET");
+    co_return co_await handle_tenant_state(worker, client, rc, req);
+  }
   const Error not_found{ErrorCode::kNotFound, "no route for " + std::string(path), ""};
   co_return co_await write_error(client, rc, not_found, keep);
 }
 
-}  // namespace
-
-asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket) {
-  beast::tcp_stream client(std::move(socket));
+asio::awaitable<void> serve_connection(Worker& worker, Stream client) {
   error_code ignored;
-  client.socket().set_option(tcp::no_delay(true), ignored);
   beast::flat_buffer buffer;
   buffer.reserve(kClientReadBuffer);  // a typical request in one recv, not 512-byte reads
   LazyDeadline deadline(client.get_executor());
@@ -172,7 +175,25 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket) {
     rc.finish(worker.ctx, worker.clock.now());
     if (!keep_alive) break;
   }
-  client.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (client.is_tls()) {
+    co_await close_gracefully(client, kTlsCloseWait);
+  } else {
+    client.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, std::shared_ptr<ssl::context> tls) {
+  error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  if (!tls) co_return co_await serve_connection(worker, Stream(beast::tcp_stream(std::move(socket))));
+  // The handshake gets the time a request has to arrive; a client that
+  // fails it (gave up, spoke plain HTTP, refused the certificate) is dropped.
+  const auto handshake_time = worker.ctx.config.load()->config.server.request_read_timeout;
+  auto accepted = co_await tls_accept(std::move(socket), *tls, handshake_time);
+  if (!accepted) co_return;
+  co_await serve_connection(worker, std::move(*accepted));
 }
 
 }  // namespace sluice::proxy

@@ -1,5 +1,8 @@
 #pragma once
+#include <memory>
+
 #include "sluice/net/asio.h"
+#include "sluice/net/stream.h"
 #include "sluice/proxy/worker.h"
 
 namespace sluice::proxy {
@@ -11,6 +14,9 @@ namespace sluice::proxy {
 /// the gateway drains. A request refused before it was read whole (413, 431,
 /// 408) is answered, then the connection lingers, discarding what the client
 /// still sends, so the client reads the answer rather than a reset.
-net::asio::awaitable<void> serve_client(Worker& worker, net::tcp::socket socket);
+/// With `tls` (an https listener) the connection starts with a TLS handshake
+/// on that context, which the connection keeps until it ends.
+net::asio::awaitable<void> serve_client(Worker& worker, net::tcp::socket socket,
+                                        std::shared_ptr<net::ssl::context> tls);
 
 }  // namespace sluice::proxy

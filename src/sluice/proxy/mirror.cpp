@@ -15,7 +15,7 @@ asio::awaitable<bool> send_copy(const balance::Instance& instance, const std::st
                                 core::Duration timeout) {
   auto conn = co_await UpstreamPool::connect(instance, timeout);
   if (!conn) co_return false;
-  beast::tcp_stream& stream = *conn;
+  Stream& stream = *conn;
   stream.expires_after(timeout);
   std::string head;
   append_request_head(head, "POST", instance.base_path + path, instance.host + ":" + std::to_string(instance.port),

@@ -17,7 +17,7 @@ nlohmann::json model_object(std::string_view name, std::int64_t created) {
 
 }  // namespace
 
-asio::awaitable<bool> handle_models(Worker& worker, beast::tcp_stream& client, RequestContext& rc,
+asio::awaitable<bool> handle_models(Worker& worker, Stream& client, RequestContext& rc,
                                     const ClientRequest& req, std::string_view model_id) {
   const ConfigSnapshot& cfg = *rc.config;
   const bool keep = req.keep_alive() && !worker.ctx.draining.load(std::memory_order_relaxed);

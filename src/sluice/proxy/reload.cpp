@@ -47,10 +47,15 @@ ReloadOutcome apply_config(GatewayContext& ctx, config::Config next, std::string
 }
 
 ReloadOutcome reload_config_file(GatewayContext& ctx, const std::string& path, std::string_view salt_secret,
-                                 const RoutesBuilder& build_routes) {
+                                 const RoutesBuilder& build_routes, const ConfigCompleter& complete) {
   ReloadOutcome outcome;
   auto loaded = config::load_config_file(path);
-  if (loaded) {
+  std::expected<void, std::string> completed;
+  if (loaded && complete) completed = complete(*loaded);
+  if (loaded && !completed) {
+    outcome.errors.push_back(completed.error());
+    outcome.reason = "invalid_config";
+  } else if (loaded) {
     outcome = apply_config(ctx, std::move(*loaded), salt_secret, build_routes);
   } else {
     for (const auto& e : loaded.error()) outcome.errors.push_back(e.to_string());

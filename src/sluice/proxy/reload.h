@@ -12,6 +12,7 @@
 /// is dropped. What needs a restart instead: config::needs_restart.
 ///
 /// Thread-safety: any thread; reloads are serialised (GatewayContext::reloads.mu).
+#include <expected>
 #include <functional>
 #include <memory>
 #include <string>
@@ -47,10 +48,14 @@ using RoutesBuilder = std::function<std::shared_ptr<const balance::RoutingTable>
 ReloadOutcome apply_config(GatewayContext& ctx, config::Config next, std::string_view salt_secret,
                            const RoutesBuilder& build_routes);
 
-/// Loads `path` and applies it; logs the changes (info) or the errors
-/// (error) and counts the result in ctx.reloads.
+/// Completes a freshly loaded config before it applies (the store's
+/// tenants are added to the YAML's); an error refuses the reload.
+using ConfigCompleter = std::function<std::expected<void, std::string>(config::Config&)>;
+
+/// Loads `path`, completes it, and applies it; logs the changes (info) or
+/// the errors (error) and counts the result in ctx.reloads.
 ReloadOutcome reload_config_file(GatewayContext& ctx, const std::string& path, std::string_view salt_secret,
-                                 const RoutesBuilder& build_routes);
+                                 const RoutesBuilder& build_routes, const ConfigCompleter& complete = {});
 
 /// sluice_config_reloads_total{result="ok|failed"} and
 /// sluice_config_last_reload_success_timestamp_seconds.

@@ -1,6 +1,30 @@
 #include "sluice/proxy/request_context.h"
 
+#include "sluice/store/usage_writer.h"
+#include "sluice/tenancy/pricing.h"
+
 namespace sluice::proxy {
+
+void RequestContext::record_usage(store::UsageWriter& ledger) const {
+  // What the client was served: the engine's usage, or what was streamed
+  // before the usage could arrive.
+  const std::int64_t completion = completion_tokens > 0 ? completion_tokens : streamed_tokens;
+  const std::int64_t prompt = status == 200 || completion > 0 ? prompt_tokens : 0;
+  const config::Model* m = config ? config->config.find_model(model) : nullptr;
+  ledger.record(store::UsageRecord{
+      .at = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count(),
+      .request_id = request_id,
+      .tenant_id = tenant->id.str(),
+      .key_id = key ? key->id : std::string(),
+      .model = model,
+      .instance = instance,
+      .prompt_tokens = prompt,
+      .completion_tokens = completion,
+      .status = status,
+      .cost_usd = m ? tenancy::cost_usd(*m, prompt, completion) : 0.0,
+  });
+}
 
 void RequestContext::finish(GatewayContext& ctx, core::TimePoint now) {
   const double total_s = core::to_seconds(now - started);
@@ -15,6 +39,7 @@ void RequestContext::finish(GatewayContext& ctx, core::TimePoint now) {
       s->duration.observe(total_s);
     }
   }
+  if (ctx.usage && tenant && !model.empty()) record_usage(*ctx.usage);
   if (ctx.access_log.enabled()) {
     ctx.access_log.write(obs::AccessRecord{
         .request_id = request_id,

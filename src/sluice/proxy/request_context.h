@@ -8,6 +8,10 @@
 #include "sluice/obs/gateway_metrics.h"
 #include "sluice/proxy/gateway_context.h"
 
+namespace sluice::store {
+class UsageWriter;
+}
+
 namespace sluice::proxy {
 
 struct RequestContext {
@@ -33,8 +37,12 @@ struct RequestContext {
   /// More response header lines ("Name: value\r\n" each): x-ratelimit-*, Retry-After.
   std::string extra_head;
 
-  /// Counts the request in metrics and writes the access-log line.
+  /// Counts the request in metrics, queues its usage for the ledger and
+  /// writes the access-log line.
   void finish(GatewayContext& ctx, core::TimePoint now);
+
+ private:
+  void record_usage(store::UsageWriter& ledger) const;
 };
 
 }  // namespace sluice::proxy

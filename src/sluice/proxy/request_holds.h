@@ -1,8 +1,9 @@
 #pragma once
 /// What a completion request holds while it runs, each given back however
 /// the request ends: its place in the in-flight gauge, its quota
-/// reservation, its slot on an instance, its retry-budget share, and (for a
-/// stream) the seams of its continuations. Used by handle_completion only.
+/// reservation, its budget hold, its slot on an instance, its retry-budget
+/// share, and (for a stream) the seams of its continuations. Used by
+/// handle_completion only.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -11,11 +12,13 @@
 
 #include "sluice/core/clock.h"
 #include "sluice/obs/gateway_metrics.h"
+#include "sluice/proxy/budgets.h"
 #include "sluice/proxy/model_pool.h"
 #include "sluice/proxy/request_context.h"
 #include "sluice/proxy/stream_continuation.h"
 #include "sluice/proxy/upstream_exchange.h"
 #include "sluice/route/retry_budget.h"
+#include "sluice/tenancy/budget_ledger.h"
 #include "sluice/tenancy/quota_ledger.h"
 
 namespace sluice::proxy {
@@ -57,6 +60,31 @@ class QuotaHold {
   const RequestContext& rc_;
   std::size_t model_;
   std::int64_t reserved_;
+};
+
+/// An admitted request's budget hold (its worst case), settled with what it
+/// is charged when the request ends, however it ends (success, error,
+/// client gone, after retries).
+class SpendHold {
+ public:
+  SpendHold(tenancy::BudgetLedger& ledger, const tenancy::BudgetTicket& ticket, const RequestContext& rc,
+            const config::Model& model, const GatewayContext& ctx)
+      : ledger_(ledger), ticket_(ticket), rc_(rc), model_(model), ctx_(ctx) {}
+  ~SpendHold() {
+    const tenancy::Spend used =
+        charged(model_, rc_.status, rc_.prompt_tokens, rc_.completion_tokens, rc_.streamed_tokens);
+    const auto crossed = ledger_.settle(ticket_, used, unix_now_ms());
+    if (!crossed.empty()) report_soft_crossings(ctx_, crossed);
+  }
+  SpendHold(const SpendHold&) = delete;
+  SpendHold& operator=(const SpendHold&) = delete;
+
+ private:
+  tenancy::BudgetLedger& ledger_;
+  tenancy::BudgetTicket ticket_;
+  const RequestContext& rc_;
+  const config::Model& model_;
+  const GatewayContext& ctx_;
 };
 
 /// A granted slot on an instance, given back to the model's scheduler with

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "sluice/obs/histogram.h"
+#include "sluice/proxy/budgets.h"
 #include "sluice/proxy/model_pool.h"
 #include "sluice/tenancy/quota_ledger.h"
 
@@ -66,6 +67,7 @@ void render_scheduler_metrics(GatewayContext& ctx, std::string& out) {
                    counters.failed.load(std::memory_order_relaxed));
   }
 
+  render_budget_metrics(*cfg, out);
   if (!cfg->quotas) return;
   const auto now = core::steady_now();
   const std::size_t no_model = models.size();

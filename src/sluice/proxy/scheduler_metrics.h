@@ -1,8 +1,8 @@
 #pragma once
 /// Prometheus text for the schedulers and quotas, read at scrape time:
 /// queue depth per model and band and per model and tenant, running
-/// requests and virtual counters per tenant, the quota left, and what each
-/// model's pool counts (stream continuations).
+/// requests and virtual counters per tenant, the quota left, budgets
+/// (budgets.h), and what each model's pool counts (stream continuations).
 #include <string>
 
 #include "sluice/proxy/gateway_context.h"

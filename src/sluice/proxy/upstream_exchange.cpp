@@ -43,15 +43,20 @@ struct SendFailure {
   route::TryFailure failure = route::TryFailure::kReset;
 };
 
-SendFailure connect_failure(const error_code& ec) {
-  return SendFailure{upstream_failure(ec, "connect"), ec == asio::error::connection_refused
-                                                          ? route::TryFailure::kRefused
-                                                          : route::TryFailure::kConnectFailure};
+SendFailure connect_failure(const ConnectError& e) {
+  if (!e.tls.empty()) {
+    // A refused certificate: the client learns why (the log says it too).
+    return SendFailure{Error{ErrorCode::kUpstreamError, "the model instance failed: TLS: " + e.tls, ""},
+                       route::TryFailure::kConnectFailure};
+  }
+  return SendFailure{upstream_failure(e.ec, "connect"), e.ec == asio::error::connection_refused
+                                                            ? route::TryFailure::kRefused
+                                                            : route::TryFailure::kConnectFailure};
 }
 
 /// Opens a new connection, counted as pending on the instance's circuit
 /// breaker while it connects.
-asio::awaitable<std::expected<beast::tcp_stream, SendFailure>> open_connection(const ExchangePlan& plan) {
+asio::awaitable<std::expected<Stream, SendFailure>> open_connection(const ExchangePlan& plan) {
   health::CircuitBreaker* breaker = plan.instance->breaker.get();
   if (breaker && !breaker->try_add_pending()) {
     co_return std::unexpected(SendFailure{
@@ -69,7 +74,7 @@ asio::awaitable<std::expected<beast::tcp_stream, SendFailure>> open_connection(c
 /// replaced once by a new one (the engine had closed it while idle).
 asio::awaitable<std::expected<void, SendFailure>> send_and_read_header(Worker& worker, RequestContext& rc,
                                                                       const ExchangePlan& plan,
-                                                                      std::optional<beast::tcp_stream>& upstream,
+                                                                      std::optional<Stream>& upstream,
                                                                       beast::flat_buffer& buffer, Parser& parser) {
   std::string head;
   head.reserve(256);
@@ -112,7 +117,7 @@ asio::awaitable<std::expected<void, SendFailure>> send_and_read_header(Worker& w
 }
 
 /// Reads the rest of a non-streamed body.
-asio::awaitable<std::expected<std::string, Error>> read_body(beast::tcp_stream& upstream, beast::flat_buffer& buffer,
+asio::awaitable<std::expected<std::string, Error>> read_body(Stream& upstream, beast::flat_buffer& buffer,
                                                             Parser& parser) {
   std::string body;
   std::array<char, kReadChunk> chunk;
@@ -156,7 +161,8 @@ asio::awaitable<void> send_canary(std::shared_ptr<balance::Instance> instance, s
   core::append_json_string(body, model);
   body += ",\"prompt\":\"ping\",\"max_tokens\":1}";
   auto answer = co_await http_request(http::verb::post, instance->host, instance->port,
-                                      instance->base_path + "/v1/completions", std::move(body), kCanaryTimeout);
+                                      instance->base_path + "/v1/completions", std::move(body), kCanaryTimeout,
+                                      instance->tls.get());
   if (answer) co_return;
   instance->canary_lost_ns.store(steady_ns(), std::memory_order_relaxed);
   spdlog::warn("instance {} did not answer a canary request within {} ms ({}) while its tries waited: it is stalled",
@@ -168,7 +174,7 @@ asio::awaitable<void> send_canary(std::shared_ptr<balance::Instance> instance, s
 /// connection, which fails the pending read, and says why in `expiry`.
 class TryWatch {
  public:
-  TryWatch(RequestContext& rc, const ExchangePlan& plan, std::optional<beast::tcp_stream>& upstream, Expiry& expiry,
+  TryWatch(RequestContext& rc, const ExchangePlan& plan, std::optional<Stream>& upstream, Expiry& expiry,
            asio::any_io_executor executor)
       : rc_(rc), plan_(plan), upstream_(upstream), expiry_(expiry), executor_(std::move(executor)),
         started_ns_(steady_ns()), last_event_ns_(started_ns_) {}
@@ -250,7 +256,7 @@ class TryWatch {
 
   RequestContext& rc_;
   const ExchangePlan& plan_;
-  std::optional<beast::tcp_stream>& upstream_;
+  std::optional<Stream>& upstream_;
   Expiry& expiry_;
   asio::any_io_executor executor_;
   std::chrono::steady_clock::time_point limit_at_{};
@@ -284,8 +290,8 @@ void append_relayed(std::string& batch, const SseEvent& event, const std::option
 /// the client's response head goes out with the first event, so a stream
 /// that fails before its first token can still be retried. `on_event`
 /// re-arms the idle limit after each batch of events.
-asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, beast::tcp_stream& client, RequestContext& rc,
-                                              const ExchangePlan& plan, beast::tcp_stream& upstream,
+asio::awaitable<ExchangeOutcome> relay_stream(Worker& worker, Stream& client, RequestContext& rc,
+                                              const ExchangePlan& plan, Stream& upstream,
                                               beast::flat_buffer& buffer, Parser& parser, bool& upstream_clean,
                                               const Expiry& expiry, const std::function<void(bool)>& on_event) {
   ExchangeOutcome out;
@@ -397,7 +403,7 @@ std::chrono::steady_clock::time_point earliest(std::chrono::steady_clock::time_p
 
 }  // namespace
 
-asio::awaitable<bool> end_client_stream(beast::tcp_stream& client, std::string_view events) {
+asio::awaitable<bool> end_client_stream(Stream& client, std::string_view events) {
   if (!events.empty()) {
     const ChunkFrame frame(events.size());
     const auto buffers = frame.buffers(events);
@@ -408,15 +414,15 @@ asio::awaitable<bool> end_client_stream(beast::tcp_stream& client, std::string_v
   co_return !e;
 }
 
-asio::awaitable<bool> end_broken_stream(beast::tcp_stream& client, RequestContext& rc, bool stalled) {
+asio::awaitable<bool> end_broken_stream(Stream& client, RequestContext& rc, bool stalled) {
   rc.status = stalled ? 504 : 502;
   rc.error_code = stalled ? "upstream_timeout" : "upstream_error";
   const std::string_view event = stalled ? kStreamStalledEvent : kStreamLostEvent;
   co_return co_await end_client_stream(client, event);
 }
 
-asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, beast::tcp_stream& client, RequestContext& rc,
-                                              const ExchangePlan& plan, std::optional<beast::tcp_stream>& upstream) {
+asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, Stream& client, RequestContext& rc,
+                                              const ExchangePlan& plan, std::optional<Stream>& upstream) {
   ExchangeOutcome out;
   plan.instance->counters.tries.fetch_add(1, std::memory_order_relaxed);
   beast::flat_buffer buffer;

@@ -13,6 +13,7 @@
 #include "sluice/health/outlier_detector.h"
 #include "sluice/route/retry_policy.h"
 #include "sluice/net/asio.h"
+#include "sluice/net/stream.h"
 #include "sluice/proxy/request_context.h"
 #include "sluice/proxy/stream_continuation.h"
 #include "sluice/proxy/worker.h"
@@ -94,17 +95,17 @@ struct ExchangeOutcome {
 /// Forwards and relays; fills `rc` (status, tokens, ttfb). Runs until the
 /// response ended or failed. On a failure before any byte reached the
 /// client, returns the error to send instead.
-net::asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, net::beast::tcp_stream& client,
+net::asio::awaitable<ExchangeOutcome> run_exchange(Worker& worker, net::Stream& client,
                                                    RequestContext& rc, const ExchangePlan& plan,
-                                                   std::optional<net::beast::tcp_stream>& upstream);
+                                                   std::optional<net::Stream>& upstream);
 
 /// Ends an open client stream: `events` (SSE bytes, may be empty), then the
 /// end of the chunked body. False when the write failed.
-net::asio::awaitable<bool> end_client_stream(net::beast::tcp_stream& client, std::string_view events);
+net::asio::awaitable<bool> end_client_stream(net::Stream& client, std::string_view events);
 
 /// Ends a broken stream that was not continued: an SSE error event
 /// (upstream_error, or upstream_timeout when it stalled), then the end of
 /// the body; records 502 / 504 in `rc`. False when the write failed.
-net::asio::awaitable<bool> end_broken_stream(net::beast::tcp_stream& client, RequestContext& rc, bool stalled);
+net::asio::awaitable<bool> end_broken_stream(net::Stream& client, RequestContext& rc, bool stalled);
 
 }  // namespace sluice::proxy

@@ -371,16 +371,16 @@ TEST(ConfigResilienceErrors, StaticEndpointMapForm) {
     static:
       endpoints:
         - {url: "http://a:1", weight: 0}
-        - {url: "https://b:443", weight: 1001, backup: maybe}
+        - {url: "ftp://b:443", weight: 1001, backup: maybe}
         - {weight: 2}
         - {url: "http://a:1/", wieght: 2}
 )"),
             (std::vector<std::string>{
                 "t.yaml:9:39: models[0].static.endpoints[0].weight: expected an integer from 1 to 1000, got 0",
-                "t.yaml:10:17: models[0].static.endpoints[1].url: expected an http://host:port URL (https upstreams "
-                "are not supported), got \"https://b:443\"",
-                "t.yaml:10:42: models[0].static.endpoints[1].weight: expected an integer from 1 to 1000, got 1001",
-                "t.yaml:10:56: models[0].static.endpoints[1].backup: expected true or false, got \"maybe\"",
+                "t.yaml:10:17: models[0].static.endpoints[1].url: expected an http://host:port[/prefix] or "
+                "https://host[:port][/prefix] URL, got \"ftp://b:443\"",
+                "t.yaml:10:40: models[0].static.endpoints[1].weight: expected an integer from 1 to 1000, got 1001",
+                "t.yaml:10:54: models[0].static.endpoints[1].backup: expected true or false, got \"maybe\"",
                 "t.yaml:11:11: models[0].static.endpoints[2].url: missing required key",
                 "t.yaml:12:11: models[0].static.endpoints[3]: duplicate endpoint \"http://a:1\"; also at "
                 "models[0].static.endpoints[0] (line 9, column 11)",
