@@ -113,14 +113,14 @@ void print_banner(const config::Config& cfg, std::uint16_t api_port, std::uint16
   fmt::print(stderr,
              "\nsluice is ready.\n"
              "  OpenAI API : {}/v1   (models: {})\n"
-             "  admin      : http://{}:{}/metrics  /healthz  /readyz  /admin/… (token: {})\n\n"
+             "  admin      : {}://{}:{}/metrics  /healthz  /readyz  /admin/… (token: {})\n\n"
              "{}"
              "  curl -s {}/v1/chat/completions -H \"Authorization: Bearer {}\" \\\n"
              "       -H 'Content-Type: application/json' \\\n"
              "       -d '{{\"model\":\"{}\",\"messages\":[{{\"role\":\"user\",\"content\":\"Hello\"}}],\"max_tokens\":32}}'\n"
              "  OpenAI SDK: base_url=\"{}/v1\", api_key={}\n"
              "Stop with Ctrl-C.\n\n",
-             base, models, cfg.listen.admin.host, admin_port,
+             base, models, cfg.listen.admin_tls.enabled() ? "https" : "http", cfg.listen.admin.host, admin_port,
              cfg.admin.bootstrap_token_sha256 == config::sha256_hex("sla-demo-admin") ? "sla-demo-admin"
              : cfg.admin.bootstrap_token_sha256.empty()                              ? "none configured: set admin.bootstrap_token"
                                                                                      : "the bootstrap token",

@@ -2,8 +2,8 @@
 # Installs the Debian 12 packages sluice needs, and only those that are missing.
 # Idempotent: a second run installs nothing and prints nothing but a summary line.
 # Usage: scripts/install-deps.sh [--test|--bench|--fuzz]
-#   --test   also PostgreSQL (the store's tests start one) and the official OpenAI Node SDK for tests/sdk (Node.js from Debian if missing, the SDK from npm)
-#   --bench  also wrk and nginx for `make bench`
+#   --test   also PostgreSQL (the store's tests start one), the openssl command (the TLS tests make their certificates) and the official OpenAI Node SDK for tests/sdk (Node.js from Debian if missing, the SDK from npm)
+#   --bench  also wrk, nginx and the openssl command for `make bench`
 #   --fuzz   also clang 16 and its libFuzzer/sanitizer runtimes for `make fuzz`
 set -euo pipefail
 
@@ -15,7 +15,7 @@ packages=(
   libyaml-cpp-dev         # config
   libfmt-dev libspdlog-dev
   libcli11-dev            # command line
-  libssl-dev              # SHA-256 for API keys
+  libssl-dev              # SHA-256 for API keys, TLS
   libre2-dev              # route header regexes (linear time, no recursion on the input)
   libsqlite3-dev          # the store's embedded default
   libpq-dev               # the store on PostgreSQL (several gateway replicas)
@@ -24,9 +24,10 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(postgresql)  # the store's PostgreSQL tests start a real server on a loopback port
+  packages+=(openssl)     # tests/integration/tls_test.cpp makes a CA and certificates at run time
 fi
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk nginx-light)
+  packages+=(wrk nginx-light openssl)  # openssl: the https row's certificate
 fi
 if [[ "${1:-}" == "--fuzz" ]]; then
   # Clang 16, not bookworm's default 14: its libstdc++ 12 <expected> needs the concepts of clang 16.

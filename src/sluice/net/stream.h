@@ -11,6 +11,8 @@
 /// Thread-safety: that of the underlying stream (one executor).
 #include <boost/beast/ssl.hpp>
 
+#include <chrono>
+#include <concepts>
 #include <utility>
 #include <variant>
 

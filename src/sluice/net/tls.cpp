@@ -103,13 +103,16 @@ asio::awaitable<std::expected<SocketStream, error_code>> tls_accept_socket(
   // The TLS object lives behind a pointer in beast's ssl_stream: the socket
   // stays where it is when `tls` moves.
   tcp::socket& raw = tls.next_layer();
+  // `done` guards against a timer that expired just as the handshake ended.
+  auto done = std::make_shared<bool>(false);
   asio::steady_timer timer(raw.get_executor(), timeout);
-  timer.async_wait([&raw](const error_code& ec) {
-    if (ec) return;
+  timer.async_wait([&raw, done](const error_code& ec) {
+    if (ec || *done) return;
     error_code ignored;
     raw.close(ignored);
   });
   auto [ec] = co_await tls.async_handshake(ssl::stream_base::server, use_nothrow);
+  *done = true;
   timer.cancel();
   if (ec) co_return std::unexpected(ec);
   co_return SocketStream(std::move(tls));
