@@ -35,6 +35,7 @@
 #include "sluice/store/store.h"
 #include "sluice/store/tenant_loader.h"
 #include "sluice/store/usage_writer.h"
+#include "sluice/tenancy/budget_ledger.h"
 
 namespace sluice::app {
 
@@ -355,6 +356,7 @@ int run_serve(const ServeOptions& options) {
       std::random_device{}());
   prober.start();
 
+  store_sync.seed_budgets();
   store_sync.start_polling(refresh_tokens);
   fleet->start();
   if (auto r = fleet->wait_until_serving(cfg.fleet.start_timeout); !r) {

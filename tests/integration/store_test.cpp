@@ -195,6 +195,33 @@ TEST(StoreTest, ATenantReadsItsOwnUsageWithItsKeyAndNobodyElses) {
   EXPECT_EQ(left.json()["tenant"], "globex");
 }
 
+TEST(StoreTest, ABudgetRemembersWhatWasSpentAcrossARestart) {
+  std::string config = store_config();
+  // acme gets a day budget of tokens.
+  const std::string models_line = "    models: [\"*\"]\n";
+  config.insert(config.find(models_line) + models_line.size(),
+                "    budgets: [{limit: 100000, unit: tokens, period: day}]\n");
+  Gateway g(config);
+  ASSERT_TRUE(g.start()) << g.error();
+  ASSERT_TRUE(wait_until([&] { return get(g.admin_port(), "/readyz").status == 200; }, 20000ms));
+  std::int64_t used = 0;
+  for (int i = 0; i < 3; ++i) {
+    const Response r = chat(g, kAcmeKey);
+    ASSERT_EQ(r.status, 200);
+    used += r.json()["usage"]["total_tokens"].get<std::int64_t>();
+  }
+  const auto spent = [&] {
+    const Response r = get(g.api_port(), "/v1/sluice/remaining", kAcmeKey);
+    const Json body = r.json();
+    return body["budgets"].empty() ? -1.0 : body["budgets"][0]["spent"].get<double>();
+  };
+  EXPECT_EQ(spent(), static_cast<double>(used));
+  ASSERT_EQ(g.stop(), 0);
+  ASSERT_TRUE(g.start()) << g.error();
+  ASSERT_TRUE(wait_until([&] { return get(g.admin_port(), "/readyz").status == 200; }, 20000ms));
+  EXPECT_EQ(spent(), static_cast<double>(used)) << "the ledger seeds the budget at start";
+}
+
 TEST(StoreTest, NoPlainKeyOrTokenIsWrittenToTheDatabaseOrTheLogs) {
   Gateway g(store_config());
   ASSERT_TRUE(g.start()) << g.error();

@@ -1,5 +1,6 @@
 #include "sluice/proxy/remaining.h"
 
+#include "sluice/proxy/budgets.h"
 #include "sluice/tenancy/quota_ledger.h"
 
 namespace sluice::proxy {
@@ -21,15 +22,7 @@ nlohmann::json remaining_json(const ConfigSnapshot& snapshot, const std::string&
     limits["concurrency"] = {{"limit", *declared.limits.max_concurrency},
                              {"in_flight", snapshot.quotas ? snapshot.quotas->in_flight(it->index) : 0}};
   }
-  nlohmann::json budgets = nlohmann::json::array();
-  for (const auto& b : declared.budgets) {
-    budgets.push_back({{"limit", b.limit},
-                       {"unit", b.unit == config::BudgetUnit::kUsd ? "usd" : "tokens"},
-                       {"period", b.period == config::BudgetPeriod::kDay     ? "day"
-                                  : b.period == config::BudgetPeriod::kMonth ? "month"
-                                                                             : "total"}});
-  }
-  return {{"tenant", tenant}, {"limits", limits}, {"budgets", budgets}};
+  return {{"tenant", tenant}, {"limits", limits}, {"budgets", budgets_json(snapshot, tenant, unix_now_ms())}};
 }
 
 }  // namespace sluice::proxy

@@ -10,7 +10,8 @@
 namespace sluice::proxy {
 
 /// {"tenant", "limits": {"rpm": {"limit","remaining"}, "tpm": {…}, "concurrency": {"limit","in_flight"}},
-/// "budgets": [...]}; null when the snapshot has no such tenant.
+/// "budgets": [the tenant's and its keys' budgets, budgets.h]}; null when
+/// the snapshot has no such tenant.
 nlohmann::json remaining_json(const ConfigSnapshot& snapshot, const std::string& tenant);
 
 }  // namespace sluice::proxy

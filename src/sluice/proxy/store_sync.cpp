@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "sluice/store/tenant_loader.h"
+#include "sluice/tenancy/budget_ledger.h"
 
 namespace sluice::proxy {
 namespace {
@@ -39,7 +42,33 @@ bool StoreSync::publish() {
     return false;
   }
   for (const auto& change : outcome.changes) spdlog::info("store: {}", change);
+  seed_budgets();
   return true;
+}
+
+void StoreSync::seed_budgets() {
+  const auto snapshot = ctx_.config.load();
+  if (!snapshot->budgets || !snapshot->budgets->any()) return;
+  const std::int64_t now = now_ms();
+  const auto seed = [&](tenancy::BudgetScope scope, const std::string& id, const std::string& tenant,
+                        const std::string& key, const std::vector<config::Budget>& budgets) {
+    std::vector<config::BudgetPeriod> done;
+    for (const auto& b : budgets) {
+      if (std::find(done.begin(), done.end(), b.period) != done.end()) continue;
+      done.push_back(b.period);
+      const auto spent = store_.spent(tenant, key, tenancy::period_start_ms(b.period, now));
+      if (!spent) {
+        spdlog::error("store: budgets of {} not seeded from the ledger: {}", id, spent.error().message);
+        return;
+      }
+      snapshot->budgets->seed(scope, id, b.period, tenancy::Spend{spent->tokens, spent->usd}, now);
+    }
+  };
+  for (const auto& t : snapshot->config.tenants) {
+    if (!t.budgets.empty()) seed(tenancy::BudgetScope::kTenant, t.id, t.id, "", t.budgets);
+    for (const auto& k : t.api_keys)
+      if (!k.id.empty() && !k.budgets.empty()) seed(tenancy::BudgetScope::kKey, k.id, t.id, k.id, k.budgets);
+  }
 }
 
 void StoreSync::start_polling(std::function<void()> on_change) {

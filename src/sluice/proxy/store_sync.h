@@ -33,6 +33,10 @@ class StoreSync {
   /// Rebuilds and publishes the snapshot now; false (logged) when the
   /// store could not be read or the result was refused.
   bool publish();
+  /// Loads what the usage ledger already holds for every budget's current
+  /// period into the running snapshot's budget ledger (at start, and after
+  /// each republish, for tenants and keys that are new to it).
+  void seed_budgets();
   /// Polls the state version; `on_tokens` also runs when it moved.
   void start_polling(std::function<void()> on_change);
   void stop();

@@ -399,6 +399,18 @@ Result<std::vector<UsageRow>> Store::usage(const UsageQuery& q) {
   return out;
 }
 
+Result<Store::Spent> Store::spent(const std::string& tenant, const std::string& key, std::int64_t since) {
+  std::lock_guard lock(mu_);
+  const SqlValue params[] = {tenant, key, since};
+  auto rows = db_->query(
+      "SELECT SUM(prompt_tokens + completion_tokens), SUM(cost_usd) FROM usage_hourly WHERE tenant_id = $1 AND "
+      "($2 = '' OR key_id = $2) AND hour >= $3",
+      params);
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return Spent{};
+  return Spent{as_int(rows->front()[0]), as_double(rows->front()[1])};
+}
+
 Result<std::vector<UsageRecord>> Store::usage_records(const std::string& tenant, std::int64_t since, std::int64_t until) {
   std::lock_guard lock(mu_);
   const SqlValue params[] = {tenant, since, until};

@@ -63,6 +63,13 @@ class Store {
   /// last use, in one transaction.
   Result<void> append_usage(std::span<const UsageRecord> rows);
   Result<std::vector<UsageRow>> usage(const UsageQuery& query);
+  /// Tokens (prompt + completion) and dollars the ledger holds for `tenant`
+  /// (and `key`, unless empty) from `since` (an hour boundary) on.
+  struct Spent {
+    std::int64_t tokens = 0;
+    double usd = 0;
+  };
+  Result<Spent> spent(const std::string& tenant, const std::string& key, std::int64_t since);
   /// Rows in the ledger, for tests and `sluice admin usage --raw`.
   Result<std::vector<UsageRecord>> usage_records(const std::string& tenant, std::int64_t since, std::int64_t until);
 
