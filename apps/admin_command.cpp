@@ -84,7 +84,12 @@ int call(const Globals& g, verb method, const std::string& target, const std::op
   if (answer->status >= 400) {
     if (g.json) fmt::print("{}", answer->body);
     const bool shaped = doc.is_object() && doc.contains("error") && doc["error"].is_object();
-    const std::string message = shaped ? doc["error"].value("message", answer->body) : answer->body;
+    std::string message = shaped ? doc["error"].value("message", std::string()) : std::string();
+    if (message.empty()) {  // not the admin API's error shape: something else answered
+      std::string body = answer->body.substr(0, 200);
+      while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) body.pop_back();
+      message = fmt::format("{} answered {}", where, body.empty() ? "with no body" : "\"" + body + "\"");
+    }
     const std::string code = shaped && doc["error"]["code"].is_string() ? doc["error"]["code"].get<std::string>() : "";
     fail(fmt::format("{} (HTTP {}{}{})", message, answer->status, code.empty() ? "" : ", ", code));
     if (answer->status == 401 && !client->has_token())

@@ -31,6 +31,10 @@ const OpenApiDoc& admin_api() {
   return doc;
 }
 
+bool is_http_method(const std::string& key) {
+  return key == "get" || key == "post" || key == "put" || key == "patch" || key == "delete" || key == "head";
+}
+
 Json good_tenant() {
   return Json{{"id", "acme"},
               {"name", "Acme"},
@@ -117,9 +121,9 @@ TEST(OpenApiCheckTest, TheDocumentIsWhole) {
   walk(d, "");
   for (const auto& [path, item] : d["paths"].items()) {
     for (const auto& [method, op] : item.items()) {
-      if (method == "parameters") continue;
+      if (!is_http_method(method)) continue;  // parameters, servers
       const std::string role = op.value("x-sluice-role", "");
-      if (role != "none" && role != "viewer" && role != "operator" && role != "admin")
+      if (role != "none" && role != "viewer" && role != "operator" && role != "admin" && role != "tenant")
         problems.push_back(method + " " + path + ": x-sluice-role is \"" + role + "\"");
       if (!op.contains("responses")) problems.push_back(method + " " + path + ": no responses");
     }
@@ -264,6 +268,17 @@ TEST_F(AdminCliTest, ATenantMadeWithTheCliServesItsKeyReportsUsageAndARevokedKey
   EXPECT_NE(shown_key.result.out.find(key_id), std::string::npos) << shown_key.result.out;
   EXPECT_EQ(shown_key.result.out.find(key), std::string::npos) << "the plain key is never listed";
 
+  // The tenant reads the same with its own key on the API listener.
+  for (const char* target : {"/v1/sluice/usage?since=1d", "/v1/sluice/remaining"}) {
+    const Response own = get(api(), target, key);
+    ASSERT_EQ(own.status, 200) << target << ": " << own.body;
+    const auto mismatches = admin_api().check_path("GET", target, 200, own.json());
+    EXPECT_TRUE(mismatches.empty()) << target << ":\n" << join_mismatches(mismatches) << own.body;
+  }
+  const Response other = get(api(), "/v1/sluice/usage?tenant=acme", key);
+  EXPECT_TRUE(admin_api().check_path("GET", "/v1/sluice/usage", other.status, other.json()).empty()) << other.body;
+  EXPECT_EQ(other.status, 404);
+
   CliRun remaining = cli({"remaining", "--tenant", "initech"});
   ASSERT_EQ(remaining.result.exit_code, 0) << describe(remaining);
   EXPECT_EQ(remaining.json["limits"]["rpm"]["limit"], 600) << remaining.result.out;
@@ -346,10 +361,11 @@ TEST_F(AdminCliTest, EachRouteNeedsTheRoleTheDocumentNames) {
   for (const auto& [tmpl, item] : paths.items()) {
     std::string path = std::regex_replace(tmpl, std::regex(R"(\{[a-z_]+\})"), "no-such-thing");
     for (const auto& [method, op] : item.items()) {
-      if (method == "parameters") continue;
+      if (!is_http_method(method)) continue;  // parameters, servers
       std::string verb = method;
       std::transform(verb.begin(), verb.end(), verb.begin(), ::toupper);
       const std::string role = op["x-sluice-role"];
+      if (role == "tenant") continue;  // the API listener's, with a tenant key (checked in the first test)
       if (role == "none") {
         EXPECT_NE(admin(verb, path, nullptr, "").status, 401) << verb << " " << path << " should be open";
       } else if (role == "viewer") {
@@ -362,6 +378,47 @@ TEST_F(AdminCliTest, EachRouteNeedsTheRoleTheDocumentNames) {
     }
   }
   EXPECT_GE(checked, 30);
+}
+
+/// An https admin listener: the CLI checks its certificate against --cacert
+/// (by address and by name) and refuses it without.
+TEST(AdminCliTlsTest, HttpsAdminUrlIsVerifiedAgainstTheCaFile) {
+  TempDir pki;
+  const auto openssl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "openssl");
+    const CommandResult r = run_command(args, 20000ms);
+    return r.exit_code == 0 ? std::string() : r.err + " ";
+  };
+  const auto at = [&](const char* name) { return pki.path() + "/" + name; };
+  pki.write("ext.cnf", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  std::string failed = openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                                "-keyout", at("ca.key"), "-out", at("ca.pem"), "-days", "2", "-subj", "/CN=sluice test ca"});
+  failed += openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                     at("server.key"), "-out", at("server.csr"), "-subj", "/CN=localhost"});
+  failed += openssl({"x509", "-req", "-in", at("server.csr"), "-CA", at("ca.pem"), "-CAkey", at("ca.key"), "-set_serial",
+                     "0x2001", "-days", "2", "-extfile", at("ext.cnf"), "-out", at("server.pem")});
+  ASSERT_TRUE(failed.empty()) << failed;
+
+  std::string config = make_config("shutdown_grace: 1s", "  - name: small\n    source: sim\n    sim: {instances: 1, profile: instant}\n");
+  config.replace(0, config.find('\n'),
+                 fmt::format("listen: {{api: 127.0.0.1:0, admin: 127.0.0.1:0, admin_tls: {{cert_file: {}, key_file: {}}}}}",
+                             at("server.pem"), at("server.key")));
+  Gateway g(config);
+  ASSERT_TRUE(g.start()) << g.error();
+  const std::vector<std::pair<std::string, std::string>> env{{"SLUICE_ADMIN_TOKEN", std::string(kTestAdminToken)}};
+  for (const char* host : {"127.0.0.1", "localhost"}) {
+    const CommandResult r = run_command({sluice_binary(), "admin", "--url", fmt::format("https://{}:{}", host, g.admin_port()),
+                                         "--cacert", at("ca.pem"), "--json", "tenants", "list"},
+                                        20000ms, env);
+    EXPECT_EQ(r.exit_code, 0) << host << ": " << r.err;
+    const Json doc = Json::parse(r.out, nullptr, false);
+    EXPECT_TRUE(admin_api().check("GET", "/admin/tenants", 200, doc).empty()) << r.out;
+  }
+  const CommandResult unverified = run_command(
+      {sluice_binary(), "admin", "--url", fmt::format("https://127.0.0.1:{}", g.admin_port()), "tenants", "list"}, 20000ms,
+      env);
+  EXPECT_EQ(unverified.exit_code, 2) << unverified.err;
+  EXPECT_NE(unverified.err.find("certificate verify failed"), std::string::npos) << unverified.err;
 }
 
 }  // namespace
