@@ -265,7 +265,16 @@ int run_serve(const ServeOptions& options) {
             std::int64_t n = 0;
             for (std::size_t queued : view.queued_by_band) n += static_cast<std::int64_t>(queued);
             return n;
-          }});
+          },
+          .failover_changed =
+              [&blocking, &state](std::string id, std::string model, std::int64_t detected_ms, std::string json) {
+                // The failover log outlives the process: written off the control thread.
+                asio::post(blocking, [&state, id = std::move(id), model = std::move(model), detected_ms,
+                                      json = std::move(json)] {
+                  if (auto r = (*state)->append_failover(id, model, detected_ms, json); !r)
+                    spdlog::error("store: failover {} not written: {}", id, r.error().message);
+                });
+              }});
   if (auto r = server.listen(cfg.listen.api, listener_tls->api); !r) {
     fmt::print(stderr, "sluice serve: cannot listen for the API on {}\n", r.error());
     return 1;

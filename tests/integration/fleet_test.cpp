@@ -89,6 +89,12 @@ TEST(FleetTest, HotStandbyTakesOverACrashUnderLoad) {
               static_cast<long long>(detect_ms), static_cast<long long>(rto_ms), static_cast<long long>(restore_ms),
               traffic.unary(), traffic.streams());
   EXPECT_LT(rto_ms, 1000) << "RTO with a hot standby";
+  // The store keeps the same record, restored time included.
+  ASSERT_TRUE(wait_until([&] {
+    const Json kept = get(gateway.admin_port(), "/admin/failovers").json();
+    return kept.contains("data") && kept["data"].size() == 1 && kept["data"][0]["instance"] == serving[0] &&
+           !kept["data"][0]["restored_at_ms"].is_null();
+  }, 3000ms)) << get(gateway.admin_port(), "/admin/failovers").body;
   const auto failures = traffic.failures();
   std::string seen;
   for (std::size_t i = 0; i < failures.size() && i < 5; ++i) seen += "\n  " + failures[i];

@@ -23,7 +23,8 @@ struct Reply {
 Reply draining_readyz() { return {http::status::service_unavailable, "application/json", "{\"status\":\"draining\"}\n"}; }
 
 bool is_state_path(std::string_view path) {
-  for (std::string_view prefix : {"/admin/tenants", "/admin/keys", "/admin/tokens", "/admin/usage", "/admin/audit"}) {
+  for (std::string_view prefix : {"/admin/tenants", "/admin/keys", "/admin/tokens", "/admin/usage", "/admin/audit",
+                                 "/admin/failovers"}) {
     if (path == prefix || (path.starts_with(prefix) && path[prefix.size()] == '/')) return true;
   }
   return false;

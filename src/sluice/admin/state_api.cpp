@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "sluice/admin/api_support.h"
 #include "sluice/store/tenant_json.h"
 
@@ -49,6 +51,7 @@ AdminReply StateApi::handle(const AdminRequest& r) {
     return usage(r.query, tenant.value_or(""));
   }
   if (path == "/admin/audit") return audit(r);
+  if (path == "/admin/failovers") return failovers(r);
   return not_found("route_not_found", fmt::format("no route for {}", path));
 }
 
@@ -127,7 +130,7 @@ AdminReply StateApi::create_tenant(const AdminRequest& r) {
   record.created_at = record.updated_at = now();
   const json after = tenant_json(record);
   if (auto w = store_.insert_tenant(record, audit_record(r, "tenant.create", record.tenant.id, nullptr, after)); !w) {
-    if (w.error().message.find("exists") != std::string::npos)
+    if (w.error().conflict)
       return conflict("tenant_exists", fmt::format("Tenant \"{}\" exists.", record.tenant.id));
     return store_failed(w.error());
   }
@@ -179,6 +182,21 @@ AdminReply StateApi::remaining(const std::string& tenant) {
   return json_reply(200, r);
 }
 
+AdminReply StateApi::failovers(const AdminRequest& r) {
+  if (r.method != verb::get) return method_not_allowed("GET");
+  std::int64_t since = 0;
+  if (auto s = query_param(r.query, "since")) {
+    auto t = parse_time_or_ago(*s, now());
+    if (!t) return bad_request(fmt::format("since: expected an RFC 3339 time or a duration such as 7d, got \"{}\"", *s), "since");
+    since = *t;
+  }
+  auto rows = store_.failovers(since, 1000);
+  if (!rows) return store_failed(rows.error());
+  json data = json::array();
+  for (const auto& text : *rows) data.push_back(json::parse(text, nullptr, false));
+  return json_reply(200, {{"data", data}});
+}
+
 AdminReply StateApi::audit(const AdminRequest& r) {
   if (r.method != verb::get) return method_not_allowed("GET");
   std::int64_t since = 0;
@@ -189,11 +207,8 @@ AdminReply StateApi::audit(const AdminRequest& r) {
   }
   std::int64_t limit = 100;
   if (auto l = query_param(r.query, "limit")) {
-    try {
-      limit = std::stoll(*l);
-    } catch (...) {
-      limit = -1;
-    }
+    const auto [end, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
+    if (ec != std::errc() || end != l->data() + l->size()) limit = -1;
     if (limit < 1 || limit > 10000) return bad_request("limit: expected an integer from 1 to 10000", "limit");
   }
   auto rows = store_.audit(since, limit);

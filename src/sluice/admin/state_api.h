@@ -59,6 +59,8 @@ class StateApi {
 
   AdminReply tokens(const AdminRequest& r, std::string_view rest);
   AdminReply audit(const AdminRequest& r);
+  /// GET /admin/failovers?since=…: the failover log, kept across restarts.
+  AdminReply failovers(const AdminRequest& r);
 
   const config::Tenant* config_tenant(const std::string& id, std::vector<config::Tenant>& holder) const;
   store::AuditRecord audit_record(const AdminRequest& r, std::string action, std::string target,

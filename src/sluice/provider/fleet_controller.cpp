@@ -59,7 +59,9 @@ FleetController::FleetController(asio::io_context& control, const config::Config
       next_ordinal_(config.models.size(), 0),
       zone_watch_(config.fleet.zone_failure_threshold, config.fleet.zone_failure_window),
       was_settled_(config.models.size(), false),
-      settled_once_(config.models.size(), false) {}
+      settled_once_(config.models.size(), false),
+      run_id_(std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch()).count()) {}
 
 FleetController::~FleetController() { stop(std::chrono::seconds(2)); }
 
@@ -78,8 +80,34 @@ void FleetController::schedule_tick() {
       if (stopped_) return;
     }
     reconcile();
+    report_failovers();
     schedule_tick();
   });
+}
+
+void FleetController::report_failovers() {
+  if (!hooks_.failover_changed) return;
+  struct Changed {
+    std::string id, model, json;
+    std::int64_t detected_ms;
+  };
+  std::vector<Changed> changed;
+  {
+    std::lock_guard lock(mu_);
+    std::map<std::uint64_t, std::string> seen;
+    const auto count = [](const std::optional<core::TimePoint>& t) { return t ? t->time_since_epoch().count() : 0; };
+    for (const fleet::Failover& f : log_.records()) {
+      // What may change in a record, on the steady clock (its JSON's unix
+      // times are recomputed each call and would differ by a millisecond).
+      std::string sig = fmt::format("{}|{}|{}|{}", f.replacement, f.promoted_from, count(f.recovered), count(f.restored));
+      auto it = reported_failovers_.find(f.seq);
+      if (it == reported_failovers_.end() || it->second != sig)
+        changed.push_back({fmt::format("{}-{}", run_id_, f.seq), f.model, failover_json(f).dump(), unix_ms(f.detected)});
+      seen.emplace(f.seq, std::move(sig));
+    }
+    reported_failovers_ = std::move(seen);  // records the log dropped are forgotten here too
+  }
+  for (auto& c : changed) hooks_.failover_changed(std::move(c.id), std::move(c.model), c.detected_ms, std::move(c.json));
 }
 
 std::expected<void, std::string> FleetController::wait_until_serving(core::Duration timeout) {

@@ -28,6 +28,8 @@
 #include "sluice/config/config.h"
 #include "sluice/fleet/crash_backoff.h"
 #include "sluice/fleet/desired.h"
+#include <nlohmann/json.hpp>
+
 #include "sluice/fleet/failover_log.h"
 #include "sluice/fleet/lifecycle.h"
 #include "sluice/fleet/reconcile.h"
@@ -37,6 +39,9 @@
 
 namespace sluice::provider {
 
+/// A failover record as GET /admin/fleet and the store's failover log show it.
+nlohmann::json failover_json(const fleet::Failover& f);
+
 class FleetController {
  public:
   struct Hooks {
@@ -44,6 +49,11 @@ class FleetController {
     std::function<void()> republish;
     /// Requests waiting in model `index`'s queue.
     std::function<std::int64_t(std::size_t index)> queued;
+    /// A failover record was opened or changed (replaced, recovered,
+    /// restored): its id (unique across restarts), model, detection time
+    /// (unix ms) and JSON, for the store's failover log. Called on the
+    /// control thread after a reconcile round; it must not block.
+    std::function<void(std::string id, std::string model, std::int64_t detected_ms, std::string json)> failover_changed;
   };
 
   FleetController(net::asio::io_context& control, const config::Config& config, Provider& provider, Hooks hooks);
@@ -147,6 +157,10 @@ class FleetController {
   std::string start_error_;  // the last instance that failed to come up, for wait_until_serving
   // Counters for metrics.
   std::map<std::string, std::uint64_t> failovers_by_cause_;
+  /// What was last handed to Hooks::failover_changed, by record seq.
+  std::map<std::uint64_t, std::string> reported_failovers_;
+  std::int64_t run_id_ = 0;  // unix ms at construction: failover ids stay unique across restarts
+  void report_failovers();
   std::map<std::string, std::uint64_t> actions_by_kind_;
   bool stopped_ = false;
 };

@@ -23,6 +23,24 @@ Json time_or_null(const std::optional<core::TimePoint>& t) { return t ? Json(uni
 
 }  // namespace
 
+nlohmann::json failover_json(const fleet::Failover& f) {
+  return {{"seq", f.seq},
+          {"model", f.model},
+          {"instance", f.instance},
+          {"cause", f.cause},
+          {"zone", f.zone},
+          {"onset_ms", time_or_null(f.onset)},
+          {"detected_at_ms", unix_ms(f.detected)},
+          {"replacement", f.replacement.empty() ? Json(nullptr) : Json(f.replacement)},
+          {"promoted_from", f.promoted_from.empty() ? Json(nullptr) : Json(f.promoted_from)},
+          {"recovered_at_ms", time_or_null(f.recovered)},
+          {"restored_at_ms", time_or_null(f.restored)}};
+}
+
+namespace {
+
+}  // namespace
+
 std::string FleetController::json() const {
   std::lock_guard lock(mu_);
   const auto now = core::steady_now();
@@ -67,19 +85,7 @@ std::string FleetController::json() const {
                       {"crash_loop", crash_loop_json(p.name)}});
   }
   Json failovers = Json::array();
-  for (const fleet::Failover& f : log_.records()) {
-    failovers.push_back({{"seq", f.seq},
-                         {"model", f.model},
-                         {"instance", f.instance},
-                         {"cause", f.cause},
-                         {"zone", f.zone},
-                         {"onset_ms", time_or_null(f.onset)},
-                         {"detected_at_ms", unix_ms(f.detected)},
-                         {"replacement", f.replacement.empty() ? Json(nullptr) : Json(f.replacement)},
-                         {"promoted_from", f.promoted_from.empty() ? Json(nullptr) : Json(f.promoted_from)},
-                         {"recovered_at_ms", time_or_null(f.recovered)},
-                         {"restored_at_ms", time_or_null(f.restored)}});
-  }
+  for (const fleet::Failover& f : log_.records()) failovers.push_back(failover_json(f));
   Json gpus = Json::array();
   const auto views = fleet::gpu_views(desired_, o);
   for (const auto& g : views) {

@@ -24,6 +24,8 @@ struct StoreError {
   /// The database could not be reached (as opposed to a refused statement):
   /// worth retrying later.
   bool unreachable = false;
+  /// The row exists already (an insert under a taken id).
+  bool conflict = false;
 };
 
 template <typename T>

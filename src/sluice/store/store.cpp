@@ -156,7 +156,8 @@ Result<void> Store::insert_tenant(const TenantRecord& t, const AuditRecord& audi
     const SqlValue id[] = {t.tenant.id};
     auto exists = db_->query("SELECT 1 FROM tenants WHERE id = $1", id);
     if (!exists) return std::unexpected(exists.error());
-    if (!exists->empty()) return std::unexpected(StoreError{fmt::format("tenant \"{}\" exists", t.tenant.id)});
+    if (!exists->empty())
+      return std::unexpected(StoreError{fmt::format("tenant \"{}\" exists", t.tenant.id), false, true});
     auto r = db_->query(fmt::format("INSERT INTO tenants ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                                     kTenantColumns),
                         params);
