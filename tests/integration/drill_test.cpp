@@ -41,7 +41,7 @@ DrillRun drill(const std::string& scenario, const std::vector<std::string>& extr
                                    "--observe",     "15s",     "--settle-timeout", "20s", "--json", json};
   argv.insert(argv.end(), extra.begin(), extra.end());
   DrillRun run;
-  run.result = run_command(argv, 60000ms);
+  run.result = run_command(argv, 60000ms, {{"SLUICE_ADMIN_TOKEN", std::string(kTestAdminToken)}});
   run.report = Json::parse(read_file(json), nullptr, false);
   return run;
 }
