@@ -2,7 +2,8 @@
 #   make run            install missing Debian packages, build, serve examples/quickstart.yaml
 #   make test           install, build, run the whole suite with ctest
 #   make test SAN=1     the same under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make bench          proxy-overhead table (wrk: engine-sim vs nginx vs sluice) + micro-benchmarks
+#   make bench          proxy-overhead table (wrk: engine-sim vs nginx vs sluice, plain and https), the cost of
+#                       resilience and of the usage ledger, + micro-benchmarks
 #   make fuzz           libFuzzer targets (clang, ASan+UBSan) in build/fuzz, each run FUZZ_SECONDS (60);
 #                       not part of `make test`. `make fuzz-build` only builds them.
 #   make check-config CONFIG=file.yaml
@@ -46,6 +47,7 @@ bench: bench-deps
 	@cmake --build build/release -j $(JOBS)
 	bench/proxy_overhead.sh build/release/sluice
 	bench/resilience_cost.sh build/release/sluice
+	bench/store_cost.sh build/release/sluice
 	build/release/bench/sluice_micro_bench --benchmark_min_time=0.2
 
 fuzz-build: fuzz-deps

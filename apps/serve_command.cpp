@@ -172,8 +172,13 @@ int run_serve(const ServeOptions& options) {
   const std::string secret = cfg.server.cache_salt_secret.empty() ? random_secret() : cfg.server.cache_salt_secret;
   proxy::GatewayContext ctx(nullptr, std::make_shared<balance::RoutingTable>(), cfg.server.access_log);
   ctx.config.publish(std::make_shared<proxy::ConfigSnapshot>(effective, secret, ctx.metrics));
-  ctx.usage = &usage;
-  usage.start();
+  if (cfg.store.usage_ledger) {
+    ctx.usage = &usage;
+    usage.start();
+  } else {
+    spdlog::warn("store: usage_ledger is off: finished requests are not recorded (no usage reports, budgets "
+                 "start from zero at each start)");
+  }
   ctx.build_schedulers(*ctx.config.load());
   ctx.reloads.last_success_unix.store(
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());

@@ -27,7 +27,7 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(openssl)     # tests/integration/tls_test.cpp makes a CA and certificates at run time
 fi
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk nginx-light openssl)  # openssl: the https row's certificate
+  packages+=(sqlite3 wrk nginx-light openssl)  # openssl: the https row's certificate
 fi
 if [[ "${1:-}" == "--fuzz" ]]; then
   # Clang 16, not bookworm's default 14: its libstdc++ 12 <expected> needs the concepts of clang 16.

@@ -51,6 +51,10 @@ struct StoreConfig {
   /// How often the store is polled for tenant and key changes made by
   /// another replica (changes made through this gateway apply at once).
   core::Duration poll_interval = std::chrono::seconds(1);
+  /// Record every finished request in the usage ledger. Off: no usage rows
+  /// (no billing, no usage reports, budgets restart from zero), for
+  /// gateways whose usage is accounted elsewhere.
+  bool usage_ledger = true;
 
   bool operator==(const StoreConfig&) const = default;
 };

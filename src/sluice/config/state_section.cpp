@@ -8,7 +8,7 @@ namespace sluice::config {
 
 void read_store(Reader& reader, const MapReader& root, StoreConfig& store) {
   if (!root.has("store")) return;
-  const MapReader m = root.child("store", {"url", "commit_interval", "usage_buffer", "poll_interval"});
+  const MapReader m = root.child("store", {"url", "commit_interval", "usage_buffer", "poll_interval", "usage_ledger"});
   if (!m.is_map()) return;
   if (auto url = m.string("url")) {
     const bool known = url->starts_with("sqlite:") || url->starts_with("postgres://") ||
@@ -24,6 +24,7 @@ void read_store(Reader& reader, const MapReader& root, StoreConfig& store) {
   set_if(store.commit_interval, m.duration("commit_interval"));
   set_if(store.usage_buffer, m.integer("usage_buffer", 1, 100'000'000));
   set_if(store.poll_interval, m.duration("poll_interval"));
+  set_if(store.usage_ledger, m.boolean("usage_ledger"));
 }
 
 void read_admin(Reader& reader, const MapReader& root, AdminConfig& admin) {

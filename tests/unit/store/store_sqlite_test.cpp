@@ -7,6 +7,7 @@
 #include "../../support/store_contract.h"
 #include "sluice/store/migrations.h"
 #include "sluice/store/tenant_json.h"
+#include "sluice/store/tenant_loader.h"
 
 namespace sluice::store {
 namespace {
@@ -48,6 +49,39 @@ TEST(StoreSqlite, AFileIsCreatedMigratedOnceAndANewerSchemaRefused) {
   EXPECT_NE(refused.error().message.find("schema version 999, newer than this sluice knows"), std::string::npos)
       << refused.error().message;
   std::filesystem::remove_all(dir);
+}
+
+TEST(StoreSqlite, StoreTenantsJoinTheConfigWithLiveKeysAndAnIdInBothIsAnError) {
+  auto store = memory_store();
+  const AuditRecord a{1, "t", "x", "x", "", ""};
+  TenantRecord initech{config::Tenant{.id = "initech", .models = {"*"}}};
+  TenantRecord off{config::Tenant{.id = "off", .models = {"*"}}, /*disabled=*/true};
+  ASSERT_TRUE(store->insert_tenant(initech, a));
+  ASSERT_TRUE(store->insert_tenant(off, a));
+  KeyRecord live{.id = "key_live", .tenant_id = "initech", .sha256 = std::string(64, 'a'), .expires_at = 5000};
+  KeyRecord gone{.id = "key_gone", .tenant_id = "initech", .sha256 = std::string(64, 'b'), .revoked_at = 10};
+  ASSERT_TRUE(store->insert_key(live, a));
+  ASSERT_TRUE(store->insert_key(gone, a));
+
+  config::Config cfg;
+  cfg.tenants.push_back(config::Tenant{.id = "acme", .models = {"*"}});
+  ASSERT_TRUE(add_store_tenants(*store, cfg, 1000));
+  ASSERT_EQ(cfg.tenants.size(), 2u);  // the disabled tenant stays out
+  const config::Tenant& t = cfg.tenants[1];
+  EXPECT_EQ(t.id, "initech");
+  EXPECT_EQ(t.origin, "store");
+  ASSERT_EQ(t.api_keys.size(), 1u);  // the revoked key stays out
+  EXPECT_EQ(t.api_keys[0].id, "key_live");
+  EXPECT_EQ(t.api_keys[0].expires_at_ms, 5000);
+
+  config::Config clash;
+  clash.source_path = "gw.yaml";
+  clash.tenants.push_back(config::Tenant{.id = "initech", .models = {"*"}});
+  const auto refused = add_store_tenants(*store, clash, 1000);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("tenant \"initech\" is declared in gw.yaml and also managed in the store"),
+            std::string::npos)
+      << refused.error().message;
 }
 
 TEST(StoreSqlite, ABadUrlSaysWhatIsExpected) {

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The request-path cost of the store: the same wrk load, in one run, against
+#   (a) sluice with the usage ledger on (SQLite, the default: every request
+#       queued for the group commit every 200 ms),
+#   (b) the same sluice with the ledger off (store.usage_ledger: false),
+#   (c) optionally BASE, another sluice binary (e.g. a build from before the
+#       store existed), with the same config minus the store keys,
+# all in front of one instant engine-sim; prints requests/s, p50/p99 and CPU
+# per request of each, and the ratios to (b).
+# Usage: bench/store_cost.sh path/to/sluice [duration_s] [connections] [BASE-sluice]
+set -euo pipefail
+SLUICE=$(realpath "${1:-build/release/sluice}")
+DURATION=${2:-10}
+CONNS=${3:-32}
+BASE=${4:-}
+THREADS=2
+WORK=$(mktemp -d /tmp/sluice-bench.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+source "$(dirname "$0")/lib.sh"
+command -v wrk >/dev/null || { echo "wrk is missing: run scripts/install-deps.sh --bench" >&2; exit 1; }
+
+start_engine "$SLUICE" engine
+KEY_HASH=$(bench_key_hash)
+
+# start_sluice name binary store-line: sets PORT_<name> and PID_<name>.
+start_sluice() {
+  local name=$1 binary=$2 store=$3 api admin
+  api=$(free_port); admin=$(free_port)
+  mkdir -p "$WORK/$name"
+  cat > "$WORK/$name/sluice.yaml" <<YAML
+listen: {api: 127.0.0.1:$api, admin: 127.0.0.1:$admin}
+server: {threads: $THREADS, access_log: ""}
+$store
+tenants:
+  - id: bench
+    api_keys: [sha256:$KEY_HASH]
+    models: ["*"]
+models:
+  - name: bench-model
+    source: static
+    static: {endpoints: ["http://127.0.0.1:$ENGINE_PORT"]}
+YAML
+  "$binary" serve --config "$WORK/$name/sluice.yaml" --quiet > "$WORK/$name.out" 2>&1 &
+  PIDS+=($!)
+  printf -v "PID_${name//-/_}" '%s' "$!"
+  printf -v "PORT_${name//-/_}" '%s' "$api"
+  wait_http "http://127.0.0.1:$api/v1/models"
+}
+
+start_sluice ledger "$SLUICE" "store: {url: sqlite:sluice.db, commit_interval: 200ms}"
+start_sluice no-ledger "$SLUICE" "store: {url: sqlite:sluice.db, usage_ledger: false}"
+[[ -n "$BASE" ]] && start_sluice base "$(realpath "$BASE")" ""
+
+write_post_lua
+warm_up "http://127.0.0.1:$PORT_ledger" "http://127.0.0.1:$PORT_no_ledger" ${BASE:+"http://127.0.0.1:$PORT_base"}
+results=()
+# Alternate the order across two rounds so neither target always runs on a cooler machine.
+for round in 1 2; do
+  results+=("$(run_wrk "no-ledger-$round" "http://127.0.0.1:$PORT_no_ledger" "$PID_no_ledger")")
+  results+=("$(run_wrk "ledger-$round" "http://127.0.0.1:$PORT_ledger" "$PID_ledger")")
+  [[ -n "$BASE" ]] && results+=("$(run_wrk "base-$round" "http://127.0.0.1:$PORT_base" "$PID_base")")
+done
+rows=$(sqlite3 "$WORK/ledger/sluice.db" "SELECT COUNT(*) FROM usage" 2>/dev/null || echo "?")
+
+echo
+echo "store cost: wrk -t$THREADS -c$CONNS -d${DURATION}s ×2 rounds, POST /v1/chat/completions (max_tokens 16), $(nproc) cores"
+printf '%-14s %12s %10s %10s %8s %14s\n' target "requests/s" "p50 ms" "p99 ms" "non-2xx" "CPU us/req"
+declare -A RPS P99 CPU
+for r in "${results[@]}"; do
+  read -r name rps p50 p99 non2xx cpu <<<"$r"
+  printf '%-14s %12s %10s %10s %8s %14s\n' "$name" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" "$non2xx" "$cpu"
+  base=${name%-*}
+  RPS[$base]=$(awk -v a="${RPS[$base]:-0}" -v b="$rps" 'BEGIN{print a+b}')
+  P99[$base]=$(awk -v a="${P99[$base]:-0}" -v b="$(to_ms "$p99")" 'BEGIN{print a+b}')
+  CPU[$base]=$(awk -v a="${CPU[$base]:-0}" -v b="$cpu" 'BEGIN{print a+b}')
+done
+echo "usage rows the ledger holds after the run: $rows"
+for t in ledger ${BASE:+base}; do
+  awk -v t="$t" -v r="${RPS[$t]}" -v n="${RPS[no-ledger]}" -v p="${P99[$t]}" -v q="${P99[no-ledger]}" \
+      -v c="${CPU[$t]}" -v d="${CPU[no-ledger]}" \
+    'BEGIN { printf "%s/no-ledger: requests/s %.3fx, p99 %.2fx, CPU per request %.3fx\n", t, r/n, p/q, c/d }'
+done
