@@ -209,17 +209,17 @@ void add_tenants(CLI::App& admin, const std::shared_ptr<State>& s) {
   auto* tenants = admin.add_subcommand("tenants", "List, create, change, disable and delete tenants.");
   tenants->require_subcommand(1);
   auto* list = tenants->add_subcommand("list", "Every tenant (config and store).");
-  list->callback([s] { s->action = [s] { return call(s->g, verb::get, "/admin/tenants", {}, out::tenants_table); }; });
+  list->callback([s] { s->action = [s = s.get()] { return call(s->g, verb::get, "/admin/tenants", {}, out::tenants_table); }; });
 
   auto* get = tenants->add_subcommand("get", "One tenant.");
   get->add_option("id", s->id, "Tenant id")->required();
-  get->callback([s] { s->action = [s] { return call(s->g, verb::get, tenant_path(s->id), {}, out::tenant_details); }; });
+  get->callback([s] { s->action = [s = s.get()] { return call(s->g, verb::get, tenant_path(s->id), {}, out::tenant_details); }; });
 
   auto* create = tenants->add_subcommand("create", "Create a tenant in the store (serves at once).");
   create->add_option("id", s->id, "Tenant id: [a-z0-9][a-z0-9_-]*")->required();
   add_tenant_flags(*create, s->create_flags, false);
   create->callback([s, create] {
-    s->action = [s, create] {
+    s->action = [s = s.get(), create] {
       auto body = tenant_body(s->create_flags, *create, json::object());
       if (!body) return kNoConnection;
       (*body)["id"] = s->id;
@@ -231,7 +231,7 @@ void add_tenants(CLI::App& admin, const std::shared_ptr<State>& s) {
   update->add_option("id", s->id, "Tenant id")->required();
   add_tenant_flags(*update, s->update_flags, true);
   update->callback([s, update] {
-    s->action = [s, update] {
+    s->action = [s = s.get(), update] {
       json current_limits = json::object();
       bool touches_limits = false;
       for (const char* flag : kLimitFlags) touches_limits |= update->count(flag) > 0;
@@ -260,7 +260,7 @@ void add_tenants(CLI::App& admin, const std::shared_ptr<State>& s) {
         what, std::string(what) == "disable" ? "Disable a tenant: its keys get 401 until enabled." : "Enable a tenant.");
     cmd->add_option("id", s->id, "Tenant id")->required();
     cmd->callback([s, what] {
-      s->action = [s, what] {
+      s->action = [s = s.get(), what] {
         return call(s->g, verb::post, tenant_path(s->id) + "/" + what, {}, out::tenant_details);
       };
     });
@@ -269,7 +269,7 @@ void add_tenants(CLI::App& admin, const std::shared_ptr<State>& s) {
   auto* del = tenants->add_subcommand("delete", "Delete a tenant of the store; its keys are revoked, its usage stays.");
   del->add_option("id", s->id, "Tenant id")->required();
   del->callback([s] {
-    s->action = [s] {
+    s->action = [s = s.get()] {
       return call(s->g, verb::delete_, tenant_path(s->id), {}, [](const json& r) {
         return fmt::format("deleted tenant {} (its keys are revoked)\n", out::field(r, "id"));
       });
@@ -283,7 +283,7 @@ void add_keys(CLI::App& admin, const std::shared_ptr<State>& s) {
   auto* list = keys->add_subcommand("list", "A tenant's keys (never the plain keys).");
   list->add_option("--tenant", s->tenant, "Tenant id")->required();
   list->callback([s] {
-    s->action = [s] { return call(s->g, verb::get, tenant_path(s->tenant) + "/keys", {}, out::keys_table); };
+    s->action = [s = s.get()] { return call(s->g, verb::get, tenant_path(s->tenant) + "/keys", {}, out::keys_table); };
   });
 
   auto* issue = keys->add_subcommand("issue", "Issue a key; the plain key is printed once.");
@@ -291,7 +291,7 @@ void add_keys(CLI::App& admin, const std::shared_ptr<State>& s) {
   issue->add_option("--label", s->label, "What the key is for");
   issue->add_option("--expires-in", s->expires_in, "Lifetime, e.g. 30d or 12h (default: never expires)");
   issue->callback([s] {
-    s->action = [s] {
+    s->action = [s = s.get()] {
       json body = json::object();
       if (!s->label.empty()) body["label"] = s->label;
       if (!s->expires_in.empty()) body["expires_in"] = s->expires_in;
@@ -302,7 +302,7 @@ void add_keys(CLI::App& admin, const std::shared_ptr<State>& s) {
   auto* revoke = keys->add_subcommand("revoke", "Revoke a key at once.");
   revoke->add_option("key_id", s->id, "Key id (key_…)")->required();
   revoke->callback([s] {
-    s->action = [s] {
+    s->action = [s = s.get()] {
       return call(s->g, verb::post, "/admin/keys/" + admin::percent_encode(s->id) + "/revoke", {}, [](const json& k) {
         return fmt::format("revoked {} of tenant {} at {}\n", out::field(k, "id"), out::field(k, "tenant"),
                            out::field(k, "revoked_at"));
@@ -314,7 +314,7 @@ void add_keys(CLI::App& admin, const std::shared_ptr<State>& s) {
   rotate->add_option("key_id", s->id, "Key id (key_…)")->required();
   rotate->add_option("--grace", s->grace, "How long the old key keeps working (default 24h)");
   rotate->callback([s] {
-    s->action = [s] {
+    s->action = [s = s.get()] {
       json body = json::object();
       if (!s->grace.empty()) body["grace"] = s->grace;
       return call(s->g, verb::post, "/admin/keys/" + admin::percent_encode(s->id) + "/rotate", body, out::key_details);
@@ -326,7 +326,7 @@ void add_tokens(CLI::App& admin, const std::shared_ptr<State>& s) {
   auto* tokens = admin.add_subcommand("tokens", "List, issue and revoke admin tokens (admin role).");
   tokens->require_subcommand(1);
   auto* list = tokens->add_subcommand("list", "Issued admin tokens (never the plain tokens).");
-  list->callback([s] { s->action = [s] { return call(s->g, verb::get, "/admin/tokens", {}, out::tokens_table); }; });
+  list->callback([s] { s->action = [s = s.get()] { return call(s->g, verb::get, "/admin/tokens", {}, out::tokens_table); }; });
 
   auto* issue = tokens->add_subcommand("issue", "Issue an admin token; the plain token is printed once.");
   issue->add_option("--role", s->role, "viewer | operator | admin")
@@ -334,7 +334,7 @@ void add_tokens(CLI::App& admin, const std::shared_ptr<State>& s) {
       ->check(CLI::IsMember({"viewer", "operator", "admin"}));
   issue->add_option("--label", s->label, "Who or what the token is for");
   issue->callback([s] {
-    s->action = [s] {
+    s->action = [s = s.get()] {
       json body{{"role", s->role}};
       if (!s->label.empty()) body["label"] = s->label;
       return call(s->g, verb::post, "/admin/tokens", body, [](const json& t) {
@@ -347,7 +347,7 @@ void add_tokens(CLI::App& admin, const std::shared_ptr<State>& s) {
   auto* revoke = tokens->add_subcommand("revoke", "Revoke an admin token at once.");
   revoke->add_option("id", s->id, "Token id (tok_…)")->required();
   revoke->callback([s] {
-    s->action = [s] {
+    s->action = [s = s.get()] {
       return call(s->g, verb::post, "/admin/tokens/" + admin::percent_encode(s->id) + "/revoke", {},
                   [](const json& r) { return fmt::format("revoked {}\n", out::field(r, "id")); });
     };
@@ -375,7 +375,7 @@ void add_reports(CLI::App& admin, const std::shared_ptr<State>& s) {
       ->check(CLI::IsMember({"hour", "day", "none"}));
   usage->add_flag("--csv", s->csv, "Print CSV (period_start,tenant,key,model,requests,prompt_tokens,completion_tokens,cost_usd)");
   usage->callback([s] {
-    s->action = [s] {
+    s->action = [s = s.get()] {
       const std::string format = s->csv ? "csv" : "";
       const std::string target = "/admin/usage" + query({{"tenant", &s->tenant}, {"key", &s->key}, {"model", &s->model},
                                                          {"since", &s->since}, {"until", &s->until},
@@ -388,7 +388,7 @@ void add_reports(CLI::App& admin, const std::shared_ptr<State>& s) {
   audit->add_option("--since", s->since, "A duration back from now (1d), a date or an RFC 3339 time");
   audit->add_option("--limit", s->limit, "At most this many events (default 100)")->check(CLI::Range(1, 10000));
   audit->callback([s] {
-    s->action = [s] {
+    s->action = [s = s.get()] {
       const std::string limit = s->limit > 0 ? std::to_string(s->limit) : "";
       return call(s->g, verb::get, "/admin/audit" + query({{"since", &s->since}, {"limit", &limit}}), {},
                   out::audit_table);
@@ -398,7 +398,7 @@ void add_reports(CLI::App& admin, const std::shared_ptr<State>& s) {
   auto* remaining = admin.add_subcommand("remaining", "What is left of a tenant's rate limits and budgets now.");
   remaining->add_option("--tenant", s->tenant, "Tenant id")->required();
   remaining->callback([s] {
-    s->action = [s] { return call(s->g, verb::get, tenant_path(s->tenant) + "/remaining", {}, out::remaining_details); };
+    s->action = [s = s.get()] { return call(s->g, verb::get, tenant_path(s->tenant) + "/remaining", {}, out::remaining_details); };
   });
 }
 
