@@ -182,15 +182,21 @@ AdminReply StateApi::remaining(const std::string& tenant) {
   return json_reply(200, r);
 }
 
+std::expected<std::int64_t, AdminReply> StateApi::since_param(std::string_view query) const {
+  const auto s = query_param(query, "since");
+  if (!s) return 0;
+  const auto t = parse_time_or_ago(*s, now());
+  if (!t)
+    return std::unexpected(
+        bad_request(fmt::format("since: expected an RFC 3339 time or a duration such as 7d, got \"{}\"", *s), "since"));
+  return *t;
+}
+
 AdminReply StateApi::failovers(const AdminRequest& r) {
   if (r.method != verb::get) return method_not_allowed("GET");
-  std::int64_t since = 0;
-  if (auto s = query_param(r.query, "since")) {
-    auto t = parse_time_or_ago(*s, now());
-    if (!t) return bad_request(fmt::format("since: expected an RFC 3339 time or a duration such as 7d, got \"{}\"", *s), "since");
-    since = *t;
-  }
-  auto rows = store_.failovers(since, 1000);
+  const auto since = since_param(r.query);
+  if (!since) return since.error();
+  auto rows = store_.failovers(*since, 1000);
   if (!rows) return store_failed(rows.error());
   json data = json::array();
   for (const auto& text : *rows) data.push_back(json::parse(text, nullptr, false));
@@ -199,19 +205,15 @@ AdminReply StateApi::failovers(const AdminRequest& r) {
 
 AdminReply StateApi::audit(const AdminRequest& r) {
   if (r.method != verb::get) return method_not_allowed("GET");
-  std::int64_t since = 0;
-  if (auto s = query_param(r.query, "since")) {
-    auto t = parse_time_or_ago(*s, now());
-    if (!t) return bad_request(fmt::format("since: expected an RFC 3339 time or a duration such as 7d, got \"{}\"", *s), "since");
-    since = *t;
-  }
+  const auto since = since_param(r.query);
+  if (!since) return since.error();
   std::int64_t limit = 100;
   if (auto l = query_param(r.query, "limit")) {
     const auto [end, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
     if (ec != std::errc() || end != l->data() + l->size()) limit = -1;
     if (limit < 1 || limit > 10000) return bad_request("limit: expected an integer from 1 to 10000", "limit");
   }
-  auto rows = store_.audit(since, limit);
+  auto rows = store_.audit(*since, limit);
   if (!rows) return store_failed(rows.error());
   json data = json::array();
   for (const auto& a : *rows) {

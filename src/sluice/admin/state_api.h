@@ -7,6 +7,7 @@
 ///
 /// Thread-safety: handle() may be called from any thread; the store
 /// serialises its own calls.
+#include <expected>
 #include <functional>
 #include <string>
 #include <vector>
@@ -61,6 +62,8 @@ class StateApi {
   AdminReply audit(const AdminRequest& r);
   /// GET /admin/failovers?since=…: the failover log, kept across restarts.
   AdminReply failovers(const AdminRequest& r);
+  /// `since=` of a query (0 when absent), or the 400 reply.
+  std::expected<std::int64_t, AdminReply> since_param(std::string_view query) const;
 
   const config::Tenant* config_tenant(const std::string& id, std::vector<config::Tenant>& holder) const;
   store::AuditRecord audit_record(const AdminRequest& r, std::string action, std::string target,

@@ -85,31 +85,6 @@ void FleetController::schedule_tick() {
   });
 }
 
-void FleetController::report_failovers() {
-  if (!hooks_.failover_changed) return;
-  struct Changed {
-    std::string id, model, json;
-    std::int64_t detected_ms;
-  };
-  std::vector<Changed> changed;
-  {
-    std::lock_guard lock(mu_);
-    std::map<std::uint64_t, std::string> seen;
-    const auto count = [](const std::optional<core::TimePoint>& t) { return t ? t->time_since_epoch().count() : 0; };
-    for (const fleet::Failover& f : log_.records()) {
-      // What may change in a record, on the steady clock (its JSON's unix
-      // times are recomputed each call and would differ by a millisecond).
-      std::string sig = fmt::format("{}|{}|{}|{}", f.replacement, f.promoted_from, count(f.recovered), count(f.restored));
-      auto it = reported_failovers_.find(f.seq);
-      if (it == reported_failovers_.end() || it->second != sig)
-        changed.push_back({fmt::format("{}-{}", run_id_, f.seq), f.model, failover_json(f).dump(), unix_ms(f.detected)});
-      seen.emplace(f.seq, std::move(sig));
-    }
-    reported_failovers_ = std::move(seen);  // records the log dropped are forgotten here too
-  }
-  for (auto& c : changed) hooks_.failover_changed(std::move(c.id), std::move(c.model), c.detected_ms, std::move(c.json));
-}
-
 std::expected<void, std::string> FleetController::wait_until_serving(core::Duration timeout) {
   const auto deadline = core::steady_now() + timeout;
   for (;;) {

@@ -238,12 +238,12 @@ Error model_not_found(std::string_view model) {
 
 }  // namespace
 
-tenancy::Caller authenticate(const ConfigSnapshot& cfg, const ClientRequest& req, Error& error) {
+bool authenticate(const ConfigSnapshot& cfg, const ClientRequest& req, RequestContext& rc, Error& error) {
   const auto header = req[http::field::authorization];
   if (header.empty()) {
     error = Error{ErrorCode::kMissingApiKey,
                   "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.", ""};
-    return {};
+    return false;
   }
   const auto key = tenancy::bearer_token(header);
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -254,7 +254,9 @@ tenancy::Caller authenticate(const ConfigSnapshot& cfg, const ClientRequest& req
   } else if (!caller.tenant) {
     error = Error{ErrorCode::kInvalidApiKey, "Incorrect API key provided.", ""};
   }
-  return caller;
+  rc.tenant = caller.tenant;
+  rc.key = caller.key;
+  return rc.tenant != nullptr;
 }
 
 asio::awaitable<bool> handle_completion(Worker& worker, Stream& client, RequestContext& rc,
@@ -262,10 +264,7 @@ asio::awaitable<bool> handle_completion(Worker& worker, Stream& client, RequestC
   const ConfigSnapshot& cfg = *rc.config;
   const bool keep = req.keep_alive() && !worker.ctx.draining.load(std::memory_order_relaxed);
   Error error;
-  const tenancy::Caller caller = authenticate(cfg, req, error);
-  rc.tenant = caller.tenant;
-  rc.key = caller.key;
-  if (!rc.tenant) co_return co_await write_error(client, rc, error, keep);
+  if (!authenticate(cfg, req, rc, error)) co_return co_await write_error(client, rc, error, keep);
 
   auto summary = summarize_request(req.body(), kind);
   const std::size_t no_model = cfg.config.models.size();

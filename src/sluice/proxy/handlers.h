@@ -23,8 +23,8 @@ net::asio::awaitable<bool> handle_models(Worker& worker, net::Stream& client, Re
 net::asio::awaitable<bool> handle_tenant_state(Worker& worker, net::Stream& client, RequestContext& rc,
                                                const ClientRequest& req);
 
-/// The caller of `req` from its Authorization header (tenant and key), or
-/// no tenant and `error` set.
-tenancy::Caller authenticate(const ConfigSnapshot& cfg, const ClientRequest& req, core::Error& error);
+/// Sets `rc.tenant` and `rc.key` to the caller of `req` from its
+/// Authorization header; false (and `error` set) when there is none.
+bool authenticate(const ConfigSnapshot& cfg, const ClientRequest& req, RequestContext& rc, core::Error& error);
 
 }  // namespace sluice::proxy

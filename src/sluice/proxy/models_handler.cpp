@@ -22,8 +22,7 @@ asio::awaitable<bool> handle_models(Worker& worker, Stream& client, RequestConte
   const ConfigSnapshot& cfg = *rc.config;
   const bool keep = req.keep_alive() && !worker.ctx.draining.load(std::memory_order_relaxed);
   core::Error error;
-  rc.tenant = authenticate(cfg, req, error).tenant;
-  if (!rc.tenant) co_return co_await write_error(client, rc, error, keep);
+  if (!authenticate(cfg, req, rc, error)) co_return co_await write_error(client, rc, error, keep);
   rc.series = cfg.series(rc.tenant->index, cfg.config.models.size());
   // A fixed creation time per process: the models are this config's.
   static const std::int64_t created =

@@ -29,10 +29,7 @@ asio::awaitable<bool> handle_tenant_state(Worker& worker, Stream& client, Reques
   const ConfigSnapshot& cfg = *rc.config;
   const bool keep = req.keep_alive() && !worker.ctx.draining.load(std::memory_order_relaxed);
   Error error;
-  const tenancy::Caller caller = authenticate(cfg, req, error);
-  rc.tenant = caller.tenant;
-  rc.key = caller.key;
-  if (!rc.tenant) co_return co_await write_error(client, rc, error, keep);
+  if (!authenticate(cfg, req, rc, error)) co_return co_await write_error(client, rc, error, keep);
   rc.series = cfg.series(rc.tenant->index, cfg.config.models.size());
   const std::string_view target = req.target();
   const std::size_t q = target.find('?');
