@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages sluice needs, and only those that are missing.
 # Idempotent: a second run installs nothing and prints nothing but a summary line.
 # Usage: scripts/install-deps.sh [--test|--bench|--fuzz]
-#   --test   also PostgreSQL (the store's tests start one), the openssl command (the TLS tests make their certificates) and the official OpenAI Node SDK for tests/sdk (Node.js from Debian if missing, the SDK from npm)
+#   --test   also PostgreSQL (the store's tests start one), the openssl command (the TLS tests make their certificates) Prometheus and promtool (the alert rules' unit tests and the live-Prometheus test), and the official OpenAI Node SDK for tests/sdk (Node.js from Debian if missing, the SDK from npm)
 #   --bench  also wrk, nginx and the openssl command for `make bench`
 #   --fuzz   also clang 16 and its libFuzzer/sanitizer runtimes for `make fuzz`
 set -euo pipefail
@@ -25,6 +25,7 @@ packages=(
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(postgresql)  # the store's PostgreSQL tests start a real server on a loopback port
   packages+=(openssl)     # tests/integration/tls_test.cpp makes a CA and certificates at run time
+  packages+=(prometheus)  # promtool tests deploy/prometheus/alerts.yaml; tests/integration/prometheus_test.cpp runs a real server
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(sqlite3 wrk nginx-light openssl)  # openssl: the https row's certificate
