@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages sluice needs, and only those that are missing.
 # Idempotent: a second run installs nothing and prints nothing but a summary line.
 # Usage: scripts/install-deps.sh [--test|--bench|--fuzz]
-#   --test   also PostgreSQL (the store's tests start one), the openssl command (the TLS tests make their certificates) Prometheus and promtool (the alert rules' unit tests and the live-Prometheus test), and the official OpenAI Node SDK for tests/sdk (Node.js from Debian if missing, the SDK from npm)
+#   --test   also PostgreSQL (the store's tests start one), the openssl command (the TLS tests make their certificates), Prometheus and promtool (the alert rules' unit tests and the live-Prometheus test), and the official OpenAI Node SDK for tests/sdk (Node.js from Debian if missing, the SDK from npm)
 #   --bench  also wrk, nginx and the openssl command for `make bench`
 #   --fuzz   also clang 16 and its libFuzzer/sanitizer runtimes for `make fuzz`
 set -euo pipefail
