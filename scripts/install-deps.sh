@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages sluice needs, and only those that are missing.
 # Idempotent: a second run installs nothing and prints nothing but a summary line.
 # Usage: scripts/install-deps.sh [--test|--bench|--fuzz]
-#   --test   also PostgreSQL (the store's tests start one), the openssl command (the TLS tests make their certificates), Prometheus and promtool (the alert rules' unit tests and the live-Prometheus test), and the official OpenAI Node SDK for tests/sdk (Node.js from Debian if missing, the SDK from npm)
+#   --test   also PostgreSQL (the store's tests start one), the openssl command (the TLS tests make their certificates), Prometheus and promtool (the alert rules' unit tests and the live-Prometheus test), and the official OpenAI Node and Python SDKs for tests/sdk (Node.js from Debian if missing, the Node SDK from npm; python3-venv from Debian, the Python SDK from PyPI into tests/sdk/.venv)
 #   --bench  also wrk, nginx and the openssl command for `make bench`
 #   --fuzz   also clang 16 and its libFuzzer/sanitizer runtimes for `make fuzz`
 set -euo pipefail
@@ -25,6 +25,7 @@ packages=(
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(postgresql)  # the store's PostgreSQL tests start a real server on a loopback port
   packages+=(openssl)     # tests/integration/tls_test.cpp makes a CA and certificates at run time
+  packages+=(python3-venv)  # tests/sdk/.venv for the OpenAI Python SDK
   packages+=(prometheus)  # promtool tests deploy/prometheus/alerts.yaml; tests/integration/prometheus_test.cpp runs a real server
 fi
 if [[ "${1:-}" == "--bench" ]]; then
@@ -49,10 +50,22 @@ install_sdk() {
   # The OpenAI Node SDK for the SDK smoke test, pinned by tests/sdk/package-lock.json.
   local dir
   dir="$(dirname "$0")/../tests/sdk"
-  [[ "${1:-}" == "--test" && ! -d "$dir/node_modules/openai" ]] || return 0
+  [[ "${1:-}" == "--test" ]] || return 0
+  install_python_sdk "$dir"
+  [[ ! -d "$dir/node_modules/openai" ]] || return 0
   echo "install-deps: installing the OpenAI Node SDK into tests/sdk (npm ci)"
   npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error ||
     echo "install-deps: npm ci failed; the SDK test will be skipped" >&2
+}
+
+install_python_sdk() {  # tests/sdk
+  # The OpenAI Python SDK for tests/sdk/sdk_smoke.py, pinned by tests/sdk/requirements.txt, in a venv of
+  # Debian's python3 (not whichever python3 comes first on PATH).
+  if [[ -x "$1/.venv/bin/python" ]] && "$1/.venv/bin/python" -c 'import openai' 2>/dev/null; then return 0; fi
+  echo "install-deps: installing the OpenAI Python SDK into tests/sdk/.venv (pip)"
+  { /usr/bin/python3 -m venv "$1/.venv" &&
+    "$1/.venv/bin/pip" install -q --disable-pip-version-check -r "$1/requirements.txt"; } ||
+    { echo "install-deps: the Python SDK install failed; its SDK test will be skipped" >&2; rm -rf "$1/.venv"; }
 }
 
 if [[ ${#missing[@]} -eq 0 ]]; then
