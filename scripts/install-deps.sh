@@ -27,6 +27,7 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(openssl)     # tests/integration/tls_test.cpp makes a CA and certificates at run time
   packages+=(python3-venv)  # tests/sdk/.venv for the OpenAI Python SDK
   packages+=(prometheus)  # promtool tests deploy/prometheus/alerts.yaml; tests/integration/prometheus_test.cpp runs a real server
+  packages+=(chromium)    # tests/integration/console_test.cpp drives the web console in it, headless
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(sqlite3 wrk nginx-light openssl)  # openssl: the https row's certificate
@@ -51,11 +52,21 @@ install_sdk() {
   local dir
   dir="$(dirname "$0")/../tests/sdk"
   [[ "${1:-}" == "--test" ]] || return 0
+  install_playwright "$(dirname "$0")/../tests/console"
   install_python_sdk "$dir"
   [[ ! -d "$dir/node_modules/openai" ]] || return 0
   echo "install-deps: installing the OpenAI Node SDK into tests/sdk (npm ci)"
   npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error ||
     echo "install-deps: npm ci failed; the SDK test will be skipped" >&2
+}
+
+install_playwright() {  # tests/console
+  # playwright-core (no browser of its own: it drives Debian's chromium) for the console's browser test,
+  # pinned by tests/console/package-lock.json.
+  [[ ! -d "$1/node_modules/playwright-core" ]] || return 0
+  echo "install-deps: installing playwright-core into tests/console (npm ci)"
+  npm ci --prefix "$1" --no-audit --no-fund --loglevel=error ||
+    echo "install-deps: npm ci failed; the console's browser test will be skipped" >&2
 }
 
 install_python_sdk() {  # tests/sdk
