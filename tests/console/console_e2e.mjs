@@ -41,13 +41,14 @@ const servingHot = (f, model) =>
 // Background traffic from every tenant, so the tenant table and the
 // fairness chart have something to show.
 let trafficOn = true;
-const traffic = keys.map(async (key, n) => {
+// Four clients a tenant on a model with few slots: the fair queue decides.
+const traffic = keys.flatMap((key) => [key, key, key, key]).map(async (key, n) => {
   while (trafficOn) {
     try {
       await fetch(`${api}/v1/chat/completions`, {
         method: "POST",
         headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
-        body: JSON.stringify({ model: "small", messages: [{ role: "user", content: `tenant ${n} says hello` }], max_tokens: 24 }),
+        body: JSON.stringify({ model: "small", messages: [{ role: "user", content: `client ${n} says hello` }], max_tokens: 32 }),
         signal: AbortSignal.timeout(5000),
       });
     } catch {
@@ -152,6 +153,16 @@ try {
     { timeout: 20000 },
   );
   await page.screenshot({ path: join(artifacts, "console-3-drained.png"), fullPage: true });
+
+  log("sleep and wake a model, each confirmed");
+  const bigState = () => page.locator('#instances tr[data-row-instance^="big/"]').first().getAttribute("data-state");
+  page.once("dialog", (d) => void d.accept());
+  await page.click('tr[data-model="big"] button[data-action="sleep"]');
+  await page.waitForSelector('#instances tr[data-row-instance^="big/"][data-state="warm"]');
+  page.once("dialog", (d) => void d.accept());
+  await page.click('tr[data-model="big"] button[data-action="wake"]');
+  await page.waitForSelector('#instances tr[data-row-instance^="big/"][data-state="hot"]');
+  if ((await bigState()) !== "hot") throw new Error("big did not wake");
   if (process.env.README_SCREENSHOT) {
     await page.screenshot({ path: process.env.README_SCREENSHOT, fullPage: true });
   }
