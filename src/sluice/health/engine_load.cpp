@@ -36,12 +36,23 @@ EngineLoad parse_engine_load(std::string_view text) {
     const std::string_view line = text.substr(0, eol);
     text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
     if (line.empty() || line.front() == '#') continue;
-    if (auto v = sample_value(line, "vllm:num_requests_waiting")) {
-      load.waiting = load.waiting.value_or(0) + static_cast<std::int64_t>(std::llround(*v));
-    } else if (auto kv = sample_value(line, "vllm:kv_cache_usage_perc")) {
-      load.kv_usage = std::max(load.kv_usage.value_or(0.0), *kv);
-    } else if (auto old = sample_value(line, "vllm:gpu_cache_usage_perc")) {
-      load.kv_usage = std::max(load.kv_usage.value_or(0.0), *old);
+    if (line.starts_with("vllm:")) {
+      if (auto v = sample_value(line, "vllm:num_requests_waiting")) {
+        load.waiting = load.waiting.value_or(0) + static_cast<std::int64_t>(std::llround(*v));
+      } else if (auto kv = sample_value(line, "vllm:kv_cache_usage_perc")) {
+        load.kv_usage = std::max(load.kv_usage.value_or(0.0), *kv);
+      } else if (auto old = sample_value(line, "vllm:gpu_cache_usage_perc")) {
+        load.kv_usage = std::max(load.kv_usage.value_or(0.0), *old);
+      }
+    } else if (line.starts_with("llamacpp:")) {
+      // llama.cpp's server (with --metrics): requests that found no free slot
+      // wait as "deferred"; kv_cache_usage_ratio exists only in its older
+      // versions (newer ones export no KV-cache gauge).
+      if (auto v = sample_value(line, "llamacpp:requests_deferred")) {
+        load.waiting = load.waiting.value_or(0) + static_cast<std::int64_t>(std::llround(*v));
+      } else if (auto kv = sample_value(line, "llamacpp:kv_cache_usage_ratio")) {
+        load.kv_usage = std::max(load.kv_usage.value_or(0.0), *kv);
+      }
     }
   }
   return load;
