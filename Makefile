@@ -6,6 +6,8 @@
 #                       resilience and of the usage ledger, + micro-benchmarks
 #   make fuzz           libFuzzer targets (clang, ASan+UBSan) in build/fuzz, each run FUZZ_SECONDS (60);
 #                       not part of `make test`. `make fuzz-build` only builds them.
+#   make conformance    sluice in front of real engines (vLLM for CPU, llama.cpp's server) and engine-sim's
+#                       fidelity to them; installs ~7 GB into build/ the first time (tests/conformance/)
 #   make check-config CONFIG=file.yaml
 PRESET ?= $(if $(filter 1,$(SAN)),asan,release)
 CONFIG ?= examples/quickstart.yaml
@@ -14,7 +16,7 @@ BUILD  := build/$(PRESET)
 FUZZ_SECONDS ?= 60
 FUZZ_CXX ?= $(shell command -v clang++-16 || command -v clang++)
 
-.PHONY: all deps test-deps bench-deps fuzz-deps configure build run test bench fuzz fuzz-build check-config clean
+.PHONY: all deps test-deps bench-deps fuzz-deps configure build run test bench fuzz fuzz-build check-config conformance clean
 all: build
 
 deps:
@@ -57,6 +59,10 @@ fuzz-build: fuzz-deps
 
 fuzz: fuzz-build
 	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
+
+conformance: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target sluice
+	tests/conformance/run.sh $(BUILD)/sluice
 
 check-config: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target sluice
