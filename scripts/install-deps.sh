@@ -3,7 +3,7 @@
 # Idempotent: a second run installs nothing and prints nothing but a summary line.
 # Usage: scripts/install-deps.sh [--test|--bench|--fuzz]
 #   --test   also PostgreSQL (the store's tests start one), the openssl command (the TLS tests make their certificates), Prometheus and promtool (the alert rules' unit tests and the live-Prometheus test), and the official OpenAI Node and Python SDKs for tests/sdk (Node.js from Debian if missing, the Node SDK from npm; python3-venv from Debian, the Python SDK from PyPI into tests/sdk/.venv)
-#   --bench  also wrk, nginx and the openssl command for `make bench`
+#   --bench  also wrk, nginx, HAProxy, python3-venv (bench/peers.sh) and the openssl command for `make bench`
 #   --fuzz   also clang 16 and its libFuzzer/sanitizer runtimes for `make fuzz`
 set -euo pipefail
 
@@ -31,6 +31,7 @@ if [[ "${1:-}" == "--test" ]]; then
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(sqlite3 wrk nginx-light openssl)  # openssl: the https row's certificate
+  packages+=(haproxy python3-venv)  # bench/peers.sh: HAProxy beside sluice; the venv of LiteLLM and the Rust routers
 fi
 if [[ "${1:-}" == "--fuzz" ]]; then
   # Clang 16, not bookworm's default 14: its libstdc++ 12 <expected> needs the concepts of clang 16.
