@@ -3,7 +3,8 @@
 #   make test           install, build, run the whole suite with ctest
 #   make test SAN=1     the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench          proxy-overhead table (wrk: engine-sim vs nginx vs sluice, plain and https), the cost of
-#                       resilience and of the usage ledger, + micro-benchmarks
+#                       resilience and of the usage ledger, sluice beside nginx/HAProxy/LiteLLM/SGLang and vLLM routers
+#                       (bench/peers.sh; bench/peers_fairness.sh is run by hand), + micro-benchmarks
 #   make fuzz           libFuzzer targets (clang, ASan+UBSan) in build/fuzz, each run FUZZ_SECONDS (60);
 #                       not part of `make test`. `make fuzz-build` only builds them.
 #   make conformance    sluice in front of real engines (vLLM for CPU, llama.cpp's server) and engine-sim's
@@ -50,6 +51,7 @@ bench: bench-deps
 	bench/proxy_overhead.sh build/release/sluice
 	bench/resilience_cost.sh build/release/sluice
 	bench/store_cost.sh build/release/sluice
+	bench/peers.sh build/release/sluice
 	build/release/bench/sluice_micro_bench --benchmark_min_time=0.2
 
 fuzz-build: fuzz-deps
