@@ -36,6 +36,7 @@
 #include "sluice/fleet/zone_watch.h"
 #include "sluice/net/asio.h"
 #include "sluice/provider/provider.h"
+#include "sluice/provider/published_fleet.h"
 
 namespace sluice::provider {
 
@@ -76,6 +77,21 @@ class FleetController {
   void begin_stop();
   /// Stops reconciling and every instance (SIGTERM, `grace`, SIGKILL).
   void stop(core::Duration grace);
+
+  /// Several replicas (fleet_adopt.cpp): every running instance as the
+  /// leader publishes it for the other replicas (provider/published_fleet.h).
+  std::vector<FleetMember> members() const;
+  /// The routing object of instance `id`, or null.
+  std::shared_ptr<balance::Instance> instance_of(std::string_view id) const;
+  /// This replica became the fleet leader: takes over the instances the last
+  /// leader published (those the provider can adopt: alive, at their
+  /// address), keeping the instance objects `existing` gives (the routes
+  /// the follower used), then reconciles from there. Call start() next.
+  void adopt(const std::vector<FleetMember>& members,
+             const std::function<std::shared_ptr<balance::Instance>(std::string_view id)>& existing);
+  /// This replica is no longer the leader: stops reconciling and forgets
+  /// the instances without touching them (the new leader adopts them).
+  void stand_down();
 
   /// The serving instances of `model` (hot, in rotation), by id.
   std::vector<std::shared_ptr<balance::Instance>> serving(std::string_view model) const;

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -26,6 +27,44 @@ std::string describe_status(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return fmt::format("was killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
   return "stopped";
+}
+
+/// Whether `pid` runs and is not a zombie (an adopted engine whose exit
+/// nobody reaped yet is gone all the same).
+bool process_alive(pid_t pid) {
+  if (::kill(pid, 0) != 0 && errno != EPERM) return false;
+  std::FILE* f = std::fopen(fmt::format("/proc/{}/stat", pid).c_str(), "r");
+  if (!f) return false;
+  char line[512] = {};
+  const std::size_t n = std::fread(line, 1, sizeof line - 1, f);
+  std::fclose(f);
+  const std::string_view stat(line, n);
+  const auto paren = stat.rfind(')');
+  if (paren == std::string_view::npos || paren + 2 >= stat.size()) return false;
+  const char state = stat[paren + 2];
+  return state != 'Z' && state != 'X';
+}
+
+/// Whether `pid`'s command line has `port` as an argument ("4000",
+/// "--port=4000", "host:4000"): an adopted pid is still that engine, not a
+/// process that reused the number.
+bool runs_on_port(pid_t pid, std::uint16_t port) {
+  std::FILE* f = std::fopen(fmt::format("/proc/{}/cmdline", pid).c_str(), "r");
+  if (!f) return false;
+  std::string cmdline;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) cmdline.append(buf, n);
+  std::fclose(f);
+  const std::string p = std::to_string(port);
+  std::size_t start = 0;
+  while (start < cmdline.size()) {
+    auto end = cmdline.find('\0', start);
+    if (end == std::string::npos) end = cmdline.size();
+    const std::string_view arg(cmdline.data() + start, end - start);
+    if (arg == p || arg.ends_with("=" + p) || arg.ends_with(":" + p)) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 std::string join_ints(const std::vector<int>& v) {
@@ -175,6 +214,7 @@ std::expected<Launched, std::string> ProcessProvider::launch(const LaunchSpec& s
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return std::unexpected(fmt::format("pipe: {}", std::strerror(errno)));
   const pid_t parent = ::getpid();
+  const bool outlive = outlive_;
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(out[0]);
@@ -183,8 +223,12 @@ std::expected<Launched, std::string> ProcessProvider::launch(const LaunchSpec& s
   }
   if (pid == 0) {
     // Child: only async-signal-safe calls until exec.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(1);  // the gateway died before prctl
+    if (outlive) {
+      ::setsid();  // a Ctrl-C or a stop of the gateway's process group leaves it running
+    } else {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(1);  // the gateway died before prctl
+    }
     ::dup2(out[1], STDOUT_FILENO);
     ::dup2(out[1], STDERR_FILENO);
     const int devnull = ::open("/dev/null", O_RDONLY);
@@ -210,11 +254,27 @@ std::expected<Launched, std::string> ProcessProvider::launch(const LaunchSpec& s
 void ProcessProvider::stop(const std::string& instance_id) {
   std::lock_guard lock(mu_);
   if (auto it = children_.find(instance_id); it != children_.end()) ::kill(it->second.pid, SIGTERM);
+  if (auto it = adopted_.find(instance_id); it != adopted_.end()) ::kill(it->second, SIGTERM);
 }
 
 void ProcessProvider::kill(const std::string& instance_id) {
   std::lock_guard lock(mu_);
   if (auto it = children_.find(instance_id); it != children_.end()) ::kill(it->second.pid, SIGKILL);
+  if (auto it = adopted_.find(instance_id); it != adopted_.end()) ::kill(it->second, SIGKILL);
+}
+
+bool ProcessProvider::adopt(const std::string& instance_id, const Launched& where) {
+  std::lock_guard lock(mu_);
+  if (auto it = children_.find(instance_id); it != children_.end()) return it->second.pid == where.pid;
+  if (where.pid <= 0 || !process_alive(where.pid) || !runs_on_port(where.pid, where.port)) return false;
+  adopted_[instance_id] = where.pid;
+  return true;
+}
+
+void ProcessProvider::release_all() {
+  std::lock_guard lock(mu_);
+  children_.clear();  // the pump closes their output pipes at EOF or when it stops
+  adopted_.clear();
 }
 
 std::vector<Exit> ProcessProvider::reap() {
@@ -230,6 +290,14 @@ std::vector<Exit> ProcessProvider::reap() {
     // The pump closes the output pipe when it reads its end.
     it = children_.erase(it);
   }
+  for (auto it = adopted_.begin(); it != adopted_.end();) {
+    if (process_alive(it->second)) {
+      ++it;
+      continue;
+    }
+    exits.push_back({it->first, fmt::format("(pid {}, adopted) is gone", it->second)});
+    it = adopted_.erase(it);
+  }
   return exits;
 }
 
@@ -237,19 +305,22 @@ void ProcessProvider::stop_all(core::Duration grace) {
   {
     std::lock_guard lock(mu_);
     for (auto& [id, c] : children_) ::kill(c.pid, SIGTERM);
+    for (auto& [id, pid] : adopted_) ::kill(pid, SIGTERM);
   }
   const auto deadline = std::chrono::steady_clock::now() + grace;
   for (;;) {
     reap();
     {
       std::lock_guard lock(mu_);
-      if (children_.empty()) return;
+      if (children_.empty() && adopted_.empty()) return;
       if (std::chrono::steady_clock::now() >= deadline) {
         for (auto& [id, c] : children_) {
           ::kill(c.pid, SIGKILL);
           ::waitpid(c.pid, nullptr, 0);
         }
+        for (auto& [id, pid] : adopted_) ::kill(pid, SIGKILL);
         children_.clear();
+        adopted_.clear();
         return;
       }
     }

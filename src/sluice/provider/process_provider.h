@@ -2,7 +2,8 @@
 /// Engine instances as child processes of the gateway. Each child gets a
 /// free loopback port chosen here, `CUDA_VISIBLE_DEVICES` set to its GPUs,
 /// and dies with the gateway even when the gateway is SIGKILLed
-/// (PR_SET_PDEATHSIG). Its output is forwarded to the gateway's log, one
+/// (PR_SET_PDEATHSIG) — unless engines outlive it (several replicas: a new
+/// fleet leader adopts them by pid and address). Its output is forwarded to the gateway's log, one
 /// line at a time, prefixed with the instance id. Exits are seen at once:
 /// the caller routes SIGCHLD to reap().
 ///
@@ -44,6 +45,17 @@ class ProcessProvider final : public Provider {
   void kill(const std::string& instance_id) override;
   std::vector<Exit> reap() override;
   void stop_all(core::Duration grace) override;
+  /// An engine another replica launched, by its pid: adopted when that
+  /// process is alive and its command line carries `where.port`. Its exit
+  /// is not a SIGCHLD here: reap() polls for it.
+  bool adopt(const std::string& instance_id, const Launched& where) override;
+
+  /// Several replicas: engines outlive this gateway (no PR_SET_PDEATHSIG,
+  /// their own session) so that a new leader adopts them. Before launch().
+  void set_engines_outlive(bool outlive) { outlive_ = outlive; }
+  /// Lets every instance go without stopping it (a leader handing its
+  /// fleet over at shutdown): stop_all() and the destructor leave them be.
+  void release_all();
 
  private:
   struct Child {
@@ -56,6 +68,8 @@ class ProcessProvider final : public Provider {
   CommandBuilder command_;
   std::mutex mu_;
   std::map<std::string, Child> children_;  // running, by instance id
+  std::map<std::string, pid_t> adopted_;   // running, not our children, by instance id
+  bool outlive_ = false;
   std::thread pump_;
   int wake_[2] = {-1, -1};
   bool stopping_ = false;

@@ -62,6 +62,14 @@ class Provider {
   virtual std::vector<Exit> reap() = 0;
   /// Stops everything: SIGTERM, up to `grace`, then SIGKILL.
   virtual void stop_all(core::Duration grace) = 0;
+  /// Takes over an instance another gateway replica launched (it was the
+  /// fleet leader and is gone): from now on stop(), kill() and reap() cover
+  /// it. False when it cannot be adopted (not running at `where`).
+  virtual bool adopt(const std::string& instance_id, const Launched& where) {
+    (void)instance_id;
+    (void)where;
+    return false;
+  }
 };
 
 }  // namespace sluice::provider
