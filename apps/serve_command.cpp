@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "fleet_role.h"
 #include "sluice/admin/admin_server.h"
 #include "sluice/admin/state_api.h"
 #include "sluice/config/api_key_hash.h"
@@ -188,8 +189,11 @@ int run_serve(const ServeOptions& options) {
     return provider::command_for(exe, spec, port);
   });
   std::unique_ptr<provider::FleetController> fleet;
-  const provider::ServingLookup serving = [&fleet](std::string_view model) {
-    return fleet ? fleet->serving(model) : std::vector<std::shared_ptr<balance::Instance>>{};
+  // Alone, this gateway drives its fleet; with cluster.redis, the replica
+  // holding the fleet lease does and the others route to what it publishes.
+  std::unique_ptr<FleetRole> role;
+  const provider::ServingLookup serving = [&role](std::string_view model) {
+    return role ? role->serving(model) : std::vector<std::shared_ptr<balance::Instance>>{};
   };
   ctx.publish_routes(provider::build_routing_table(cfg, serving));  // static models now; sim ones once they serve
   const proxy::RoutesBuilder routes_builder = [&serving](const config::Config& next,
@@ -256,13 +260,18 @@ int run_serve(const ServeOptions& options) {
     return outcome;
   };
 
+  role = std::make_unique<FleetRole>(cfg, server.control_io(), processes);
+  const auto republish_routes = [&ctx, &serving] {
+    const auto snapshot = ctx.config.load();
+    ctx.publish_routes(provider::build_routing_table(snapshot->config, serving, ctx.routes.load().get()));
+  };
   fleet = std::make_unique<provider::FleetController>(
-      server.control_io(), cfg, processes,
+      server.control_io(), cfg, role->provider(),
       provider::FleetController::Hooks{
           .republish =
-              [&ctx, &serving] {
-                const auto snapshot = ctx.config.load();
-                ctx.publish_routes(provider::build_routing_table(snapshot->config, serving, ctx.routes.load().get()));
+              [&republish_routes, &role] {
+                republish_routes();
+                role->changed();
               },
           .queued = [&ctx](std::size_t model) -> std::int64_t {
             if (model >= ctx.pools.size()) return 0;
@@ -280,6 +289,7 @@ int run_serve(const ServeOptions& options) {
                     spdlog::error("store: failover {} not written: {}", id, r.error().message);
                 });
               }});
+  role->attach(*fleet, republish_routes);
   if (auto r = server.listen(cfg.listen.api, listener_tls->api); !r) {
     fmt::print(stderr, "sluice serve: cannot listen for the API on {}\n", r.error());
     return 1;
@@ -288,12 +298,12 @@ int run_serve(const ServeOptions& options) {
       .tokens = [&admin_tokens] { return admin_tokens.load(); },
       .protect_metrics = cfg.admin.protect_metrics,
       .state_api = [&state_api](const admin::AdminRequest& r) { return state_api.handle(r); },
-      .render_metrics = [&ctx, &fleet, &usage] {
+      .render_metrics = [&ctx, &role, &usage] {
         std::string out;
         ctx.metrics.render(out);
         proxy::render_scheduler_metrics(ctx, out);
         proxy::render_instance_metrics(*ctx.routes.load(), out);
-        fleet->render_metrics(out);
+        role->render_metrics(out);
         proxy::render_reload_metrics(ctx, out);
         usage.render_metrics(out);
         obs::render_header(out, "sluice_ready", "gauge",
@@ -310,8 +320,8 @@ int run_serve(const ServeOptions& options) {
         return admin::ReloadResult{.reloaded = r.reloaded, .changes = r.changes, .errors = r.errors,
                                    .reason = r.reason};
       },
-      .fleet = [&fleet](admin::http_verb method, std::string_view path, std::string_view body) {
-        return fleet->handle_admin(method, path, body);
+      .fleet = [&role](admin::http_verb method, std::string_view path, std::string_view body) {
+        return role->handle_admin(method, path, body);
       }});
   if (auto r = admin_server.listen(cfg.listen.admin, listener_tls->admin); !r) {
     fmt::print(stderr, "sluice serve: cannot listen for admin on {}\n", r.error());
@@ -372,10 +382,10 @@ int run_serve(const ServeOptions& options) {
 
   store_sync.seed_budgets();
   store_sync.start_polling(refresh_tokens);
-  fleet->start();
-  if (auto r = fleet->wait_until_serving(cfg.fleet.start_timeout); !r) {
+  role->start();
+  if (auto r = role->wait_ready(cfg.fleet.start_timeout); !r) {
     spdlog::error("sluice serve: {}", r.error());
-    fleet->stop(std::chrono::seconds(1));
+    role->stop(std::chrono::seconds(1));
     server.shutdown(std::chrono::seconds(0));
     return 1;
   }
@@ -399,7 +409,8 @@ int run_serve(const ServeOptions& options) {
   blocking.join();
   usage.stop();
   spdlog::info("usage ledger: {} row(s) written", usage.written());
-  fleet->stop(std::chrono::seconds(5));
+  role->stop(std::chrono::seconds(5));  // a leader among live replicas hands its engines over
+  role.reset();
   fleet.reset();  // its timer must go before the io_contexts it was made on
   spdlog::info("stopped");
   return 0;
