@@ -149,6 +149,10 @@ def stream_summary(events: list) -> dict:
     s = {"ends with [DONE]": events[-1:] == ["[DONE]"], "[DONE] count": events.count("[DONE]")}
     role = [c for c in chunks if c.get("choices") and "role" in (c["choices"][0].get("delta") or {})]
     s["role chunk has content"] = bool(role) and "content" in role[0]["choices"][0]["delta"]
+    s["role chunk content is empty"] = bool(role) and role[0]["choices"][0]["delta"].get("content") == ""
+    s["finish chunk carries text"] = bool(finish := [c for c in chunks if c.get("choices")
+                                                     and c["choices"][0].get("finish_reason")]) and bool(
+        (finish[-1]["choices"][0].get("delta") or {}).get("content") or finish[-1]["choices"][0].get("text"))
     s["role chunks"] = len(role)
     finish = [c for c in chunks if c.get("choices") and c["choices"][0].get("finish_reason")]
     s["finish chunks"] = len(finish)
@@ -201,7 +205,27 @@ def compare(real: str, sim: str, model: str) -> list[dict]:
 
 # Differences that stay, by engine and case: substrings of compare()'s lines.
 # docs/engine-sim.md ("Differences from vLLM and llama.cpp") says why for each.
-KNOWN: dict[str, dict[str, list[str]]] = {"vllm": {}, "llamacpp": {}}
+_VLLM_EXTENSIONS = [f"{field}: missing in sim" for field in (
+    "token_ids", "routed_experts", "prompt_logprobs", "prompt_text", "prompt_token_ids", "kv_transfer_params",
+    "ec_transfer_params", "metrics", "created_cache_tokens", "multimodal_tokens")]
+_VLLM_STREAM = ["finish chunk.choices[0].delta.content: missing in sim", "finish chunk carries text",
+                "role chunk content is empty", "finish chunk.system_fingerprint: missing in sim"]
+_PYDANTIC = ["error.type: real 'Bad Request', sim 'BadRequestError'", "error.param: real 'body"]
+KNOWN: dict[str, dict[str, list[str]]] = {
+    "vllm": {
+        "*": _VLLM_EXTENSIONS,
+        "chat stream": _VLLM_STREAM,
+        "chat stream usage": _VLLM_STREAM,
+        "completion stream usage": ["finish chunk carries text"],
+        "bad JSON": _PYDANTIC + ["error.param: real 'body.28', sim None"],
+        "body not an object": _PYDANTIC + ["error.param: real 'body', sim None"],
+        "missing messages": _PYDANTIC,
+        "max_tokens string": _PYDANTIC,
+        "stream not bool": [""],  # pydantic's lax bool: vLLM takes "yes" as true
+        "n=2": ["error.param: real None, sim 'n'"],
+    },
+    "llamacpp": {},
+}
 
 
 def unexplained(results: list[dict], engine: str) -> list[str]:

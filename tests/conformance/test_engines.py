@@ -159,6 +159,22 @@ def test_errors_pass_through_as_openai_errors(stack):
         c.completions.create(model="tiny", prompt="hello " * 3000, max_tokens=4)
 
 
+def test_context_length_vllm_caps_sluice_refuses(stack):
+    """A prompt plus max_tokens beyond the context: vLLM serves it with
+    max_tokens lowered to the room left; sluice, which read vLLM's
+    max_model_len from /v1/models, refuses it before queueing."""
+    if stack["engine"] != "vllm":
+        pytest.skip("llama.cpp's /v1/models reports no context length, so sluice leaves the check to it")
+    prompt = "hello " * 1500
+    direct = engine_client(stack["eng"]).completions.create(model=E.SERVED_NAME, prompt=prompt, max_tokens=1000,
+                                                           temperature=0)
+    assert direct.choices[0].finish_reason == "length"
+    assert direct.usage.prompt_tokens + direct.usage.completion_tokens == 2048
+    with pytest.raises(openai.BadRequestError) as refused:
+        client(stack["gw"]).completions.create(model="tiny", prompt=prompt, max_tokens=1000, temperature=0)
+    assert refused.value.code == "context_length_exceeded"
+
+
 def test_models_and_health(stack):
     ids = [m.id for m in client(stack["gw"]).models.list().data]
     assert "tiny" in ids
