@@ -13,7 +13,9 @@ Requirement required_role(net::http::verb method, std::string_view path, bool pr
   using net::http::verb;
   if (path == "/healthz" || path == "/readyz") return {true};
   if (path == "/metrics") return protect_metrics ? Requirement{false, Role::kViewer} : Requirement{true};
-  if (path == "/console" || path.starts_with("/console/")) return {false, Role::kViewer};
+  // The console's files hold no data (a browser cannot send a bearer token
+  // when it navigates); the page reads everything with the operator's token.
+  if (path == "/console" || path.starts_with("/console/")) return {true};
   const bool read = method == verb::get || method == verb::head;
   if (path.starts_with("/admin/tokens") || path.starts_with("/admin/audit")) return {false, Role::kAdmin};
   if (path.starts_with("/admin/tenants") || path.starts_with("/admin/keys"))

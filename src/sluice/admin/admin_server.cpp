@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sluice/admin/console_assets.h"
 #include "sluice/core/error.h"
 #include "sluice/net/listener.h"
 #include "sluice/net/tls.h"
@@ -16,6 +17,7 @@ struct Reply {
   http::status status;
   std::string content_type;
   std::string body;
+  std::vector<std::pair<std::string_view, std::string>> headers = {};
 };
 
 /// /readyz while the gateway drains: 503, so a load balancer stops sending
@@ -28,6 +30,38 @@ bool is_state_path(std::string_view path) {
     if (path == prefix || (path.starts_with(prefix) && path[prefix.size()] == '/')) return true;
   }
   return false;
+}
+
+/// The console's files (console_assets.h): no token needed, since they hold
+/// no data; the page reads the admin API with the operator's token. The
+/// policy keeps the page to its own scripts, styles and API.
+Reply console_reply(const http::request<http::string_body>& req, std::string_view path) {
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    return {http::status::method_not_allowed, "application/json",
+            core::to_openai_json({core::ErrorCode::kMethodNotAllowed, "use GET for " + std::string(path), ""})};
+  }
+  std::vector<std::pair<std::string_view, std::string>> headers = {
+      {"X-Content-Type-Options", "nosniff"},
+      {"Content-Security-Policy",
+       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
+      {"Referrer-Policy", "no-referrer"},
+      {"X-Frame-Options", "DENY"}};
+  const auto asset = find_console_asset(path);
+  if (!asset) {
+    const std::string message = embedded_console_files().empty()
+                                    ? "the web console is not built into this binary (console/dist was empty)"
+                                    : "no console file " + std::string(path);
+    return {http::status::not_found, "application/json",
+            core::to_openai_json({core::ErrorCode::kNotFound, message, ""}), std::move(headers)};
+  }
+  headers.emplace_back("ETag", std::string(asset->etag));
+  headers.emplace_back("Cache-Control",
+                       asset->immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  if (etag_matches(req[http::field::if_none_match], asset->etag)) {
+    return {http::status::not_modified, std::string(asset->content_type), {}, std::move(headers)};
+  }
+  return {http::status::ok, std::string(asset->content_type), std::string(asset->body), std::move(headers)};
 }
 
 Reply route(const AdminHandlers& h, const http::request<http::string_body>& req) {
@@ -43,6 +77,7 @@ Reply route(const AdminHandlers& h, const http::request<http::string_body>& req)
   AuthOutcome auth = authorize(tokens ? *tokens : kNoTokens, required_role(req.method(), path, h.protect_metrics),
                                authorization);
   if (!auth.principal) return {static_cast<http::status>(auth.status), "application/json", std::move(auth.body)};
+  if (path == "/console" || path.starts_with("/console/")) return console_reply(req, path);
   if (is_state_path(path) && h.state_api) {
     AdminReply r = h.state_api(AdminRequest{*auth.principal, req.method(), path, query, req.body()});
     return {static_cast<http::status>(r.status), std::move(r.content_type), std::move(r.body)};
@@ -103,9 +138,15 @@ asio::awaitable<void> serve(const AdminHandlers& handlers, tcp::socket socket, s
     res.set(http::field::server, "sluice");
     res.set(http::field::content_type, reply.content_type);
     if (reply.status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer realm=\"sluice-admin\"");
+    for (auto& [field, value] : reply.headers) res.set(field, std::move(value));
     res.keep_alive(req.keep_alive());
-    res.body() = std::move(reply.body);
-    res.prepare_payload();
+    if (req.method() == http::verb::head) {
+      // The length a GET would have, and no body (it would break keep-alive).
+      res.content_length(reply.body.size());
+    } else {
+      res.body() = std::move(reply.body);
+      res.prepare_payload();
+    }
     auto [wec, wn] = co_await http::async_write(stream, res, use_nothrow);
     if (wec || !req.keep_alive()) break;
   }
