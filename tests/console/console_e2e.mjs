@@ -31,7 +31,10 @@ const log = (s) => {
   console.log(`console e2e: ${s}`);
 };
 const fleet = async () => {
-  const res = await fetch(`${admin}/admin/fleet`, { headers: { Authorization: `Bearer ${adminToken}` } });
+  const res = await fetch(`${admin}/admin/fleet`, {
+    headers: { Authorization: `Bearer ${adminToken}` },
+    signal: AbortSignal.timeout(5000),
+  });
   if (!res.ok) throw new Error(`GET /admin/fleet: ${res.status}`);
   return res.json();
 };
@@ -65,9 +68,11 @@ const browser = await chromium.launch({
 });
 const problems = [];
 let exitCode = 0;
+let pageRef = null;
 try {
   const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
   const page = await context.newPage();
+  pageRef = page;
   page.setDefaultTimeout(15000);
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("console", (m) => {
@@ -177,6 +182,11 @@ try {
   console.log("console e2e: all passed");
 } catch (e) {
   console.error(`console e2e: FAILED at "${step}": ${e.message}`);
+  const toast = await pageRef?.locator("#toast").textContent().catch(() => null);
+  if (toast) console.error(`the page's last message: ${toast}`);
+  const f = await fleet().catch(() => null);
+  if (f) console.error(`fleet: ${f.instances.map((i) => `${i.id} ${i.state} ${i.role}`).join(", ")}`);
+  await pageRef?.screenshot({ path: join(artifacts, "console-failed.png"), fullPage: true }).catch(() => {});
   for (const p of problems) console.error(p);
   exitCode = 1;
 } finally {
