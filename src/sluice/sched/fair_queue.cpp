@@ -63,9 +63,26 @@ void FairQueue::rekey_all(std::uint32_t tenant) {
   for (int b = 0; b < kBands; ++b) rekey(tenant, b);
 }
 
+void FairQueue::touch(std::uint32_t tenant) {
+  TenantState& t = tenants_[tenant];
+  if (!t.touched) {
+    t.touched = true;
+    touched_.push_back(tenant);
+  }
+}
+
+bool FairQueue::waiting(const TenantState& t) const {
+  for (const auto& key : t.key) {
+    if (key) return true;
+  }
+  return false;
+}
+
 void FairQueue::charge(std::uint32_t tenant, double weighted_tokens) {
   TenantState& t = tenants_[tenant];
   t.counter += weighted_tokens / t.share.weight;
+  t.unsynced += weighted_tokens / t.share.weight;
+  touch(tenant);
   if (config_.policy == Policy::kVtc && t.queued > 0) rekey_all(tenant);
 }
 
@@ -81,6 +98,8 @@ void FairQueue::enqueue(const QueuedRequest& request) {
       for (const auto& active : active_) {
         if (!active.empty()) lowest = std::min(lowest, active.begin()->counter);
       }
+      // Tenants waiting on other replicas count too (fleet-wide fairness).
+      if (remote_floor_) lowest = std::min(lowest, *remote_floor_);
       // Nobody waiting: lift to the counter of the last tenant that left
       // the queue, so credit cannot be banked across an idle pool either.
       if (lowest == std::numeric_limits<double>::infinity()) lowest = last_left_counter_;
@@ -88,6 +107,8 @@ void FairQueue::enqueue(const QueuedRequest& request) {
     }
     t.turn = ++seq_;
   }
+  t.seen = true;
+  touch(request.tenant);
   t.queue[band].push_back(Entry{++seq_, request});
   ++t.queued;
   ++band_size_[band];
@@ -115,6 +136,7 @@ bool FairQueue::remove(std::uint64_t id) {
   --t.queued;
   --band_size_[band];
   if (q.empty() || was_head) rekey(tenant, band);
+  touch(tenant);
   if (by_id_.empty()) last_left_counter_ = std::max(last_left_counter_, t.counter);
   return true;
 }
@@ -175,6 +197,8 @@ QueuedRequest FairQueue::take(std::uint32_t tenant, int band) {
   const double estimate = cost(request.input_tokens, request.output_tokens);
   running_.emplace(request.id, Running{tenant, estimate, request.input_tokens});
   t.counter += estimate / t.share.weight;
+  t.unsynced += estimate / t.share.weight;
+  touch(tenant);
   rekey_all(tenant);  // new head, new counter, maybe at its cap now
   if (by_id_.empty()) last_left_counter_ = t.counter;
   return request;
@@ -188,7 +212,12 @@ std::optional<QueuedRequest> FairQueue::dispatch(core::TimePoint now) {
   }
   for (int band = 0; band < kBands; ++band) {
     if (active_[band].empty()) continue;
-    return take(active_[band].begin()->tenant, band);
+    const Key& best = *active_[band].begin();
+    if (tenants_[best.tenant].held) {
+      ++held_;  // a tenant waiting on another replica is further behind: leave it the room
+      return std::nullopt;
+    }
+    return take(best.tenant, band);
   }
   return std::nullopt;
 }
@@ -220,7 +249,61 @@ void FairQueue::on_complete(std::uint64_t id, std::int64_t input_tokens, std::in
   const bool was_capped = !eligible(t);
   --t.running;
   t.counter += correction / t.share.weight;
+  t.unsynced += correction / t.share.weight;
+  touch(tenant);
   if (t.queued > 0 && (was_capped || config_.policy == Policy::kVtc)) rekey_all(tenant);
+}
+
+std::vector<CounterSync> FairQueue::take_sync(bool all) {
+  std::vector<CounterSync> out;
+  const auto add = [&](std::uint32_t tenant) {
+    TenantState& t = tenants_[tenant];
+    out.push_back(CounterSync{.tenant = tenant, .delta = t.unsynced, .counter = t.counter, .waiting = waiting(t)});
+    t.unsynced = 0;
+    t.touched = false;
+  };
+  if (all) {
+    for (std::uint32_t tenant = 0; tenant < tenants_.size(); ++tenant) {
+      if (tenants_[tenant].seen || tenants_[tenant].touched) add(tenant);
+    }
+  } else {
+    for (const std::uint32_t tenant : touched_) add(tenant);
+  }
+  for (const std::uint32_t tenant : touched_) tenants_[tenant].touched = false;
+  touched_.clear();
+  return out;
+}
+
+void FairQueue::merge_global(const GlobalCounters& global) {
+  for (const auto& [tenant, total] : global.counters) {
+    TenantState& t = state(tenant);
+    // The total already holds every delta sent; what was charged here since
+    // is added on top. Never lowered: a lift made during the round trip stays.
+    const double merged = std::max(t.counter, total + t.unsynced);
+    if (merged == t.counter) continue;
+    t.counter = merged;
+    if (t.queued > 0) rekey_all(tenant);
+  }
+  remote_floor_.reset();
+  for (const std::uint32_t tenant : global.waiting_elsewhere) {
+    const double c = counter(tenant);
+    remote_floor_ = remote_floor_ ? std::min(*remote_floor_, c) : c;
+  }
+  if (remote_floor_) {
+    // Virtual time moves on while other replicas serve: nobody returning
+    // from idle here may start below it.
+    last_left_counter_ = std::max(last_left_counter_, *remote_floor_);
+    ceiling_ = *remote_floor_ + std::max(0.0, global.slack);
+  } else {
+    ceiling_.reset();
+  }
+  for (auto& t : tenants_) t.held = ceiling_ && config_.policy == Policy::kVtc && t.counter > *ceiling_;
+}
+
+void FairQueue::clear_global() {
+  ceiling_.reset();
+  remote_floor_.reset();
+  for (auto& t : tenants_) t.held = false;
 }
 
 double FairQueue::counter(std::uint32_t tenant) const {

@@ -25,6 +25,13 @@
 /// The queue does not know the pool's capacity: the caller dispatches only
 /// while some instance has room, and reports every dispatched request's end.
 ///
+/// Several replicas (fleet-wide fairness, docs/fairness.md): each replica
+/// keeps its own queue; a cluster thread takes the counter changes since the
+/// last sync (take_sync), adds them to fleet-wide totals, and hands the
+/// totals back (merge_global). A replica then also holds back a tenant whose
+/// counter is more than `slack` above a tenant waiting on another replica,
+/// so that replica takes the room instead.
+///
 /// Pure: no clock reads, no I/O; time comes in as arguments.
 /// Thread-safety: none; the caller serialises (one short critical section
 /// per model pool).
@@ -68,6 +75,26 @@ struct QueuedRequest {
   core::TimePoint enqueued{};
 };
 
+/// One tenant's change since the last sync, for the fleet-wide totals.
+struct CounterSync {
+  std::uint32_t tenant = 0;
+  double delta = 0;        // counter increments charged here (charges and corrections, not lifts)
+  double counter = 0;      // the local counter now (a lift shows here: totals take the max)
+  bool waiting = false;    // queued here and below its cap: a candidate for the next dispatch
+};
+
+/// The fleet-wide state a sync brings back.
+struct GlobalCounters {
+  /// Fleet-wide counter per tenant (the sum of every replica's deltas, at
+  /// least any replica's own counter). Tenants missing keep their local one.
+  std::vector<std::pair<std::uint32_t, double>> counters;
+  /// Tenants waiting on some other replica.
+  std::vector<std::uint32_t> waiting_elsewhere;
+  /// How far above the lowest tenant waiting elsewhere a tenant may be and
+  /// still be dispatched here (counter units); bounds the held-back room.
+  double slack = 0;
+};
+
 class FairQueue {
  public:
   explicit FairQueue(FairQueueConfig config = {});
@@ -95,6 +122,25 @@ class FairQueue {
   /// The request ended with its real usage: corrects the charge (a refund
   /// when it used less than estimated), frees its running slot, forgets it.
   void on_complete(std::uint64_t id, std::int64_t input_tokens, std::int64_t output_tokens);
+
+  /// Fleet-wide fairness. The counter changes of every tenant touched since
+  /// the last call (`all`: of every tenant seen), and forgets the deltas.
+  std::vector<CounterSync> take_sync(bool all = false);
+  /// Sets each listed tenant's counter to its fleet-wide total plus what was
+  /// charged here since take_sync (never lowering it), and holds back (vtc
+  /// only), until the next merge, every tenant more than `slack` above the
+  /// lowest tenant waiting on another replica; a tenant back from idle is
+  /// lifted to at least that one. The hold is decided on the merged
+  /// counters, which every replica sees alike, so two replicas never hold
+  /// for each other (their own charges since would make them).
+  void merge_global(const GlobalCounters& global);
+  /// Back to local fairness (the fleet-wide state is stale: Redis is away).
+  void clear_global();
+  /// The hold at the last merge: tenants whose counter was above it are held.
+  std::optional<double> ceiling() const { return ceiling_; }
+  /// Dispatches that returned nothing because of the hold (the room was left
+  /// to another replica).
+  std::uint64_t held() const { return held_; }
 
   std::size_t size() const { return by_id_.size(); }
   std::size_t size(Band band) const { return band_size_[static_cast<int>(band)]; }
@@ -127,6 +173,10 @@ class FairQueue {
     std::int64_t running = 0;  // dispatched, not completed
     std::deque<Entry> queue[kBands];   // per band, by arrival
     std::optional<Key> key[kBands];    // set while in active_[band]
+    double unsynced = 0.0;             // counter increments since take_sync
+    bool touched = false;              // in touched_
+    bool seen = false;                 // ever enqueued here
+    bool held = false;                 // ahead of a tenant waiting elsewhere, at the last merge
   };
   struct Running {
     std::uint32_t tenant;
@@ -143,6 +193,8 @@ class FairQueue {
   void rekey(std::uint32_t tenant, int band);
   void rekey_all(std::uint32_t tenant);
   void charge(std::uint32_t tenant, double weighted_tokens);
+  void touch(std::uint32_t tenant);
+  bool waiting(const TenantState& t) const;
   void promote_aged(core::TimePoint now);
   /// Among tenants below their reservation, the (band, tenant) to serve first.
   std::optional<std::pair<int, std::uint32_t>> reserved_candidate() const;
@@ -159,6 +211,10 @@ class FairQueue {
   std::int64_t total_reserved_ = 0;
   double last_left_counter_ = 0.0;  // counter of the tenant that last emptied the queue
   std::uint64_t seq_ = 0;
+  std::vector<std::uint32_t> touched_;            // tenants changed since take_sync
+  std::optional<double> ceiling_;                 // fleet-wide hold (vtc), see merge_global
+  std::optional<double> remote_floor_;            // lowest counter waiting on another replica
+  std::uint64_t held_ = 0;
 };
 
 }  // namespace sluice::sched
