@@ -23,6 +23,8 @@ struct SimulateOptions {
   std::string compare;            // "fcfs,vtc": run each, print side by side
   int instances = 0;              // > 0: replaces every model's instance count
   double duration_s = 0;          // > 0: replaces the workload's duration
+  int replicas = 0;               // > 0: replaces the workload's replicas
+  std::string replica_sync;       // non-empty: replaces the workload's replica_sync ("0s": none)
   std::string csv_path;
   std::string chart_path;
 };

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "sluice/config/loader.h"
+#include "sluice/core/duration_text.h"
 #include "sluice/simulate/simulation.h"
 #include "sluice/workload/report.h"
 #include "sluice/workload/workload.h"
@@ -66,6 +67,26 @@ int run_simulate(const SimulateOptions& options) {
     for (auto& t : load->tenants) t.stop_s = t.stop_s >= load->duration_s ? options.duration_s
                                                                           : std::min(t.stop_s, options.duration_s);
     load->duration_s = options.duration_s;
+  }
+  if (options.replicas > 0) {
+    load->replicas = options.replicas;
+    for (auto& t : load->tenants) {
+      if (options.replicas == 1) t.replica_split.clear();  // one gateway: nothing to split
+      if (!t.replica_split.empty() && t.replica_split.size() != static_cast<std::size_t>(options.replicas)) {
+        fmt::print(stderr, "sluice simulate: --replicas {}: tenant {} splits its requests over {} replicas\n",
+                   options.replicas, t.tenant, t.replica_split.size());
+        return 2;
+      }
+    }
+  }
+  if (!options.replica_sync.empty()) {
+    const auto d = core::parse_duration(options.replica_sync);
+    if (!d || *d < core::Duration::zero()) {
+      fmt::print(stderr, "sluice simulate: --replica-sync: expected a duration such as 20ms or 0s, got \"{}\"\n",
+                 options.replica_sync);
+      return 2;
+    }
+    load->replica_sync_s = core::to_seconds(*d);
   }
   if (auto ok = simulate::check_compatible(*cfg, *load); !ok) {
     for (const auto& e : ok.error()) fmt::print(stderr, "{}\n", e);

@@ -58,6 +58,10 @@ int main(int argc, char** argv) {
   simulate_cmd->add_option("--compare", simulate.compare, "Run several policies on the same arrivals, e.g. fcfs,vtc");
   simulate_cmd->add_option("--instances", simulate.instances, "Instances per model (replaces the config's)");
   simulate_cmd->add_option("--duration", simulate.duration_s, "Seconds of traffic (replaces the workload's)");
+  simulate_cmd->add_option("--replicas", simulate.replicas,
+                           "Gateway replicas, each with its own queues (replaces the workload's replicas)");
+  simulate_cmd->add_option("--replica-sync", simulate.replica_sync,
+                           "Fairness sync interval between replicas, e.g. 20ms; 0s = none (replaces replica_sync)");
   simulate_cmd->add_option("--csv", simulate.csv_path, "Write the service time series as CSV");
   simulate_cmd->add_option("--chart", simulate.chart_path, "Write the cumulative-service chart as SVG");
   simulate_cmd->footer(

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <queue>
 #include <random>
@@ -43,7 +44,7 @@ std::optional<config::Priority> parse_band(std::string_view text) {
   return std::nullopt;
 }
 
-enum class EventKind { kArrival, kStepEnd, kQueueTimeout, kSample };
+enum class EventKind { kArrival, kStepEnd, kQueueTimeout, kSample, kReplicaSync };
 
 struct Event {
   TimePoint at;
@@ -66,10 +67,14 @@ struct Request {
   TimePoint first_token{};
   bool has_first = false;
   std::size_t instance = 0;
+  std::size_t replica = 0;     // whose queue it waits in
 };
 
+/// One model's instances, shared by every replica (their room counts the
+/// requests of all replicas, as the engine's own limits would), and one
+/// queue per replica.
 struct Pool {
-  sched::FairQueue queue;
+  std::vector<sched::FairQueue> queues;  // by replica
   balance::RoomLimits room;
   std::vector<std::shared_ptr<balance::Instance>> instances;
   std::vector<std::unique_ptr<engine::TimingModel>> engines;
@@ -81,8 +86,12 @@ class Simulator {
   Simulator(const config::Config& cfg, const workload::Workload& w, const SimulationOptions& o,
             workload::RunRecorder& recorder)
       : cfg_(cfg), workload_(w), options_(o), recorder_(recorder), ledger_(cfg, TimePoint{}), arrivals_(w),
-        rng_(w.seed) {
+        rng_(w.seed), split_rng_(w.seed ^ 0x7e91ca5u), replicas_(static_cast<std::size_t>(std::max(1, w.replicas))),
+        totals_(cfg.models.size()) {
     for (const auto& t : w.tenants) {
+      std::vector<double> split = t.replica_split;
+      if (split.size() != replicas_) split.assign(replicas_, 1.0);
+      load_split_.emplace_back(split.begin(), split.end());
       load_tenant_.push_back(*tenant_index(cfg, t.tenant));
       load_model_.push_back(*model_index(cfg, t.model));
       const auto band = parse_band(t.priority);
@@ -91,15 +100,17 @@ class Simulator {
     for (std::size_t m = 0; m < cfg.models.size(); ++m) {
       const config::Model& model = cfg.models[m];
       const config::SchedulerConfig& s = model.scheduler;
-      auto pool = std::make_unique<Pool>(Pool{
-          sched::FairQueue({.policy = o.policy.value_or(s.policy), .w_input = s.w_input, .w_output = s.w_output,
-                            .batch_promote_after = s.batch_promote_after}),
-          provider::room_limits(model), {}, {}, {}});
+      const sched::FairQueue queue({.policy = o.policy.value_or(s.policy), .w_input = s.w_input,
+                                    .w_output = s.w_output, .batch_promote_after = s.batch_promote_after});
+      auto pool = std::make_unique<Pool>(Pool{std::vector<sched::FairQueue>(replicas_, queue),
+                                              provider::room_limits(model), {}, {}, {}});
       for (std::size_t t = 0; t < cfg.tenants.size(); ++t) {
         pool->quotas.push_back(tenancy::pool_quota(cfg, cfg.tenants[t], model.name));
-        pool->queue.set_tenant(static_cast<std::uint32_t>(t),
-                               sched::TenantShare{.weight = cfg.tenants[t].weight, .reserved = pool->quotas.back().reserved,
-                                                  .cap = pool->quotas.back().cap});
+        for (auto& q : pool->queues) {
+          q.set_tenant(static_cast<std::uint32_t>(t),
+                       sched::TenantShare{.weight = cfg.tenants[t].weight, .reserved = pool->quotas.back().reserved,
+                                          .cap = pool->quotas.back().cap});
+        }
       }
       const engine::EngineProfile* profile =
           model.source == config::ModelSource::kSim ? engine::find_profile(model.sim.profile) : nullptr;
@@ -117,6 +128,7 @@ class Simulator {
   SimulationStats run() {
     schedule_next_arrival();
     push(TimePoint{}, EventKind::kSample);
+    if (replicas_ > 1 && workload_.replica_sync_s > 0) push(at_seconds(workload_.replica_sync_s), EventKind::kReplicaSync);
     const TimePoint end = at_seconds(workload_.duration_s + options_.drain_s);
     while (!events_.empty()) {
       const Event e = events_.top();
@@ -129,6 +141,7 @@ class Simulator {
         case EventKind::kStepEnd: on_step_end(e.a, e.b); break;
         case EventKind::kQueueTimeout: on_queue_timeout(e.b); break;
         case EventKind::kSample: on_sample(); break;
+        case EventKind::kReplicaSync: on_replica_sync(); break;
       }
     }
     stats_.simulated_s = seconds_of(now_);
@@ -156,6 +169,7 @@ class Simulator {
     schedule_next_arrival();
     Request r{.load = a.tenant, .tenant = load_tenant_[a.tenant], .model = load_model_[a.tenant], .sent = now_,
               .input = a.input_tokens, .output = a.output_tokens};
+    r.replica = replicas_ > 1 ? load_split_[a.tenant](split_rng_) : 0;
     r.reserved = r.input + r.output;
     const tenancy::AdmitDecision d = ledger_.admit(r.tenant, r.model, r.reserved, now_);
     if (!d.admitted()) {
@@ -171,14 +185,15 @@ class Simulator {
     }
     const std::uint64_t id = ++next_id_ * load_tenant_.size() + a.tenant;  // the id carries the workload tenant
     const auto tenant = static_cast<std::uint32_t>(r.tenant);
-    pool.queue.enqueue(sched::QueuedRequest{.id = id, .tenant = tenant, .band = load_band_[a.tenant],
-                                            .input_tokens = r.input, .output_tokens = r.output, .enqueued = now_});
+    sched::FairQueue& queue = pool.queues[r.replica];
+    queue.enqueue(sched::QueuedRequest{.id = id, .tenant = tenant, .band = load_band_[a.tenant],
+                                       .input_tokens = r.input, .output_tokens = r.output, .enqueued = now_});
     requests_.emplace(id, r);
-    pump(r.model);
+    pump(r.model, r.replica);
     const tenancy::PoolQuota& q = pool.quotas[r.tenant];
     if (!requests_.contains(id) || running_.contains(id)) return;  // dispatched (or failed) at once
-    if (q.max_queue && static_cast<std::int64_t>(pool.queue.queued(tenant)) > *q.max_queue) {
-      pool.queue.remove(id);
+    if (q.max_queue && static_cast<std::int64_t>(queue.queued(tenant)) > *q.max_queue) {
+      queue.remove(id);
       end_unserved(id, workload::Outcome::kQueueFull);
       return;
     }
@@ -195,10 +210,20 @@ class Simulator {
   void on_queue_timeout(std::uint64_t id) {
     auto it = requests_.find(id);
     if (it == requests_.end() || running_.contains(id)) return;
-    if (pools_[it->second.model]->queue.remove(id)) end_unserved(id, workload::Outcome::kQueueTimeout);
+    if (pools_[it->second.model]->queues[it->second.replica].remove(id)) {
+      end_unserved(id, workload::Outcome::kQueueTimeout);
+    }
   }
 
-  void pump(std::size_t model) {
+  /// Every replica's queue of `model` gets the room, those whose requests
+  /// just finished first (they learn of it first), then the others in turn.
+  void pump_all(std::size_t model, const std::vector<std::size_t>& first) {
+    for (const std::size_t r : first) pump(model, r);
+    const std::size_t start = rotation_++ % replicas_;
+    for (std::size_t k = 0; k < replicas_; ++k) pump(model, (start + k) % replicas_);
+  }
+
+  void pump(std::size_t model, std::size_t replica) {
     Pool& pool = *pools_[model];
     const auto pick = [&](std::int64_t extra_room) {
       balance::RoomLimits room = pool.room;
@@ -220,7 +245,7 @@ class Simulator {
       observe(pool, i);
       kick(model, i);
     };
-    sched::dispatch_while_room(pool.queue, now_, pick, start);
+    sched::dispatch_while_room(pool.queues[replica], now_, pick, start);
   }
 
   /// What the room check reads: the engine's own queue and KV use, exactly.
@@ -247,7 +272,7 @@ class Simulator {
     Request& r = it->second;
     pool.instances[r.instance]->outstanding.fetch_sub(1, std::memory_order_relaxed);
     const std::int64_t used_input = r.has_first ? r.input : 0;
-    pool.queue.on_complete(id, used_input, r.produced);
+    pool.queues[r.replica].on_complete(id, used_input, r.produced);
     ledger_.finish(r.tenant, r.model, r.reserved, used_input + r.produced, now_);
     const double sent = seconds_of(r.sent);
     recorder_.add_request(workload::RequestRecord{
@@ -262,6 +287,7 @@ class Simulator {
   void on_step_end(std::size_t model, std::size_t i) {
     Pool& pool = *pools_[model];
     step_events_.clear();
+    finished_replicas_.clear();
     pool.engines[i]->finish_step(now_, step_events_);
     const double t = seconds_of(now_);
     const std::uint64_t loads = load_tenant_.size();
@@ -284,17 +310,64 @@ class Simulator {
       } else {
         recorder_.add_service(r.load, t, 0, 1);
       }
-      if (ev.finished) finish(model, ev.id, workload::Outcome::kOk);
+      if (ev.finished) {
+        finished_replicas_.push_back(r.replica);
+        finish(model, ev.id, workload::Outcome::kOk);
+      }
     }
     observe(pool, i);
     kick(model, i);
-    pump(model);
+    if (replicas_ == 1) {
+      pump(model, 0);
+    } else {
+      pump_all(model, finished_replicas_);
+    }
+  }
+
+  /// Fleet-wide fairness: each replica in turn sends its counter changes to
+  /// the totals and takes the totals back (what cluster::VtcSync does
+  /// through Redis, one round trip per replica and model), then every
+  /// replica may use room it left to others.
+  void on_replica_sync() {
+    for (std::size_t m = 0; m < pools_.size(); ++m) {
+      Pool& pool = *pools_[m];
+      Totals& totals = totals_[m];
+      for (std::size_t r = 0; r < replicas_; ++r) {
+        for (const sched::CounterSync& c : pool.queues[r].take_sync()) {
+          double& total = totals.counters[c.tenant];
+          total = std::max(total + c.delta, c.counter);
+          auto& waiting = totals.waiting[c.tenant];
+          waiting.resize(replicas_, false);
+          waiting[r] = c.waiting;
+        }
+        sched::GlobalCounters global{.slack = options_.replica_slack};
+        for (const auto& [tenant, total] : totals.counters) {
+          global.counters.emplace_back(tenant, total);
+          const auto& waiting = totals.waiting[tenant];
+          for (std::size_t other = 0; other < waiting.size(); ++other) {
+            if (other != r && waiting[other]) {
+              global.waiting_elsewhere.push_back(tenant);
+              break;
+            }
+          }
+        }
+        pool.queues[r].merge_global(global);
+      }
+      pump_all(m, {});
+    }
+    // Keep syncing while anything is left to happen.
+    if (next_arrival_ || !requests_.empty()) {
+      push(now_ + core::from_seconds(workload_.replica_sync_s), EventKind::kReplicaSync);
+    }
   }
 
   void on_sample() {
     const double t = seconds_of(now_);
     for (std::uint32_t k = 0; k < load_tenant_.size(); ++k) {
-      const bool backlogged = pools_[load_model_[k]]->queue.queued(static_cast<std::uint32_t>(load_tenant_[k])) > 0;
+      bool backlogged = false;
+      for (const auto& q : pools_[load_model_[k]]->queues) {
+        backlogged = backlogged || q.queued(static_cast<std::uint32_t>(load_tenant_[k])) > 0;
+      }
       recorder_.sample_backlog(k, t, backlogged);
     }
     if (t < workload_.duration_s) push(now_ + core::from_seconds(options_.backlog_sample_s), EventKind::kSample);
@@ -310,6 +383,17 @@ class Simulator {
   std::mt19937_64 rng_;
   std::vector<std::size_t> load_tenant_, load_model_;
   std::vector<config::Priority> load_band_;
+  std::vector<std::discrete_distribution<std::size_t>> load_split_;  // by workload tenant: replica
+  std::mt19937_64 split_rng_;
+  std::size_t replicas_;
+  std::size_t rotation_ = 0;
+  std::vector<std::size_t> finished_replicas_;
+  /// The fleet-wide totals per model (what Redis holds).
+  struct Totals {
+    std::map<std::uint32_t, double> counters;
+    std::map<std::uint32_t, std::vector<bool>> waiting;  // by replica
+  };
+  std::vector<Totals> totals_;
   std::vector<std::unique_ptr<Pool>> pools_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   std::unordered_map<std::uint64_t, Request> requests_;

@@ -9,6 +9,13 @@
 /// delays, and an instance's load (waiting requests, KV use) is read exactly
 /// instead of scraped every engine_metrics_interval.
 ///
+/// Several replicas (the workload's `replicas: N`, `replica_sync: 20ms`):
+/// each has its own queues in front of the same instances, a request goes
+/// to the replica its tenant's `replicas` split draws, and every
+/// replica_sync of virtual time the replicas exchange fairness counters as
+/// cluster::VtcSync does through Redis (0s: never; each is fair alone).
+/// Replicas see room as soon as it appears (load is read exactly).
+///
 /// Single-threaded; deterministic for a config, a workload and its seed.
 #include <cstdint>
 #include <expected>
@@ -30,6 +37,10 @@ struct SimulationOptions {
   double backlog_sample_s = 0.1;
   /// How long after the last arrival requests may still finish.
   double drain_s = 60;
+  /// Several replicas (the workload's `replicas`, `replica_sync`): how far
+  /// ahead of a tenant waiting on another replica a tenant may be served
+  /// (counter units; cluster.fairness_slack in the gateway).
+  double replica_slack = 1000;
 };
 
 struct SimulationStats {

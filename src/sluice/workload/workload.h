@@ -24,6 +24,9 @@
 ///     stream: false
 ///     model: mistral-7b-instruct
 ///     priority: batch       # optional x-sluice-priority header
+///     replicas: [3, 1, 0]   # simulate: how its requests split over the replicas
+/// replicas: 3               # simulate: gateway replicas, each with its own queues
+/// replica_sync: 20ms        # simulate: fleet-wide fairness sync interval; 0s = none
 /// ```
 ///
 /// Defaults: duration 60s, warmup 0s, seed 1, stream true, start 0s, stop =
@@ -76,6 +79,9 @@ struct TenantLoad {
   double stop_s = 0;       // defaults to the workload duration
   LengthDist input_tokens;
   LengthDist output_tokens;
+  /// simulate: the share of its requests each replica receives (one weight
+  /// per replica); empty = evenly.
+  std::vector<double> replica_split;
 };
 
 struct Workload {
@@ -83,6 +89,11 @@ struct Workload {
   double duration_s = 60;
   double warmup_s = 0;
   std::uint64_t seed = 1;
+  /// simulate: gateway replicas in front of the same instances, each with
+  /// its own queue, and how often they exchange fairness counters (0: never,
+  /// each replica is fair on its own). `sluice load` ignores both.
+  int replicas = 1;
+  double replica_sync_s = 0;
   std::vector<TenantLoad> tenants;
 };
 

@@ -175,7 +175,7 @@ void read_tenant(Reader& reader, const YAML::Node& node, const std::string& key,
                  TenantLoad& out) {
   const MapReader m(reader, node, key, reader.where(key),
                     {"tenant", "api_key", "arrival", "start", "stop", "input_tokens", "output_tokens", "stream",
-                     "model", "priority"});
+                     "model", "priority", "replicas"});
   if (!m.is_map()) return;
   if (m.require("tenant")) config::set_if(out.tenant, m.string("tenant"));
   read_api_key(reader, m, out.api_key);
@@ -193,6 +193,32 @@ void read_tenant(Reader& reader, const YAML::Node& node, const std::string& key,
   out.stop_s = seconds(reader, m, "stop", false).value_or(kNoStop);
   read_length(reader, m, "input_tokens", out.input_tokens);
   read_length(reader, m, "output_tokens", out.output_tokens);
+  if (m.has("replicas")) {
+    const YAML::Node list = m.get("replicas");
+    if (reader.expect_list(list, m.key_of("replicas"), m.location_of_child("replicas"))) {
+      double sum = 0;
+      for (const auto& item : list) {
+        double w = -1;
+        if (item.IsScalar()) {
+          try {
+            w = item.as<double>();
+          } catch (const YAML::Exception&) {
+            w = -1;
+          }
+        }
+        if (w < 0) {
+          reader.fail(m.location_of_child("replicas"), m.key_of("replicas"),
+                      fmt::format("expected a list of shares (numbers >= 0), got {}", config::describe(item)));
+          return;
+        }
+        sum += w;
+        out.replica_split.push_back(w);
+      }
+      if (sum <= 0) {
+        reader.fail(m.location_of_child("replicas"), m.key_of("replicas"), "expected at least one share above 0");
+      }
+    }
+  }
 }
 
 /// Checks between fields: the windows against the run. `duration_ok`:
@@ -248,12 +274,15 @@ std::expected<Workload, std::vector<std::string>> load_workload_text(std::string
   try {
     const YAML::Node root = YAML::Load(std::string(yaml));
     const Location at = config::location_of(root).line != 0 ? config::location_of(root) : Location{1, 1};
-    const MapReader top(reader, root, "", at, {"duration", "warmup", "seed", "model", "stream", "tenants"});
+    const MapReader top(reader, root, "", at, {"duration", "warmup", "seed", "model", "stream", "tenants", "replicas",
+                                                   "replica_sync"});
     if (top.is_map()) {
       const auto duration = seconds(reader, top, "duration", false);
       config::set_if(workload.duration_s, duration);
       config::set_if(workload.warmup_s, seconds(reader, top, "warmup", true));
       config::set_if(workload.seed, top.integer("seed", 0, config::kNoMax));
+      if (auto n = top.integer("replicas", 1, 64)) workload.replicas = static_cast<int>(*n);
+      config::set_if(workload.replica_sync_s, seconds(reader, top, "replica_sync", true));
       Defaults defaults;
       defaults.model = top.string("model");
       defaults.stream = top.boolean("stream").value_or(true);
@@ -268,6 +297,14 @@ std::expected<Workload, std::vector<std::string>> load_workload_text(std::string
         }
       }
       validate(reader, workload, duration.has_value() || !top.has("duration"));
+      for (std::size_t i = 0; i < workload.tenants.size(); ++i) {
+        const auto& split = workload.tenants[i].replica_split;
+        if (!split.empty() && split.size() != static_cast<std::size_t>(workload.replicas)) {
+          const std::string key = fmt::format("tenants[{}].replicas", i);
+          reader.fail(reader.where(key), key,
+                      fmt::format("expected one share per replica ({}), got {}", workload.replicas, split.size()));
+        }
+      }
     }
   } catch (const YAML::ParserException& e) {
     reader.fail(location_of_mark(e.mark), "", "invalid YAML: " + e.msg);
