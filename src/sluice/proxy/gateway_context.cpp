@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sluice/cluster/vtc_sync.h"
+#include "sluice/proxy/fleet_fairness.h"
 #include "sluice/proxy/model_pool.h"
 #include "sluice/proxy/budgets.h"
 #include "sluice/tenancy/budget_ledger.h"
@@ -57,6 +59,7 @@ GatewayContext::GatewayContext(std::shared_ptr<const ConfigSnapshot> cfg,
 GatewayContext::~GatewayContext() = default;
 
 void GatewayContext::build_schedulers(const ConfigSnapshot& cfg) {
+  fairness.reset();
   pools.clear();
   for (std::size_t m = 0; m < cfg.config.models.size(); ++m) {
     const config::SchedulerConfig& s = cfg.config.models[m].scheduler;
@@ -68,6 +71,7 @@ void GatewayContext::build_schedulers(const ConfigSnapshot& cfg) {
     pools.push_back(std::move(pool));
   }
   set_tenant_shares(cfg);
+  fairness = start_fleet_fairness(*this, cfg.config.cluster);
 }
 
 void GatewayContext::set_tenant_shares(const ConfigSnapshot& cfg) {

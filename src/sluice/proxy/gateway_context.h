@@ -27,6 +27,9 @@ struct SoftCrossing;
 namespace sluice::store {
 class UsageWriter;
 }
+namespace sluice::cluster {
+class VtcSync;
+}
 
 namespace sluice::proxy {
 
@@ -109,6 +112,9 @@ struct GatewayContext {
   std::atomic<bool> ready{false};     // every instance that must be up is up
   std::atomic<bool> draining{false};  // shutting down: no keep-alive, /readyz 503
   std::vector<std::unique_ptr<ModelPool>> pools;  // by model index
+  /// Fleet-wide fairness (cluster.redis set): shares the pools' counters;
+  /// declared after `pools`, so it stops before they go.
+  std::unique_ptr<cluster::VtcSync> fairness;
   /// The usage ledger's queue: every finished request of a tenant is
   /// recorded there (null: no ledger, e.g. in tests).
   store::UsageWriter* usage = nullptr;

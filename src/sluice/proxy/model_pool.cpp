@@ -292,6 +292,23 @@ void ModelPool::release(std::uint64_t id, balance::Instance& instance, std::int6
   pump_locked(core::steady_now(), 0, nullptr);
 }
 
+std::vector<sched::CounterSync> ModelPool::take_sync(bool all) {
+  std::lock_guard lock(mu_);
+  return queue_.take_sync(all);
+}
+
+void ModelPool::merge_global(const sched::GlobalCounters& global) {
+  std::lock_guard lock(mu_);
+  queue_.merge_global(global);
+  pump_locked(core::steady_now(), 0, nullptr);
+}
+
+void ModelPool::clear_global() {
+  std::lock_guard lock(mu_);
+  queue_.clear_global();
+  pump_locked(core::steady_now(), 0, nullptr);
+}
+
 void ModelPool::drain() {
   std::lock_guard lock(mu_);
   draining_ = true;

@@ -94,6 +94,14 @@ class ModelPool {
   /// Dispatches what can go now (room may have appeared: a scrape, a new
   /// instance).
   void pump();
+  /// Fleet-wide fairness (cluster::VtcSync calls these from its thread):
+  /// the queue's counter changes since the last sync (sched::FairQueue::take_sync).
+  std::vector<sched::CounterSync> take_sync(bool all);
+  /// Merges the fleet's counters, then dispatches what may go now (room this
+  /// replica left to others may be its own again).
+  void merge_global(const sched::GlobalCounters& global);
+  /// Redis is away: local fairness again, and dispatches what was held.
+  void clear_global();
   /// Shutting down: every queued request leaves the queue and ends with
   /// kShuttingDown (a 503), and new ones are refused the same way.
   void drain();

@@ -4,6 +4,7 @@
 
 #include "sluice/obs/histogram.h"
 #include "sluice/proxy/budgets.h"
+#include "sluice/proxy/fleet_fairness.h"
 #include "sluice/proxy/model_pool.h"
 #include "sluice/tenancy/quota_ledger.h"
 
@@ -91,6 +92,7 @@ void render_scheduler_metrics(GatewayContext& ctx, std::string& out) {
     fmt::format_to(it, "sluice_quota_in_flight{{tenant=\"{}\"}} {}\n", obs::escape_label(t.id.str()),
                    cfg->quotas->in_flight(t.index));
   }
+  render_fairness_metrics(ctx, out);
 }
 
 }  // namespace sluice::proxy
