@@ -1,7 +1,9 @@
 /// The completion endpoints: validate, apply injected faults, submit to the
 /// engine, then answer in one body or stream one SSE event per token as the
 /// engine loop produces them.
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
@@ -39,6 +41,35 @@ core::Error not_ready_error(EngineState state) {
 std::pair<int, core::Error> abort_reason(const SimContext& ctx) {
   if (ctx.faults.unhealthy) return {500, engine_dead_error()};
   return {503, not_ready_error(EngineState::kAsleep)};
+}
+
+/// What vLLM 0.32 does with a request too long for the model: max_tokens
+/// alone beyond the context, or a prompt that leaves no room for one token
+/// (`param: "input_tokens"`), is refused with its messages; a prompt that
+/// leaves less room than max_tokens has its max_tokens lowered to the room
+/// left (it then ends with finish_reason "length").
+std::optional<core::Error> fit_context_length(CompletionRequest& creq, std::int64_t max_model_len) {
+  if (max_model_len <= 0) return std::nullopt;
+  if (creq.max_tokens && *creq.max_tokens > max_model_len) {
+    return core::Error{core::ErrorCode::kInvalidRequest,
+                       vllm_validation_message(fmt::format("max_tokens={} cannot be greater than max_model_len={}. "
+                                                           "Please request fewer output tokens.",
+                                                           *creq.max_tokens, max_model_len),
+                                               "max_tokens", std::to_string(*creq.max_tokens)),
+                       "max_tokens"};
+  }
+  if (creq.prompt_tokens >= max_model_len) {
+    return core::Error{core::ErrorCode::kInvalidRequest,
+                       vllm_validation_message(fmt::format("This model's maximum context length is {} tokens. However, "
+                                                           "your prompt contains {} input tokens, which exceeds this "
+                                                           "limit even without any output tokens. Please reduce the "
+                                                           "length of the input prompt.",
+                                                           max_model_len, creq.prompt_tokens),
+                                               "input_tokens", std::to_string(creq.prompt_tokens)),
+                       "input_tokens"};
+  }
+  if (creq.max_tokens) creq.max_tokens = std::min(*creq.max_tokens, max_model_len - creq.prompt_tokens);
+  return std::nullopt;
 }
 
 ResponseMeta make_meta(SimContext& ctx, ApiKind kind) {
@@ -111,7 +142,8 @@ asio::awaitable<bool> answer_stream(SimContext& ctx, net::SocketStream& socket, 
       ChunkRenderer::append_done(payload);
       last = true;
     } else if (!drop && state->aborted) {
-      ChunkRenderer::append_error(payload, abort_reason(ctx).second);
+      const auto [status, error] = abort_reason(ctx);
+      ChunkRenderer::append_error(payload, error, status);
       ChunkRenderer::append_done(payload);
       last = true;
     }
@@ -179,6 +211,10 @@ asio::awaitable<bool> handle_completion(SimContext& ctx, net::SocketStream& sock
     co_await wait_done(state);
     end_watch(ctx, socket, *state);
     co_return false;
+  }
+  if (auto refused = fit_context_length(creq, ctx.driver.model().profile().max_model_len)) {
+    HttpResponse res_ = make_error(req, *refused);
+    co_return co_await write_response(socket, std::move(res_));
   }
   SequenceSpec spec;
   spec.prompt_tokens = creq.prompt_tokens;

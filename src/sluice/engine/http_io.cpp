@@ -1,5 +1,7 @@
 #include "sluice/engine/http_io.h"
 
+#include "sluice/engine/openai_codec.h"
+
 #include <sys/socket.h>
 
 #include <array>
@@ -20,7 +22,7 @@ constexpr std::string_view kServerName = "sluice-engine-sim";
 HttpResponse make_response(const HttpRequest& req, http::status status, std::string body, std::string_view content_type) {
   HttpResponse res{status, req.version()};
   res.set(http::field::server, kServerName);
-  res.set(http::field::content_type, content_type);
+  if (!content_type.empty()) res.set(http::field::content_type, content_type);
   if (const auto id = req.find("x-request-id"); id != req.end()) res.set("x-request-id", id->value());
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);
@@ -33,7 +35,7 @@ HttpResponse make_error(const HttpRequest& req, const core::Error& error) {
 }
 
 HttpResponse make_error(const HttpRequest& req, int status, const core::Error& error) {
-  return make_response(req, static_cast<http::status>(status), core::to_openai_json(error));
+  return make_response(req, static_cast<http::status>(status), vllm_error_json(error, status));
 }
 
 asio::awaitable<bool> write_response(net::SocketStream& socket, HttpResponse res) {

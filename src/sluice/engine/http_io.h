@@ -17,12 +17,12 @@ using HttpRequest = net::http::request<net::http::string_body>;
 using HttpResponse = net::http::response<net::http::string_body>;
 
 /// A response that keeps the connection open when the request allows it and
-/// echoes `x-request-id`.
+/// echoes `x-request-id`. An empty `content_type` sends none (vLLM's /health).
 HttpResponse make_response(const HttpRequest& req, net::http::status status, std::string body,
                            std::string_view content_type = "application/json");
-/// OpenAI-shaped error with the status of its code.
+/// vLLM's error body (vllm_error_json in openai_codec.h) with the status of its code.
 HttpResponse make_error(const HttpRequest& req, const core::Error& error);
-/// OpenAI-shaped error with an explicit status (injected faults, 503 while asleep).
+/// vLLM's error body with an explicit status (injected faults, 503 while asleep).
 HttpResponse make_error(const HttpRequest& req, int status, const core::Error& error);
 
 /// Writes a response; false when the connection broke.

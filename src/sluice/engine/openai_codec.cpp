@@ -48,8 +48,10 @@ void append_message(std::string& out, std::string_view role, std::string_view co
 std::expected<void, core::Error> parse_chat(const json& body, std::uint64_t seed, CompletionRequest& req) {
   const auto messages = body.find("messages");
   if (messages == body.end()) return std::unexpected(invalid("'messages' is a required property", "messages"));
-  if (!messages->is_array() || messages->empty()) {
-    return std::unexpected(invalid("'messages' must be a non-empty array", "messages"));
+  if (!messages->is_array()) return std::unexpected(invalid("'messages' must be an array", "messages"));
+  if (messages->empty()) {
+    // vLLM's words, from its chat-template step (hence no param).
+    return std::unexpected(invalid("Cannot apply chat template to an empty conversation. Provide at least one message.", ""));
   }
   bool continue_final = false;
   bool add_generation_prompt = true;
@@ -128,7 +130,11 @@ std::expected<std::optional<std::int64_t>, core::Error> parse_max_tokens(const j
   if (it == body.end() || it->is_null()) return std::optional<std::int64_t>{};
   if (!it->is_number_integer()) return std::unexpected(invalid(fmt::format("'{}' must be an integer", name), name));
   const auto value = it->get<std::int64_t>();
-  if (value < 1) return std::unexpected(invalid(fmt::format("'{}' must be at least 1, got {}", name, value), name));
+  if (value < 1) {
+    return std::unexpected(invalid(vllm_validation_message(fmt::format("{} must be at least 1, got {}.", name, value), name,
+                                                           std::to_string(value)),
+                                   name));
+  }
   return std::optional<std::int64_t>{value};
 }
 
@@ -204,6 +210,31 @@ std::expected<CompletionRequest, core::Error> parse_completion_request(ApiKind k
     if (!it->is_string()) return std::unexpected(invalid("'cache_salt' must be a string", "cache_salt"));
     req.cache_salt = it->get<std::string>();
   }
+  for (const char* name : {"temperature", "top_p"}) {
+    const auto it = doc.find(name);
+    if (it == doc.end() || it->is_null()) continue;
+    if (!it->is_number()) return std::unexpected(invalid(fmt::format("'{}' must be a number", name), name));
+    const double value = it->get<double>();
+    const bool temperature = name == std::string_view("temperature");
+    // Python's repr of a float, as vLLM's messages print it: -1.0, 0.25.
+    const std::string shown = value == static_cast<double>(static_cast<std::int64_t>(value)) ? fmt::format("{:.1f}", value)
+                                                                                              : fmt::format("{}", value);
+    if (temperature && value < 0) {
+      return std::unexpected(invalid(vllm_validation_message(fmt::format("temperature must be non-negative, got {}.", shown),
+                                                             name, shown),
+                                     name));
+    }
+    if (temperature && value > 2) {
+      return std::unexpected(invalid(vllm_validation_message(fmt::format("temperature must be in [0, 2], got {}.", shown),
+                                                             name, shown),
+                                     name));
+    }
+    if (!temperature && !(value > 0 && value <= 1)) {
+      return std::unexpected(invalid(vllm_validation_message(fmt::format("top_p must be in (0, 1], got {}.", shown),
+                                                             name, shown),
+                                     name));
+    }
+  }
   if (const auto it = doc.find("n"); it != doc.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<std::int64_t>() != 1) return std::unexpected(invalid("only n=1 is supported", "n"));
   }
@@ -212,12 +243,12 @@ std::expected<CompletionRequest, core::Error> parse_completion_request(ApiKind k
   return req;
 }
 
-void append_usage_json(std::string& out, const Usage& usage) {
+void append_usage_json(std::string& out, const Usage& usage, bool completion_details) {
   fmt::format_to(std::back_inserter(out),
                  "{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{},"
-                 "\"prompt_tokens_details\":{{\"cached_tokens\":{}}}}}",
+                 "\"prompt_tokens_details\":{{\"cached_tokens\":{}}}{}}}",
                  usage.prompt_tokens, usage.completion_tokens, usage.prompt_tokens + usage.completion_tokens,
-                 usage.cached_tokens);
+                 usage.cached_tokens, completion_details ? ",\"completion_tokens_details\":null" : "");
 }
 
 std::string render_completion(ApiKind kind, const ResponseMeta& meta, std::string_view text, FinishReason reason,
@@ -228,14 +259,19 @@ std::string render_completion(ApiKind kind, const ResponseMeta& meta, std::strin
   if (kind == ApiKind::kChat) {
     out += ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":";
     append_json_string(out, text);
-    out += ",\"refusal\":null},";  // OpenAI's schema: required, nullable
+    // refusal is required (nullable) by OpenAI's schema; the other nulls are
+    // what vLLM's ChatMessage adds.
+    out += ",\"refusal\":null,\"annotations\":null,\"audio\":null,\"function_call\":null,\"reasoning\":null},";
   } else {
     out += ",\"choices\":[{\"index\":0,\"text\":";
     append_json_string(out, text);
     out += ',';
   }
-  fmt::format_to(std::back_inserter(out), "\"logprobs\":null,\"finish_reason\":\"{}\"}}],\"usage\":", to_string(reason));
-  append_usage_json(out, usage);
+  fmt::format_to(std::back_inserter(out),
+                 "\"logprobs\":null,\"finish_reason\":\"{}\",\"stop_reason\":null}}],\"service_tier\":null,"
+                 "\"system_fingerprint\":\"{}\",\"usage\":",
+                 to_string(reason), kSystemFingerprint);
+  append_usage_json(out, usage, /*completion_details=*/true);
   out += '}';
   return out;
 }
@@ -255,27 +291,60 @@ void ChunkRenderer::append_token(std::string& out, std::string_view token, bool 
   } else {
     out += "[{\"index\":0,\"text\":";
     append_json_string(out, token);
-    out += ",\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+    out += ",\"logprobs\":null,\"finish_reason\":null,\"stop_reason\":null}]}\n\n";
   }
 }
 
 void ChunkRenderer::append_finish(std::string& out, FinishReason reason) const {
   out += prefix_;
   out += kind_ == ApiKind::kChat ? "[{\"index\":0,\"delta\":{}," : "[{\"index\":0,\"text\":\"\",";
-  fmt::format_to(std::back_inserter(out), "\"logprobs\":null,\"finish_reason\":\"{}\"}}]}}\n\n", to_string(reason));
+  fmt::format_to(std::back_inserter(out), "\"logprobs\":null,\"finish_reason\":\"{}\",\"stop_reason\":null}}]}}\n\n",
+                 to_string(reason));
 }
 
 void ChunkRenderer::append_usage(std::string& out, const Usage& usage) const {
   out += prefix_;
   out += "[],\"usage\":";
-  append_usage_json(out, usage);
-  out += "}\n\n";
+  append_usage_json(out, usage, /*completion_details=*/false);
+  fmt::format_to(std::back_inserter(out), ",\"system_fingerprint\":\"{}\"}}\n\n", kSystemFingerprint);
 }
 
-void ChunkRenderer::append_error(std::string& out, const core::Error& error) {
+void ChunkRenderer::append_error(std::string& out, const core::Error& error, int status) {
   out += "data: ";
-  out += core::to_openai_json(error);
+  out += vllm_error_json(error, status);
   out += "\n\n";
+}
+
+std::string_view vllm_error_type(int status) {
+  switch (status) {
+    case 400: return "BadRequestError";
+    case 404: return "NotFoundError";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Request Entity Too Large";
+    case 422: return "UnprocessableEntityError";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "InternalServerError";
+    case 501: return "NotImplementedError";
+    case 502: return "Bad Gateway";
+    case 503: return "ServiceUnavailableError";
+    case 504: return "Gateway Timeout";
+    default: return status >= 500 ? "InternalServerError" : "BadRequestError";
+  }
+}
+
+std::string vllm_error_json(const core::Error& error, int status) {
+  json body;
+  body["error"]["message"] = error.message;
+  body["error"]["type"] = vllm_error_type(status);
+  body["error"]["param"] = error.param.empty() ? json(nullptr) : json(error.param);
+  body["error"]["code"] = status;
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string vllm_validation_message(std::string_view message, std::string_view param, std::string_view value) {
+  return fmt::format("{} (parameter={}, value={})", message, param, value);
 }
 
 void ChunkRenderer::append_done(std::string& out) { out += "data: [DONE]\n\n"; }

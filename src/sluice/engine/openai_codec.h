@@ -71,8 +71,8 @@ class ChunkRenderer {
   void append_finish(std::string& out, FinishReason reason) const;
   /// `choices: []` with usage (only when stream_options.include_usage).
   void append_usage(std::string& out, const Usage& usage) const;
-  /// An error event, as vLLM sends when a stream fails mid-way.
-  static void append_error(std::string& out, const core::Error& error);
+  /// An error event, as vLLM sends when a stream fails mid-way (vllm_error_json).
+  static void append_error(std::string& out, const core::Error& error, int status);
   static void append_done(std::string& out);
 
  private:
@@ -80,7 +80,20 @@ class ChunkRenderer {
   std::string prefix_;  // `data: {"id":…,"object":…,"created":…,"model":…,"choices":`
 };
 
-/// {"prompt_tokens":…,"completion_tokens":…,"total_tokens":…,"prompt_tokens_details":{"cached_tokens":…}}
-void append_usage_json(std::string& out, const Usage& usage);
+/// {"prompt_tokens":…,"completion_tokens":…,"total_tokens":…,"prompt_tokens_details":{"cached_tokens":…}},
+/// with `"completion_tokens_details":null` too when asked (vLLM's non-streamed usage).
+void append_usage_json(std::string& out, const Usage& usage, bool completion_details = false);
+
+/// What the engine answers in `system_fingerprint` (vLLM: "vllm-<version>-<hash>").
+inline constexpr std::string_view kSystemFingerprint = "sluice-engine-sim";
+
+/// vLLM's error `type` for an HTTP status: its exception names for the
+/// statuses it raises itself ("BadRequestError", "NotFoundError",
+/// "InternalServerError", "ServiceUnavailableError"), else the status phrase.
+std::string_view vllm_error_type(int status);
+/// vLLM's error body: {"error":{"message","type","param","code":<status as a number>}}.
+std::string vllm_error_json(const core::Error& error, int status);
+/// vLLM's validation message: "<message> (parameter=<param>, value=<value>)".
+std::string vllm_validation_message(std::string_view message, std::string_view param, std::string_view value);
 
 }  // namespace sluice::engine

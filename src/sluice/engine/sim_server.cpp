@@ -48,12 +48,15 @@ std::string_view query_param(std::string_view target, std::string_view key) {
   return {};
 }
 
+/// Wrong methods and unknown paths answer as vLLM's HTTP framework (FastAPI)
+/// does: `{"detail": …}`, not an OpenAI error.
 HttpResponse method_not_allowed(const HttpRequest& req, std::string_view allow) {
-  auto res = make_error(req, error(core::ErrorCode::kMethodNotAllowed, fmt::format("Method {} is not allowed here.",
-                                                                                    std::string_view(req.method_string()))));
+  auto res = make_response(req, http::status::method_not_allowed, R"({"detail":"Method Not Allowed"})");
   res.set(http::field::allow, allow);
   return res;
 }
+
+HttpResponse not_found(const HttpRequest& req) { return make_response(req, http::status::not_found, R"({"detail":"Not Found"})"); }
 
 HttpResponse json_ok(const HttpRequest& req, std::string body) { return make_response(req, http::status::ok, std::move(body)); }
 
@@ -65,6 +68,13 @@ std::string models_json(const SimContext& ctx) {
   model["owned_by"] = "sluice-engine-sim";
   model["root"] = ctx.model_name;
   model["max_model_len"] = ctx.driver.model().profile().max_model_len;
+  // vLLM's ModelCard also carries these.
+  model["parent"] = nullptr;
+  model["permission"] = nlohmann::json::array({nlohmann::json{
+      {"id", "modelperm-sluice-engine-sim"}, {"object", "model_permission"}, {"created", model["created"]},
+      {"allow_create_engine", false}, {"allow_sampling", true}, {"allow_logprobs", true},
+      {"allow_search_indices", false}, {"allow_view", true}, {"allow_fine_tuning", false}, {"organization", "*"},
+      {"group", nullptr}, {"is_blocking", false}}});
   nlohmann::json list;
   list["object"] = "list";
   list["data"] = nlohmann::json::array({model});
@@ -119,7 +129,7 @@ HttpResponse control_reply(SimContext& ctx, const HttpRequest& req, std::string_
     if (method != http::verb::get) return method_not_allowed(req, "GET");
     if (engine_state == EngineState::kLoading) return loading();
     if (ctx.faults.unhealthy) return make_error(req, 503, engine_dead_error());
-    return make_response(req, http::status::ok, "", "text/plain");
+    return make_response(req, http::status::ok, "", "");
   }
   if (path == "/metrics") {
     if (method != http::verb::get) return method_not_allowed(req, "GET");
@@ -142,7 +152,7 @@ HttpResponse control_reply(SimContext& ctx, const HttpRequest& req, std::string_
     const bool sleeping = engine_state == EngineState::kAsleep || engine_state == EngineState::kWaking;
     return json_ok(req, fmt::format("{{\"is_sleeping\":{}}}", sleeping));
   }
-  return make_error(req, error(core::ErrorCode::kNotFound, fmt::format("Unknown path {}.", path)));
+  return not_found(req);
 }
 
 /// Routes one request. Returns whether the connection may stay open.

@@ -1,5 +1,6 @@
 #include "sluice/engine/openai_codec.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -113,6 +114,16 @@ TEST(EngineOpenAiCodec, RendersOpenAiShapes) {
   ASSERT_TRUE(chat["choices"][0]["message"].contains("refusal"));  // required by OpenAI's schema
   EXPECT_TRUE(chat["choices"][0]["message"]["refusal"].is_null());
   EXPECT_EQ(chat["choices"][0]["finish_reason"], "length");
+  // The nulls vLLM's answers carry (tests/conformance/compare_shapes.py).
+  for (const char* key : {"annotations", "audio", "function_call", "reasoning"}) {
+    ASSERT_TRUE(chat["choices"][0]["message"].contains(key)) << key;
+    EXPECT_TRUE(chat["choices"][0]["message"][key].is_null()) << key;
+  }
+  ASSERT_TRUE(chat["choices"][0].contains("stop_reason"));
+  EXPECT_TRUE(chat["choices"][0]["stop_reason"].is_null());
+  ASSERT_TRUE(chat.contains("service_tier"));
+  EXPECT_EQ(chat["system_fingerprint"], "sluice-engine-sim");
+  ASSERT_TRUE(chat["usage"].contains("completion_tokens_details"));
   EXPECT_EQ(chat["usage"]["total_tokens"], 12);
   EXPECT_EQ(chat["usage"]["prompt_tokens_details"]["cached_tokens"], 4);
   const auto text = json::parse(render_completion(ApiKind::kCompletion, meta, " a", FinishReason::kStop, {1, 1, 0}));
@@ -130,12 +141,43 @@ TEST(EngineOpenAiCodec, RendersOpenAiShapes) {
   EXPECT_EQ(first["choices"][0]["delta"]["content"], " a");
   out.clear();
   renderer.append_finish(out, FinishReason::kStop);
-  EXPECT_EQ(json::parse(out.substr(6))["choices"][0]["finish_reason"], "stop");
+  const auto finish = json::parse(out.substr(6));
+  EXPECT_EQ(finish["choices"][0]["finish_reason"], "stop");
+  EXPECT_TRUE(finish["choices"][0].contains("stop_reason"));
   out.clear();
   renderer.append_usage(out, {3, 4, 0});
   const auto usage = json::parse(out.substr(6));
   EXPECT_TRUE(usage["choices"].empty());
   EXPECT_EQ(usage["usage"]["completion_tokens"], 4);
+  EXPECT_FALSE(usage["usage"].contains("completion_tokens_details"));  // as vLLM's usage chunk
+  EXPECT_EQ(usage["system_fingerprint"], "sluice-engine-sim");
+}
+
+TEST(EngineOpenAiCodec, ErrorsAreVllmShaped) {
+  const auto body = json::parse(vllm_error_json({core::ErrorCode::kInvalidRequest, "bad", "max_tokens"}, 400));
+  EXPECT_EQ(body, json::parse(R"({"error":{"message":"bad","type":"BadRequestError","param":"max_tokens","code":400}})"));
+  EXPECT_EQ(json::parse(vllm_error_json({core::ErrorCode::kNoInstance, "asleep", ""}, 503))["error"]["type"],
+            "ServiceUnavailableError");
+  EXPECT_EQ(vllm_error_type(404), "NotFoundError");
+  EXPECT_EQ(vllm_error_type(500), "InternalServerError");
+  std::string out;
+  ChunkRenderer::append_error(out, {core::ErrorCode::kInternal, "dead", ""}, 500);
+  ASSERT_TRUE(out.starts_with("data: ") && out.ends_with("\n\n"));
+  EXPECT_EQ(json::parse(out.substr(6))["error"]["code"], 500);
+}
+
+TEST(EngineOpenAiCodec, SamplingParametersAreCheckedAsVllmChecksThem) {
+  const auto refused = [](std::string_view body) {
+    const auto req = parse_completion_request(ApiKind::kChat, body, 0);
+    return req ? std::string("accepted") : req.error().message;
+  };
+  constexpr std::string_view kMessages = R"("messages":[{"role":"user","content":"hi"}])";
+  EXPECT_EQ(refused(fmt::format(R"({{{},"temperature":-0.5}})", kMessages)),
+            "temperature must be non-negative, got -0.5. (parameter=temperature, value=-0.5)");
+  EXPECT_EQ(refused(fmt::format(R"({{{},"top_p":1.5}})", kMessages)), "top_p must be in (0, 1], got 1.5. (parameter=top_p, value=1.5)");
+  EXPECT_EQ(refused(fmt::format(R"({{{},"temperature":"hot"}})", kMessages)), "'temperature' must be a number");
+  EXPECT_EQ(refused(fmt::format(R"({{{},"temperature":0,"top_p":1}})", kMessages)), "accepted");
+  EXPECT_EQ(refused(fmt::format(R"({{{},"temperature":null}})", kMessages)), "accepted");
 }
 
 }  // namespace

@@ -239,16 +239,82 @@ TEST(EngineSimServer, BadRequestsAreOpenAiErrors) {
   TestServer server(*find_profile("instant"));
   const auto bad_json = call(server.port(), http::verb::post, "/v1/chat/completions", "{oops");
   EXPECT_EQ(bad_json.status, 400);
-  EXPECT_EQ(json::parse(bad_json.body)["error"]["type"], "invalid_request_error");
+  // vLLM's error body: type is its exception name, code the HTTP status as a number.
+  EXPECT_EQ(json::parse(bad_json.body)["error"]["type"], "BadRequestError");
+  EXPECT_EQ(json::parse(bad_json.body)["error"]["code"], 400);
   EXPECT_EQ(call(server.port(), http::verb::post, "/v1/chat/completions", R"({"model":"sim-model"})").status, 400);
   EXPECT_EQ(call(server.port(), http::verb::post, "/v1/completions", R"({"prompt":7})").status, 400);
   const auto wrong_model = call(server.port(), http::verb::post, "/v1/chat/completions",
                                 R"({"model":"other","messages":[{"role":"user","content":"x"}]})");
   EXPECT_EQ(wrong_model.status, 404);
-  EXPECT_EQ(json::parse(wrong_model.body)["error"]["code"], "model_not_found");
-  EXPECT_EQ(call(server.port(), http::verb::get, "/nope").status, 404);
-  EXPECT_EQ(call(server.port(), http::verb::get, "/v1/chat/completions").status, 405);
+  EXPECT_EQ(json::parse(wrong_model.body)["error"]["code"], 404);
+  EXPECT_EQ(json::parse(wrong_model.body)["error"]["type"], "NotFoundError");
+  // Unknown paths and wrong methods answer as vLLM's FastAPI app does.
+  const auto nope = call(server.port(), http::verb::get, "/nope");
+  EXPECT_EQ(nope.status, 404);
+  EXPECT_EQ(json::parse(nope.body), json::parse(R"({"detail":"Not Found"})"));
+  const auto get_chat = call(server.port(), http::verb::get, "/v1/chat/completions");
+  EXPECT_EQ(get_chat.status, 405);
+  EXPECT_EQ(json::parse(get_chat.body), json::parse(R"({"detail":"Method Not Allowed"})"));
   EXPECT_EQ(call(server.port(), http::verb::post, "/health").status, 405);
+}
+
+// What vLLM 0.32 answered to the same requests (tests/conformance/compare_shapes.py).
+TEST(EngineSimServer, RefusesAsVllmDoes) {
+  EngineProfile profile = *find_profile("instant");
+  profile.max_model_len = 2048;
+  TestServer server(profile);
+  const auto refusal = [&](const json& patch) {
+    json body = json::parse(chat_body(5, false, false));
+    body.merge_patch(patch);
+    const auto reply = call(server.port(), http::verb::post, "/v1/chat/completions", body.dump());
+    EXPECT_EQ(reply.status, 400) << body.dump();
+    const auto doc = json::parse(reply.body);
+    EXPECT_EQ(doc["error"]["type"], "BadRequestError");
+    EXPECT_EQ(doc["error"]["code"], 400);
+    return doc["error"];
+  };
+  const auto cold = refusal({{"temperature", -1}});
+  EXPECT_EQ(cold["message"], "temperature must be non-negative, got -1.0. (parameter=temperature, value=-1.0)");
+  EXPECT_EQ(cold["param"], "temperature");
+  EXPECT_EQ(refusal({{"temperature", 2.5}})["message"], "temperature must be in [0, 2], got 2.5. (parameter=temperature, value=2.5)");
+  EXPECT_EQ(refusal({{"top_p", 0}})["param"], "top_p");
+  EXPECT_EQ(refusal({{"max_tokens", 0}})["message"], "max_tokens must be at least 1, got 0. (parameter=max_tokens, value=0)");
+  const auto big = refusal({{"max_tokens", 1000000}});
+  EXPECT_EQ(big["message"], "max_tokens=1000000 cannot be greater than max_model_len=2048. Please request fewer output "
+                            "tokens. (parameter=max_tokens, value=1000000)");
+  EXPECT_EQ(big["param"], "max_tokens");
+  json long_prompt = json::parse(chat_body(5, false, false));
+  std::string words;
+  for (int i = 0; i < 3000; ++i) words += "hello ";
+  long_prompt["messages"] = json::array({{{"role", "user"}, {"content", words}}});
+  const auto reply = call(server.port(), http::verb::post, "/v1/chat/completions", long_prompt.dump());
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(json::parse(reply.body)["error"]["param"], "input_tokens") << reply.body;
+  // A prompt that leaves less room than max_tokens: served, up to the context's end.
+  long_prompt["messages"] = json::array({{{"role", "user"}, {"content", words.substr(0, 6 * 1000)}}});
+  long_prompt["max_tokens"] = 1000;
+  const auto capped = call(server.port(), http::verb::post, "/v1/chat/completions", long_prompt.dump());
+  ASSERT_EQ(capped.status, 200) << capped.body;
+  const auto usage = json::parse(capped.body)["usage"];
+  EXPECT_EQ(usage["prompt_tokens"].get<int>() + usage["completion_tokens"].get<int>(), 2048) << usage;
+  EXPECT_EQ(json::parse(capped.body)["choices"][0]["finish_reason"], "length");
+  // Accepted as vLLM accepts them.
+  json fine = json::parse(chat_body(2, false, false));
+  fine["temperature"] = 0;
+  fine["top_p"] = 1;
+  EXPECT_EQ(call(server.port(), http::verb::post, "/v1/chat/completions", fine.dump()).status, 200);
+}
+
+TEST(EngineSimServer, ModelsAndHealthLookLikeVllms) {
+  TestServer server(*find_profile("instant"));
+  const auto models = json::parse(call(server.port(), http::verb::get, "/v1/models").body);
+  EXPECT_TRUE(models["data"][0]["parent"].is_null());
+  EXPECT_EQ(models["data"][0]["permission"][0]["object"], "model_permission");
+  const auto health = call(server.port(), http::verb::get, "/health");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, "");
+  EXPECT_EQ(health.headers.count(http::field::content_type), 0U);
 }
 
 TEST(EngineSimServer, ModelsHealthAndMetrics) {
@@ -356,12 +422,13 @@ TEST(EngineSimServer, UnhealthyFaultFailsHealthInFlightAndNewRequests) {
 
   const auto unary_reply = read_reply(unary);
   EXPECT_EQ(unary_reply.status, 500) << unary_reply.body;
-  EXPECT_EQ(json::parse(unary_reply.body)["error"]["code"], "internal_error");
+  EXPECT_EQ(json::parse(unary_reply.body)["error"]["code"], 500);
   const auto stream_reply = read_reply(streaming);
   EXPECT_EQ(stream_reply.status, 200);
   const auto events = sse_events(stream_reply.body);
   ASSERT_GE(events.size(), 2U);
-  EXPECT_EQ(json::parse(events[events.size() - 2])["error"]["code"], "internal_error");
+  EXPECT_EQ(json::parse(events[events.size() - 2])["error"]["code"], 500);
+  EXPECT_EQ(json::parse(events[events.size() - 2])["error"]["type"], "InternalServerError");
   EXPECT_EQ(events.back(), "[DONE]");
   EXPECT_EQ(metric(server.port(), "vllm:num_requests_running"), 0);
   EXPECT_EQ(metric(server.port(), "sluice_sim_requests_aborted_total"), 2);
@@ -370,7 +437,7 @@ TEST(EngineSimServer, UnhealthyFaultFailsHealthInFlightAndNewRequests) {
   EXPECT_EQ(health.status, 503);
   const auto refused = call(server.port(), http::verb::post, "/v1/chat/completions", chat_body(2, false, false));
   EXPECT_EQ(refused.status, 500);
-  EXPECT_EQ(json::parse(refused.body)["error"]["type"], "server_error") << refused.body;
+  EXPECT_EQ(json::parse(refused.body)["error"]["type"], "InternalServerError") << refused.body;
 
   ASSERT_EQ(call(server.port(), http::verb::post, "/admin/faults", R"({"unhealthy":false})").status, 200);
   EXPECT_EQ(call(server.port(), http::verb::get, "/health").status, 200);
