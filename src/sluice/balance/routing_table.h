@@ -54,6 +54,9 @@ struct Instance {
   /// Most requests in flight the engine's own load allows, from its last
   /// scraped metrics (see balance::engine_limit); no limit until known.
   std::atomic<std::int64_t> engine_limit{std::numeric_limits<std::int64_t>::max()};
+  /// KV-cache use (0..1) from the engine's last scraped metrics; negative
+  /// while unknown. Reported as sluice_instance_kv_cache_usage_ratio.
+  std::atomic<double> kv_usage{-1.0};
   /// Estimated tokens (input + max output) of the requests in flight here
   /// (least_tokens).
   std::atomic<std::int64_t> outstanding_tokens{0};

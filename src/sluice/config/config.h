@@ -129,6 +129,9 @@ struct ServerConfig {
   /// route matches). In YAML, `upstream_timeout` sets timeouts.total.
   RetryPolicy retry;
   TimeoutConfig timeouts;
+  /// Tenants with metrics labels of their own; the rest are counted under
+  /// tenant="_other" (obs::GatewayMetrics). 0 = no limit.
+  std::int64_t max_tenant_series = 100;
 };
 
 enum class Priority { kCritical, kStandard, kBatch };

@@ -63,7 +63,7 @@ void read_server(Reader& reader, const MapReader& root, ServerConfig& server) {
   MapReader m(reader, root.get("server"), "server", root.location_of_child("server"),
               {"threads", "max_body_bytes", "max_header_bytes", "max_header_count", "request_read_timeout",
                "upstream_connect_timeout", "upstream_timeout", "shutdown_grace", "access_log",
-               "cache_salt_secret", "max_queue_wait", "retry", "timeouts", "ready_models"});
+               "cache_salt_secret", "max_queue_wait", "retry", "timeouts", "ready_models", "max_tenant_series"});
   set_if(server.threads, m.integer("threads", 0, kMaxThreads));
   set_if(server.max_body_bytes, m.byte_size("max_body_bytes"));
   if (auto bytes = m.byte_size("max_header_bytes")) {
@@ -81,6 +81,7 @@ void read_server(Reader& reader, const MapReader& root, ServerConfig& server) {
   set_if(server.shutdown_grace, m.duration("shutdown_grace"));
   set_if(server.max_queue_wait, m.duration("max_queue_wait"));
   set_if(server.access_log, m.string("access_log", /*allow_empty=*/true));
+  set_if(server.max_tenant_series, m.integer("max_tenant_series", 0, 1'000'000));
   if (m.has("ready_models")) {
     const YAML::Node list = m.get("ready_models");
     const std::string key = m.key_of("ready_models");

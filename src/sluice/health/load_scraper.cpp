@@ -30,6 +30,7 @@ asio::awaitable<void> scrape_one(std::shared_ptr<balance::Instance> instance, ba
   const std::int64_t outstanding = instance->outstanding.load(std::memory_order_relaxed);
   instance->engine_limit.store(balance::engine_limit(outstanding, load.waiting, load.kv_usage, room),
                                std::memory_order_relaxed);
+  instance->kv_usage.store(load.kv_usage.value_or(-1.0), std::memory_order_relaxed);
 }
 
 }  // namespace

@@ -18,9 +18,26 @@ void RequestSeries::count_status(int status) {
   by_status.back().fetch_add(1, std::memory_order_relaxed);
 }
 
+void GatewayMetrics::set_max_tenant_series(std::size_t limit) {
+  std::lock_guard lock(mu_);
+  max_tenants_ = limit;
+}
+
+std::string_view GatewayMetrics::label_locked(std::string_view tenant) {
+  if (tenant == kNone) return kNone;
+  if (auto it = labelled_.find(tenant); it != labelled_.end()) return *it;
+  if (max_tenants_ != 0 && labelled_.size() >= max_tenants_) return kOtherTenants;
+  return *labelled_.emplace(tenant).first;
+}
+
+std::string GatewayMetrics::tenant_label(std::string_view tenant) {
+  std::lock_guard lock(mu_);
+  return std::string(label_locked(tenant));
+}
+
 RequestSeries* GatewayMetrics::series(std::string_view tenant, std::string_view model) {
   std::lock_guard lock(mu_);
-  auto& slot = series_[{std::string(tenant), std::string(model)}];
+  auto& slot = series_[{std::string(label_locked(tenant)), std::string(model)}];
   if (!slot) slot = std::make_unique<RequestSeries>();
   return slot.get();
 }

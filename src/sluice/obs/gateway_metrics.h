@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -51,9 +52,26 @@ class GatewayMetrics {
   /// Label used for requests that have no tenant (bad key) or no known model.
   static constexpr std::string_view kNone = "";
 
+  /// Tenant label of the tenants beyond `max_tenant_series`. Tenant ids
+  /// start with [a-z0-9], so no real tenant can be named this.
+  static constexpr std::string_view kOtherTenants = "_other";
+  /// Tenants with a label of their own are at most this many (0 = no
+  /// limit): the first ones seen (config order at start, then tenants
+  /// added later while there is room); the rest share `kOtherTenants`, so
+  /// 10,000 tenants cost no more series than `limit` + 1. A label once
+  /// given is kept for the process lifetime. Call before the first
+  /// `series()`; later calls apply to tenants not seen yet.
+  void set_max_tenant_series(std::size_t limit);
+
   /// The series for (tenant, model); created on first use, never freed, so
-  /// pointers stay valid across config reloads.
+  /// pointers stay valid across config reloads. A tenant over the limit
+  /// shares the series of (`kOtherTenants`, model).
   RequestSeries* series(std::string_view tenant, std::string_view model);
+  /// The label `tenant` is counted under: itself, or `kOtherTenants` (a
+  /// tenant not seen yet is given a label of its own while there is room).
+  /// For the other per-tenant series (queues, quotas, budgets), so they
+  /// follow the same rule.
+  std::string tenant_label(std::string_view tenant);
 
   std::atomic<std::int64_t> requests_in_flight{0};
   std::atomic<std::uint64_t> client_disconnects{0};
@@ -67,7 +85,12 @@ class GatewayMetrics {
   void render(std::string& out) const;
 
  private:
+  /// The label of `tenant` (mu_ held).
+  std::string_view label_locked(std::string_view tenant);
+
   mutable std::mutex mu_;
+  std::size_t max_tenants_ = 0;
+  std::set<std::string, std::less<>> labelled_;  // tenants with a label of their own
   std::map<std::pair<std::string, std::string>, std::unique_ptr<RequestSeries>> series_;
 };
 

@@ -141,6 +141,21 @@ void FleetController::render_metrics(std::string& out) const {
     }
   }
 
+  obs::render_header(out, "sluice_fleet_serving_policy", "gauge",
+                     "Serving instances the model keeps at least (its minimum; demand may add more).");
+  obs::render_header(out, "sluice_fleet_rto_target_seconds", "gauge",
+                     "The model's recovery time objective (recovery.rto), for models that set one.");
+  for (std::size_t m = 0; m < desired_.models.size(); ++m) {
+    if (!fleet::managed(config_.models[m])) continue;
+    const std::string& name = desired_.models[m].name;
+    out += fmt::format("sluice_fleet_serving_policy{{model=\"{}\"}} {}\n", name, config_.models[m].serving_minimum());
+    const core::Duration rto = config_.models[m].recovery.rto;
+    if (rto > core::Duration::zero()) {
+      out += fmt::format("sluice_fleet_rto_target_seconds{{model=\"{}\"}} {}\n", name,
+                         std::chrono::duration<double>(rto).count());
+    }
+  }
+
   obs::render_header(out, "sluice_fleet_failovers_total", "counter", "Failovers (an instance in rotation failed), by cause.");
   for (const auto& [key, n] : failovers_by_cause_) {
     const auto sep = key.find('\x1f');
@@ -153,6 +168,9 @@ void FleetController::render_metrics(std::string& out) const {
                      "Last failover of the model: detection to the replacement's first successful response.");
   obs::render_header(out, "sluice_fleet_last_restore_seconds", "gauge",
                      "Last failover of the model: detection to standbys back at policy.");
+  obs::render_header(out, "sluice_fleet_last_recovered_timestamp_seconds", "gauge",
+                     "Last failover of the model: when its replacement first served (Unix time), so alerts can "
+                     "tell a recent failover from an old one.");
   for (std::size_t m = 0; m < desired_.models.size(); ++m) {
     const fleet::Failover* f = log_.last_recovered(desired_.models[m].name);
     if (!f) continue;
@@ -161,6 +179,8 @@ void FleetController::render_metrics(std::string& out) const {
       out += fmt::format("sluice_fleet_last_detection_seconds{{model=\"{}\"}} {}\n", f->model, secs(f->detected - *f->onset));
     }
     out += fmt::format("sluice_fleet_last_recovery_seconds{{model=\"{}\"}} {}\n", f->model, secs(*f->recovered - f->detected));
+    out += fmt::format("sluice_fleet_last_recovered_timestamp_seconds{{model=\"{}\"}} {:.3f}\n", f->model,
+                       static_cast<double>(unix_ms(*f->recovered)) / 1000.0);
     if (f->restored) {
       out += fmt::format("sluice_fleet_last_restore_seconds{{model=\"{}\"}} {}\n", f->model, secs(*f->restored - f->detected));
     }

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "sluice/config/budget_text.h"
@@ -49,11 +50,18 @@ void report_soft_crossings(const GatewayContext& ctx, std::span<const tenancy::S
   }
 }
 
-void render_budget_metrics(const ConfigSnapshot& snapshot, std::string& out) {
+void render_budget_metrics(const ConfigSnapshot& snapshot, obs::GatewayMetrics& metrics, std::string& out) {
   if (!snapshot.budgets || !snapshot.budgets->any()) return;
-  const auto statuses = snapshot.budgets->statuses(unix_now_ms());
+  auto statuses = snapshot.budgets->statuses(unix_now_ms());
+  std::set<std::string> with_budgets;
+  for (const auto& s : statuses) with_budgets.insert(s.tenant);
   // One series per budget: tenants, and only the keys that have budgets of
-  // their own (a handful), so the labels stay few.
+  // their own (a handful), so the labels stay few. Tenants beyond
+  // metrics.max_tenant_series have no series of their own: their levels do
+  // not add up, and their refusals are counted under the shared label.
+  std::erase_if(statuses, [&](const tenancy::BudgetStatus& s) {
+    return metrics.tenant_label(s.tenant) == obs::GatewayMetrics::kOtherTenants;
+  });
   std::vector<std::string> labels;
   labels.reserve(statuses.size());
   for (const auto& s : statuses) {
@@ -80,12 +88,13 @@ void render_budget_metrics(const ConfigSnapshot& snapshot, std::string& out) {
   }
   obs::render_header(out, "sluice_budget_refusals_total", "counter",
                      "Requests refused with 429 insufficient_quota because a budget of the tenant or its key was used up.");
-  std::set<std::string> with_budgets;
-  for (const auto& s : statuses) with_budgets.insert(s.tenant);
+  std::map<std::string, std::uint64_t> refusals;
   for (const auto& t : snapshot.tenants.tenants()) {
     if (!with_budgets.contains(t.id.str())) continue;
-    fmt::format_to(it, "sluice_budget_refusals_total{{tenant=\"{}\"}} {}\n", obs::escape_label(t.id.str()),
-                   snapshot.budgets->refusals(t.index));
+    refusals[metrics.tenant_label(t.id.str())] += snapshot.budgets->refusals(t.index);
+  }
+  for (const auto& [label, n] : refusals) {
+    fmt::format_to(it, "sluice_budget_refusals_total{{tenant=\"{}\"}} {}\n", obs::escape_label(label), n);
   }
 }
 

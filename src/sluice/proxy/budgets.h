@@ -39,8 +39,9 @@ std::string budget_retry_after(const tenancy::BudgetAdmit& refused, std::int64_t
 void report_soft_crossings(const GatewayContext& ctx, std::span<const tenancy::SoftCrossing> crossed);
 
 /// sluice_budget_spent / _limit / _soft_exceeded {tenant,scope,key,unit,period}
-/// and sluice_budget_refusals_total {tenant}, for tenants and keys with budgets.
-void render_budget_metrics(const ConfigSnapshot& snapshot, std::string& out);
+/// and sluice_budget_refusals_total {tenant}, for tenants and keys with budgets
+/// (under `metrics`' tenant label rule: see GatewayMetrics::tenant_label).
+void render_budget_metrics(const ConfigSnapshot& snapshot, obs::GatewayMetrics& metrics, std::string& out);
 
 /// The budgets of tenant `tenant_id` and of its keys, as the admin API shows
 /// them: [{"scope","key","limit","unit","period","soft","spent","held",

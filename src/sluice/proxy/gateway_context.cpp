@@ -34,6 +34,7 @@ ConfigSnapshot::ConfigSnapshot(config::Config cfg, std::string_view salt_secret,
     sched_slots_.push_back(slot);
   }
   const std::size_t models = config.models.size();
+  metrics.set_max_tenant_series(static_cast<std::size_t>(config.server.max_tenant_series));
   series_.reserve(config.tenants.size() * (models + 1));
   for (const auto& t : config.tenants) {
     for (const auto& m : config.models) series_.push_back(metrics.series(t.id, m.name));

@@ -48,6 +48,15 @@ void render_instance_metrics(const balance::RoutingTable& table, std::string& ou
                "Tries waiting for a connection to the instance.",
                [](const balance::Instance& i) { return i.breaker ? i.breaker->pending() : 0; });
 
+  obs::render_header(out, "sluice_instance_kv_cache_usage_ratio", "gauge",
+                     "KV-cache use of the instance (0..1) from its engine's last scraped /metrics; absent while unknown.");
+  for (const auto& m : table.models) {
+    for (const auto& i : m.instances) {
+      const double kv = i->kv_usage.load(std::memory_order_relaxed);
+      if (kv >= 0) out += fmt::format("sluice_instance_kv_cache_usage_ratio{{{}}} {}\n", labels(m, *i), kv);
+    }
+  }
+
   per_instance(table, out, "sluice_instance_tries_total", "counter", "Tries (first tries and retries) sent to the instance.",
                [](const balance::Instance& i) { return i.counters.tries.load(); });
   obs::render_header(out, "sluice_instance_ejections_total", "counter", "Outlier ejections of the instance, by reason.");
