@@ -68,7 +68,7 @@ function showConsole(): void {
   const instances = section("instances", "Instances");
   const failovers = section("failovers", "Failovers", "detection, recovery and restore times");
   const tenants = section("tenants", "Tenants", "rates over the last 10 s");
-  const fairness = section("fairness", "Fairness", "each tenant's tokens/s ÷ its weight: equal lines are a fair share");
+  const fairness = section("fairness", "Fairness", "each tenant's service per second ÷ its weight (the fair queue's virtual counter): while tenants compete, lines that meet are a fair share");
   const chart = h("div", { class: "chart" });
   fairness.body.append(chart);
   const tenantView = new TenantView(tenants.body, chart);

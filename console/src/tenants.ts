@@ -1,6 +1,8 @@
 // Per-tenant traffic from /metrics (rates between two scrapes), usage from
-// the ledger, and the live fairness chart: each tenant's service (tokens
-// per second) divided by its weight, so equal lines mean a fair share.
+// the ledger, and the live fairness chart: how fast each tenant's virtual
+// counter grows (sluice_scheduler_virtual_counter: its service, input + 2 x
+// output tokens by default, divided by its weight), so lines that meet mean
+// a fair share while tenants compete.
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
@@ -12,6 +14,7 @@ interface Point {
   t: number; // unix seconds
   tokens: Map<string, number>;
   requests: Map<string, number>;
+  vtc: Map<string, number>;
 }
 
 const kWindowS = 10; // rates are taken over about this many seconds
@@ -36,7 +39,8 @@ export class TenantView {
     const tokens = sumBy(samples, "sluice_prompt_tokens_total", "tenant");
     for (const [k, v] of sumBy(samples, "sluice_completion_tokens_total", "tenant")) tokens.set(k, (tokens.get(k) ?? 0) + v);
     const requests = sumBy(samples, "sluice_requests_total", "tenant");
-    this.history.push({ t, tokens, requests });
+    const vtc = sumBy(samples, "sluice_scheduler_virtual_counter", "tenant");
+    this.history.push({ t, tokens, requests, vtc });
     if (this.history.length > kHistory) this.history.shift();
     // The oldest point at most kWindowS back: rates over a window, not a tick.
     let base = this.history[this.history.length - 1];
@@ -54,7 +58,6 @@ export class TenantView {
     const running = sumBy(samples, "sluice_scheduler_running", "tenant");
     const ttftSum = sumBy(samples, "sluice_time_to_first_token_seconds_sum", "tenant");
     const ttftCount = sumBy(samples, "sluice_time_to_first_token_seconds_count", "tenant");
-    const vtc = sumBy(samples, "sluice_scheduler_virtual_counter", "tenant");
     const cost = new Map<string, number>();
     for (const u of usage) cost.set(u.tenant, (cost.get(u.tenant) ?? 0) + u.cost_usd);
 
@@ -119,15 +122,16 @@ export class TenantView {
     );
 
     // The fairness chart: the busiest tenants' service ÷ weight over time.
+    const service = (id: string) => rate(vtc, base.vtc, id);
     const busiest = [...ids]
-      .map((id) => ({ id, v: rate(tokens, base.tokens, id) / (weights.get(id) ?? 1) }))
+      .map((id) => ({ id, v: service(id) }))
       .sort((a, b) => b.v - a.v || a.id.localeCompare(b.id))
       .slice(0, kMaxSeries)
       .map((x) => x.id)
       .sort();
     this.times.push(t);
     for (const id of busiest) if (!this.series.has(id)) this.series.set(id, this.times.slice(0, -1).map(() => null));
-    for (const [id, values] of this.series) values.push(ids.has(id) ? rate(tokens, base.tokens, id) / (weights.get(id) ?? 1) : null);
+    for (const [id, values] of this.series) values.push(ids.has(id) ? service(id) : null);
     if (this.times.length > kHistory) {
       this.times.shift();
       for (const values of this.series.values()) values.shift();
@@ -144,7 +148,7 @@ export class TenantView {
         width,
         height: 240,
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
-        axes: [{}, { label: "tokens/s ÷ weight", size: 60 }],
+        axes: [{}, { label: "service/s ÷ weight", size: 60 }],
         series: [
           {},
           ...tenants.map((id, i) => ({ label: id, stroke: kColors[i % kColors.length], width: 2, spanGaps: true })),
