@@ -139,5 +139,42 @@ TEST(ReplicasLeaderTest, OneLeaderAndAKilledLeadersEnginesAreAdoptedNotRestarted
   }
 }
 
+TEST(ReplicasLeaderTest, ALeaderStoppedCleanlyHandsItsEnginesOverAndTheLastReplicaStopsThem) {
+  testing::RedisServer redis;
+  if (!redis.start()) GTEST_SKIP() << redis.error();
+  const std::string config = replica_config(redis.url());
+  Gateway first(config);
+  ASSERT_TRUE(first.start(30000ms)) << first.error() << first.stderr_text();
+  Gateway second(config);
+  ASSERT_TRUE(second.start(30000ms)) << second.error() << second.stderr_text();
+  ASSERT_TRUE(is_leader(first));
+  ASSERT_FALSE(is_leader(second));
+  const auto engines = [](const Gateway& g) { return pids_of(admin_request(g, "GET", "/admin/fleet").json()); };
+  ASSERT_TRUE(wait_until([&] { return engines(first).size() == 2 && engines(second) == engines(first); }, 10000ms));
+  const std::map<std::string, int> before = engines(first);
+
+  // SIGTERM: the leader releases the lease; the other replica leads at its
+  // next attempt, well within the lease, and adopts the same engines.
+  ASSERT_TRUE(first.signal(SIGTERM));
+  const auto stopped_at = Clock::now();
+  ASSERT_TRUE(wait_until([&] { return is_leader(second); }, 5000ms, 10ms));
+  const double handover_s = std::chrono::duration<double>(Clock::now() - stopped_at).count();
+  std::printf("[ hand-over ] the other replica led %.3f s after SIGTERM (shutdown_grace 1 s, lease 1 s)\n", handover_s);
+  EXPECT_EQ(first.wait_exit(10000ms), 0) << first.stderr_text();
+  ASSERT_TRUE(wait_until([&] { return engines(second) == before; }, 3000ms))
+      << admin_request(second, "GET", "/admin/fleet").body;
+  for (const auto& [id, pid] : before) EXPECT_TRUE(pid_alive(pid)) << id;
+  EXPECT_EQ(post_json(second.api_port(), "/v1/chat/completions", chat_body("small", "hi", 4), kAcmeKey).status, 200);
+
+  // The last replica takes the engines with it.
+  EXPECT_EQ(second.stop(), 0) << second.stderr_text();
+  std::vector<pid_t> pids;
+  for (const auto& [id, pid] : before) pids.push_back(pid);
+  EXPECT_TRUE(wait_pids_gone(pids, 5000ms)) << "the last replica left engines running";
+  for (pid_t pid : pids) {
+    if (pid_alive(pid)) ::kill(pid, SIGKILL);
+  }
+}
+
 }  // namespace
 }  // namespace sluice::itest
