@@ -57,8 +57,9 @@ def cases(model: str) -> list[tuple[str, str, str, bytes | None]]:
         ("stream not bool", "POST", "/v1/chat/completions", j({**chat, "stream": "yes"})),
         ("n=2", "POST", "/v1/chat/completions", j({**chat, "n": 2})),
         ("prompt too long", "POST", "/v1/completions", j({**comp, "prompt": "hello " * 3000})),
+        # Under the context for both counts (vLLM's tokenizer, engine-sim's bytes / 4), over it with max_tokens.
         ("prompt plus max_tokens too long", "POST", "/v1/completions",
-         j({**comp, "prompt": "hello " * 1500, "max_tokens": 1000})),
+         j({**comp, "prompt": "hello " * 1000, "max_tokens": 1500})),
         ("GET on chat", "GET", "/v1/chat/completions", None),
         ("unknown path", "GET", "/v1/nothing-here", None),
         ("models", "GET", "/v1/models", None),

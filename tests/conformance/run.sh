@@ -6,11 +6,12 @@
 #   tests/conformance/run.sh [SLUICE_BINARY] [pytest args...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export SLUICE_BINARY=${1:-build/release/sluice}
+SLUICE_BINARY=${1:-build/release/sluice}
 shift || true
+export SLUICE_BINARY=$(realpath "$SLUICE_BINARY")
 [[ -x $SLUICE_BINARY ]] || { echo "no sluice binary at $SLUICE_BINARY (build it first)" >&2; exit 2; }
 tests/conformance/setup.sh
-export CONFORMANCE_RUN_DIR=${CONFORMANCE_RUN_DIR:-build/conformance-run}
+export CONFORMANCE_RUN_DIR=$(realpath -m "${CONFORMANCE_RUN_DIR:-build/conformance-run}")
 rm -rf "$CONFORMANCE_RUN_DIR"
 mkdir -p "$CONFORMANCE_RUN_DIR"
 export HF_HUB_OFFLINE=1 PYTHONDONTWRITEBYTECODE=1
