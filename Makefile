@@ -52,6 +52,7 @@ bench: bench-deps
 	bench/resilience_cost.sh build/release/sluice
 	bench/store_cost.sh build/release/sluice
 	bench/peers.sh build/release/sluice
+	bench/replicas_cost.sh build/release/sluice
 	build/release/bench/sluice_micro_bench --benchmark_min_time=0.2
 
 fuzz-build: fuzz-deps

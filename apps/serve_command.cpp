@@ -17,6 +17,7 @@
 #include "fleet_role.h"
 #include "sluice/admin/admin_server.h"
 #include "sluice/admin/state_api.h"
+#include "sluice/cluster/shared_limits.h"
 #include "sluice/config/api_key_hash.h"
 #include "sluice/config/loader.h"
 #include "sluice/config/warnings.h"
@@ -181,6 +182,19 @@ int run_serve(const ServeOptions& options) {
                  "start from zero at each start)");
   }
   ctx.build_schedulers(*ctx.config.load());
+  // Several replicas: rate, token and concurrency limits shared through Redis.
+  std::unique_ptr<cluster::SharedLimits> shared_limits;
+  if (cfg.cluster.enabled()) {
+    auto sharing = std::make_shared<tenancy::QuotaSharing>();
+    ctx.config.load()->quotas->share(sharing);
+    shared_limits = std::make_unique<cluster::SharedLimits>(cfg.cluster, cfg.cluster.replica_id, sharing,
+                                                            [&ctx] { return ctx.config.load()->quotas; });
+    shared_limits->start();
+    ctx.take_lease = [&shared = *shared_limits](tenancy::LeaseNeed need, proxy::LeaseDone done) {
+      shared.take(std::move(need), std::move(done));
+    };
+    spdlog::info("cluster: replica {} shares limits through {}", shared_limits->replica_id(), cfg.cluster.redis);
+  }
   ctx.reloads.last_success_unix.store(
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   // The fleet: engine instances of `sim` and `process` models, started and healed by the
@@ -298,7 +312,7 @@ int run_serve(const ServeOptions& options) {
       .tokens = [&admin_tokens] { return admin_tokens.load(); },
       .protect_metrics = cfg.admin.protect_metrics,
       .state_api = [&state_api](const admin::AdminRequest& r) { return state_api.handle(r); },
-      .render_metrics = [&ctx, &role, &usage] {
+      .render_metrics = [&ctx, &role, &usage, &shared_limits] {
         std::string out;
         ctx.metrics.render(out);
         proxy::render_scheduler_metrics(ctx, out);
@@ -306,6 +320,7 @@ int run_serve(const ServeOptions& options) {
         role->render_metrics(out);
         proxy::render_reload_metrics(ctx, out);
         usage.render_metrics(out);
+        if (shared_limits) shared_limits->render_metrics(out);
         obs::render_header(out, "sluice_ready", "gauge",
                            "1 when the gateway is ready to serve: started, not draining, and every model has an "
                            "instance that can take a request (GET /readyz says which cannot).");
@@ -381,6 +396,7 @@ int run_serve(const ServeOptions& options) {
   prober.start();
 
   store_sync.seed_budgets();
+  if (cfg.cluster.enabled()) store_sync.seed_budgets_on_every_poll();
   store_sync.start_polling(refresh_tokens);
   role->start();
   if (auto r = role->wait_ready(cfg.fleet.start_timeout); !r) {
@@ -405,6 +421,7 @@ int run_serve(const ServeOptions& options) {
   asio::post(server.control_io(), [&store_sync] { store_sync.stop(); });
   server.shutdown(ctx.config.load()->config.server.shutdown_grace);  // as reloaded
   admin_server.stop();
+  if (shared_limits) shared_limits->stop();  // unused leases go back to the shared buckets
   // Every finished request's usage reaches the ledger before the process ends.
   blocking.join();
   usage.stop();

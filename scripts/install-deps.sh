@@ -19,18 +19,20 @@ packages=(
   libre2-dev              # route header regexes (linear time, no recursion on the input)
   libsqlite3-dev          # the store's embedded default
   libpq-dev               # the store on PostgreSQL (several gateway replicas)
+  libhiredis-dev          # several replicas share limits, fairness and the fleet lease through Redis
   libgtest-dev libgmock-dev libbenchmark-dev
   curl procps             # integration tests: probes and process checks
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(postgresql)  # the store's PostgreSQL tests start a real server on a loopback port
+  packages+=(redis-server)  # the replica tests start a real Redis on a loopback port
   packages+=(openssl)     # tests/integration/tls_test.cpp makes a CA and certificates at run time
   packages+=(python3-venv)  # tests/sdk/.venv for the OpenAI Python SDK
   packages+=(prometheus)  # promtool tests deploy/prometheus/alerts.yaml; tests/integration/prometheus_test.cpp runs a real server
   packages+=(chromium)    # tests/integration/console_test.cpp drives the web console in it, headless
 fi
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(sqlite3 wrk nginx-light openssl)  # openssl: the https row's certificate
+  packages+=(sqlite3 wrk nginx-light openssl redis-server)  # openssl: the https row's certificate; redis-server: shared limits' cost
   packages+=(haproxy python3-venv)  # bench/peers.sh: HAProxy beside sluice; the venv of LiteLLM and the Rust routers
 fi
 if [[ "${1:-}" == "--fuzz" ]]; then

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sluice/config/cluster_config.h"
 #include "sluice/core/clock.h"
 
 namespace sluice::config {
@@ -609,6 +610,7 @@ struct Config {
   FleetConfig fleet;
   StoreConfig store;
   AdminConfig admin;
+  ClusterConfig cluster;
 
   const Model* find_model(std::string_view name) const {
     for (const auto& m : models) if (m.name == name) return &m;

@@ -436,6 +436,9 @@ std::vector<std::string> needs_restart(const Config& old, const Config& next) {
   if (!(old.store == next.store)) {
     out.push_back("store changed: needs a restart (the store is opened and its writer started once)");
   }
+  if (!(old.cluster == next.cluster)) {
+    out.push_back("cluster changed: needs a restart (the replica joins Redis once, at start)");
+  }
   if (!(old.admin == next.admin)) {
     out.push_back("admin changed: needs a restart (the bootstrap token and /metrics protection are read at start)");
   }

@@ -48,7 +48,7 @@ std::expected<Config, ConfigErrors> load_config_text(const std::string& text, co
   try {
     const YAML::Node root = YAML::Load(text);
     const Location at = location_of(root).line != 0 ? location_of(root) : Location{1, 1};
-    const MapReader top(reader, root, "", at, {"listen", "server", "tenants", "models", "routes", "fleet", "store", "admin"});
+    const MapReader top(reader, root, "", at, {"listen", "server", "tenants", "models", "routes", "fleet", "store", "admin", "cluster"});
     if (top.is_map()) {
       read_listen(reader, top, config.listen);
       read_server(reader, top, config.server);
@@ -58,6 +58,7 @@ std::expected<Config, ConfigErrors> load_config_text(const std::string& text, co
       read_fleet(reader, top, config.fleet);
       read_store(reader, top, config.store);
       read_admin(reader, top, config.admin);
+      read_cluster(reader, top, config.cluster);
       validate(reader, config);
     }
   } catch (const YAML::ParserException& e) {

@@ -22,6 +22,7 @@ void read_pricing(Reader& reader, const MapReader& model, Model& out);
 /// `store` and `admin` (state_section.cpp).
 void read_store(Reader& reader, const MapReader& root, StoreConfig& store);
 void read_admin(Reader& reader, const MapReader& root, AdminConfig& admin);
+void read_cluster(Reader& reader, const MapReader& root, ClusterConfig& cluster);
 /// A secret given as "sha256:<hex>" or {env: NAME}, hashed (tenant_section.cpp).
 std::optional<ApiKey> read_api_key(Reader& reader, const YAML::Node& node, const std::string& key, Location at);
 

@@ -26,7 +26,8 @@ int http_status(ErrorCode code) {
     case ErrorCode::kUpstreamError: return 502;
     case ErrorCode::kNoInstance:
     case ErrorCode::kShuttingDown:
-    case ErrorCode::kFaultInjected: return 503;
+    case ErrorCode::kFaultInjected:
+    case ErrorCode::kLimitsUnavailable: return 503;
     case ErrorCode::kUpstreamTimeout: return 504;
   }
   return 500;
@@ -46,7 +47,8 @@ std::string_view error_type(ErrorCode code) {
     case ErrorCode::kNoInstance:
     case ErrorCode::kShuttingDown:
     case ErrorCode::kUpstreamTimeout:
-    case ErrorCode::kFaultInjected: return "server_error";
+    case ErrorCode::kFaultInjected:
+    case ErrorCode::kLimitsUnavailable: return "server_error";
     default: return "invalid_request_error";
   }
 }
@@ -75,6 +77,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kShuttingDown: return "shutting_down";
     case ErrorCode::kUpstreamTimeout: return "upstream_timeout";
     case ErrorCode::kFaultInjected: return "fault_injected";
+    case ErrorCode::kLimitsUnavailable: return "limits_unavailable";
   }
   return "internal_error";
 }

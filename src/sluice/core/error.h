@@ -30,6 +30,7 @@ enum class ErrorCode {
   kShuttingDown,       // 503 server is draining
   kUpstreamTimeout,    // 504
   kFaultInjected,      // 503, or the status a route's fault injection gives
+  kLimitsUnavailable,  // 503 limits are shared between replicas through Redis, which is unreachable (fallback: closed)
 };
 
 struct Error {

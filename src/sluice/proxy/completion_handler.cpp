@@ -7,6 +7,7 @@
 #include "sluice/proxy/client_writer.h"
 #include "sluice/proxy/handlers.h"
 #include "sluice/proxy/model_pool.h"
+#include "sluice/proxy/quota_admission.h"
 #include "sluice/proxy/rate_limit_head.h"
 #include "sluice/proxy/request_holds.h"
 #include "sluice/proxy/stream_continuation.h"
@@ -145,6 +146,7 @@ obs::RefusalReason refusal_reason(tenancy::Refusal refusal) {
     case tenancy::Refusal::kTokens: return obs::RefusalReason::kTokens;
     case tenancy::Refusal::kTooLarge: return obs::RefusalReason::kTooLarge;
     case tenancy::Refusal::kConcurrency:
+    case tenancy::Refusal::kUnavailable:
     case tenancy::Refusal::kNone: break;
   }
   return obs::RefusalReason::kConcurrency;
@@ -325,14 +327,15 @@ asio::awaitable<bool> handle_completion(Worker& worker, Stream& client, RequestC
   GatewayContext& ctx = worker.ctx;
   const std::int64_t output_estimate = summary->max_tokens.value_or(route->default_max_tokens);
   const std::int64_t reserve = summary->input_tokens + output_estimate;
-  const tenancy::AdmitDecision admit = cfg.quotas->admit(rc.tenant->index, route->index, reserve, worker.clock.now());
+  const tenancy::AdmitDecision admit = co_await admit_quota(worker, cfg, rc.tenant->index, route->index, reserve);
   rc.extra_head = rate_limit_head(admit.status);
   if (!admit.admitted()) {
     rc.series->count_refusal(refusal_reason(admit.refusal));
     if (admit.retry_after > core::Duration::zero()) rc.extra_head += retry_after_line(admit.retry_after);
-    const Error refused{admit.refusal == tenancy::Refusal::kConcurrency ? ErrorCode::kConcurrencyLimited
-                        : admit.refusal == tenancy::Refusal::kTooLarge  ? ErrorCode::kInvalidRequest
-                                                                         : ErrorCode::kRateLimited,
+    const Error refused{admit.refusal == tenancy::Refusal::kConcurrency   ? ErrorCode::kConcurrencyLimited
+                        : admit.refusal == tenancy::Refusal::kTooLarge    ? ErrorCode::kInvalidRequest
+                        : admit.refusal == tenancy::Refusal::kUnavailable ? ErrorCode::kLimitsUnavailable
+                                                                           : ErrorCode::kRateLimited,
                         admit.message, admit.refusal == tenancy::Refusal::kTooLarge ? "max_tokens" : ""};
     co_return co_await write_error(client, rc, refused, keep);
   }

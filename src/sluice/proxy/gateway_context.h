@@ -4,6 +4,7 @@
 /// for their whole life; the rest are atomics. Thread-safety: all members may
 /// be used from any thread.
 #include <atomic>
+#include <expected>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include "sluice/obs/access_log.h"
 #include "sluice/obs/gateway_metrics.h"
 #include "sluice/route/route_table.h"
+#include "sluice/tenancy/quota_sharing.h"
 #include "sluice/tenancy/tenant_directory.h"
 
 namespace sluice::tenancy {
@@ -34,6 +36,10 @@ class VtcSync;
 namespace sluice::proxy {
 
 class ModelPool;
+
+/// The shared buckets' answer to a lease request; unexpected: Redis failed.
+using LeaseAnswer = std::expected<tenancy::LeaseGrant, std::string>;
+using LeaseDone = std::move_only_function<void(LeaseAnswer)>;
 
 /// A loaded config with what is derived from it. Immutable, but for the
 /// quota ledger's counts.
@@ -129,6 +135,9 @@ struct GatewayContext {
   std::function<TenantStateReply(std::string_view path, std::string_view query, const std::string& tenant)>
       tenant_state;
   net::asio::thread_pool* blocking = nullptr;
+  /// Several replicas: takes a lease from the shared limits; `done` runs on
+  /// another thread. Unset: this gateway is alone.
+  std::function<void(tenancy::LeaseNeed, LeaseDone)> take_lease;
   std::atomic<std::uint64_t> next_ticket{1};      // scheduler ids
   /// Config reloads (SIGHUP, POST /admin/reload), for /metrics.
   struct Reloads {

@@ -94,6 +94,8 @@ void StoreSync::schedule() {
         seen_version_ = *version;
         publish();
         if (on_change_) on_change_();
+      } else if (seed_every_poll_) {
+        seed_budgets();  // what the other replicas spent since the last poll
       }
     }
     schedule();

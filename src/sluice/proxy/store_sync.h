@@ -39,6 +39,10 @@ class StoreSync {
   void seed_budgets();
   /// Polls the state version; `on_tokens` also runs when it moved.
   void start_polling(std::function<void()> on_change);
+  /// Several replicas: every poll also re-seeds the budgets from the shared
+  /// ledger, so each replica sees what the others spent (up to one commit
+  /// interval plus one poll interval late).
+  void seed_budgets_on_every_poll() { seed_every_poll_ = true; }
   void stop();
 
  private:
@@ -53,6 +57,7 @@ class StoreSync {
   std::function<void()> on_change_;
   std::optional<std::int64_t> seen_version_;
   bool store_down_ = false;
+  bool seed_every_poll_ = false;
 };
 
 }  // namespace sluice::proxy

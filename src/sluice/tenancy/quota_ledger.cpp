@@ -15,11 +15,19 @@ void set_bucket(std::optional<TokenBucket>& bucket, const std::optional<std::int
   else bucket.emplace(*limit, now);
 }
 
-/// Sets a scope's limits; its in-flight count stays.
+/// Sets a scope's limits; its in-flight count and leases stay.
 void fill_scope(auto& scope, const config::TenantLimits& limits, core::TimePoint now) {
   set_bucket(scope.requests, limits.rpm, now);
   set_bucket(scope.tokens, limits.tpm, now);
   scope.max_concurrency = limits.max_concurrency;
+  scope.rpm = limits.rpm.value_or(0);
+  scope.tpm = limits.tpm.value_or(0);
+  scope.divided_by = 1;
+}
+
+/// The lease taken ahead of time for a per-minute `limit`: at least one.
+double lease_size(std::int64_t limit, double fraction) {
+  return std::max(1.0, std::ceil(static_cast<double>(limit) * fraction));
 }
 
 std::int64_t floor_nonneg(double v) { return v <= 0 ? 0 : static_cast<std::int64_t>(std::floor(v)); }
@@ -33,11 +41,13 @@ std::string_view to_string(Refusal refusal) {
     case Refusal::kTokens: return "tokens";
     case Refusal::kTooLarge: return "too_large";
     case Refusal::kConcurrency: return "concurrency";
+    case Refusal::kUnavailable: return "unavailable";
   }
   return "none";
 }
 
-QuotaLedger::QuotaLedger(const config::Config& config, core::TimePoint now, const QuotaLedger* previous) {
+QuotaLedger::QuotaLedger(const config::Config& config, core::TimePoint now, const QuotaLedger* previous)
+    : sharing_(previous ? previous->sharing_ : nullptr) {
   tenants_.reserve(config.tenants.size());
   for (const auto& tenant : config.tenants) {
     std::shared_ptr<TenantQuota> q;
@@ -59,6 +69,7 @@ void QuotaLedger::configure(TenantQuota& q, const config::Config& config, const 
                             core::TimePoint now) {
   std::lock_guard lock(q.mutex);
   fill_scope(q.all, tenant.limits, now);
+  q.all.key = fmt::format("{}:{}", q.id.size(), q.id);
   q.per_model.resize(config.models.size());
   for (std::size_t m = 0; m < config.models.size(); ++m) {
     const config::TenantLimits* limits = tenant.limits_for(config.models[m].name);
@@ -69,6 +80,7 @@ void QuotaLedger::configure(TenantQuota& q, const config::Config& config, const 
     }
     if (!q.per_model[m]) q.per_model[m].emplace();
     fill_scope(*q.per_model[m], *limits, now);
+    q.per_model[m]->key = fmt::format("{}:{}:{}", q.id.size(), q.id, config.models[m].name);
   }
 }
 
@@ -91,11 +103,143 @@ RateLimitStatus QuotaLedger::status_locked(Scope* const* scopes, int n, core::Ti
     remaining = left;
     reset = bucket->time_until_full(now);
   };
+  // kLeased: what this replica holds plus what the shared bucket had at the last grant.
+  const auto tighter_shared = [](std::int64_t rpm_or_tpm, double held, double left,
+                                 std::optional<std::int64_t>& limit, std::int64_t& remaining, core::Duration& reset) {
+    if (rpm_or_tpm <= 0) return;
+    const std::int64_t now_left = std::min(rpm_or_tpm, floor_nonneg(held + left));
+    if (limit && now_left >= remaining) return;
+    limit = rpm_or_tpm;
+    remaining = now_left;
+    reset = std::chrono::duration_cast<core::Duration>(std::chrono::duration<double>(
+        60.0 * static_cast<double>(rpm_or_tpm - now_left) / static_cast<double>(rpm_or_tpm)));
+  };
+  const bool leased = mode() == QuotaMode::kLeased;
   for (int i = 0; i < n; ++i) {
-    tighter(scopes[i]->requests, s.limit_requests, s.remaining_requests, s.reset_requests);
-    tighter(scopes[i]->tokens, s.limit_tokens, s.remaining_tokens, s.reset_tokens);
+    Scope& sc = *scopes[i];
+    if (leased) {
+      tighter_shared(sc.rpm, sc.lease.requests, sc.lease.left_requests, s.limit_requests, s.remaining_requests,
+                     s.reset_requests);
+      tighter_shared(sc.tpm, sc.lease.tokens, sc.lease.left_tokens, s.limit_tokens, s.remaining_tokens,
+                     s.reset_tokens);
+      continue;
+    }
+    tighter(sc.requests, s.limit_requests, s.remaining_requests, s.reset_requests);
+    tighter(sc.tokens, s.limit_tokens, s.remaining_tokens, s.reset_tokens);
   }
   return s;
+}
+
+void QuotaLedger::divide_limits(Scope* const* scopes, int n, core::TimePoint now) {
+  const int replicas = sharing_ ? std::max(1, sharing_->replicas.load(std::memory_order_relaxed)) : 1;
+  const std::uint64_t fallbacks = sharing_ ? sharing_->fallbacks.load(std::memory_order_relaxed) : 0;
+  // A bucket refilled to `keep` at most (what the replica still held of its lease).
+  const auto restart = [now](std::optional<TokenBucket>& b, double keep) {
+    if (b) b->take_anyway(b->available(now) - std::max(0.0, keep), now);
+  };
+  for (int i = 0; i < n; ++i) {
+    Scope& s = *scopes[i];
+    if (s.divided_by == replicas && s.fallbacks_seen == fallbacks) continue;
+    if (s.requests) s.requests->set_limit(std::max<std::int64_t>(1, s.rpm / replicas), now);
+    if (s.tokens) s.tokens->set_limit(std::max<std::int64_t>(1, s.tpm / replicas), now);
+    if (s.fallbacks_seen != fallbacks) {  // just fell back: start from the lease, not from full buckets
+      restart(s.requests, s.lease.requests);
+      restart(s.tokens, s.lease.tokens);
+      s.lease.requests = s.lease.tokens = 0;
+      s.fallbacks_seen = fallbacks;
+    }
+    s.divided_by = replicas;
+  }
+}
+
+void QuotaLedger::admit_leased(Scope* const* scopes, int n, std::int64_t tokens, core::TimePoint now,
+                               AdmitDecision& d) {
+  const double fraction = sharing_->lease_fraction;
+  const double need_tokens = static_cast<double>(tokens);
+  LeaseNeed need;
+  for (int i = 0; i < n; ++i) {
+    const Scope& s = *scopes[i];
+    const auto add = [&](LeaseItem::Kind kind, const char* suffix, std::int64_t limit, double missing, double ahead) {
+      need.items.push_back(LeaseItem{kind, i, s.key + suffix, limit, missing, std::max(missing, ahead)});
+    };
+    if (s.requests && s.lease.requests < 1.0) {
+      add(LeaseItem::Kind::kRequests, ":rpm", s.rpm, 1.0 - s.lease.requests, lease_size(s.rpm, fraction));
+    }
+    if (s.tokens && s.lease.tokens < need_tokens) {
+      add(LeaseItem::Kind::kTokens, ":tpm", s.tpm, need_tokens - s.lease.tokens, lease_size(s.tpm, fraction));
+    }
+    if (s.max_concurrency && s.in_flight + 1 > s.lease.slots) {
+      const double missing = static_cast<double>(s.in_flight + 1 - s.lease.slots);
+      add(LeaseItem::Kind::kSlots, ":conc", *s.max_concurrency, missing, missing);
+    }
+  }
+  if (!need.items.empty()) {
+    const LeaseItem::Kind first = need.items.front().kind;
+    d.refusal = first == LeaseItem::Kind::kRequests ? Refusal::kRequests
+                : first == LeaseItem::Kind::kTokens ? Refusal::kTokens
+                                                    : Refusal::kConcurrency;
+    d.retry_after = std::chrono::seconds(1);
+    d.message = d.refusal == Refusal::kRequests ? "Rate limit reached for requests per minute. Please try again later."
+                : d.refusal == Refusal::kTokens ? "Rate limit reached for tokens per minute. Please try again later."
+                                                : "Too many concurrent requests. Please try again later.";
+    d.lease = std::move(need);
+    return;
+  }
+  for (int i = 0; i < n; ++i) {
+    Scope& s = *scopes[i];
+    if (s.requests) s.lease.requests -= 1.0;
+    if (s.tokens) s.lease.tokens -= need_tokens;
+    s.lease.last_used = now;
+    ++s.in_flight;
+  }
+  d.reserved_tokens = tokens;
+}
+
+void QuotaLedger::grant(std::size_t tenant, std::size_t model, const LeaseNeed& need, const LeaseGrant& grant,
+                        core::TimePoint now) {
+  if (tenant >= tenants_.size() || !grant.granted) return;
+  TenantQuota& q = *tenants_[tenant];
+  std::lock_guard lock(q.mutex);
+  Scope* sc[2];
+  const int n = scopes(q, model, sc);
+  for (std::size_t i = 0; i < need.items.size() && i < grant.amounts.size(); ++i) {
+    const LeaseItem& item = need.items[i];
+    if (item.scope >= n) continue;
+    Lease& lease = sc[item.scope]->lease;
+    const double left = i < grant.left.size() ? grant.left[i] : 0.0;
+    switch (item.kind) {
+      case LeaseItem::Kind::kRequests: lease.requests += grant.amounts[i]; lease.left_requests = left; break;
+      case LeaseItem::Kind::kTokens: lease.tokens += grant.amounts[i]; lease.left_tokens = left; break;
+      case LeaseItem::Kind::kSlots: lease.slots += static_cast<std::int64_t>(grant.amounts[i]); break;
+    }
+    lease.last_used = now;
+  }
+}
+
+std::vector<LeaseReturn> QuotaLedger::collect_returns(core::TimePoint now, core::Duration idle) {
+  std::vector<LeaseReturn> out;
+  if (mode() != QuotaMode::kLeased) return out;
+  const auto collect = [&](Scope& s) {
+    Lease& lease = s.lease;
+    if (now - lease.last_used >= idle) {
+      if (s.rpm > 0 && lease.requests != 0) out.push_back({LeaseItem::Kind::kRequests, s.key + ":rpm", s.rpm, lease.requests});
+      if (s.tpm > 0 && lease.tokens != 0) out.push_back({LeaseItem::Kind::kTokens, s.key + ":tpm", s.tpm, lease.tokens});
+      lease.requests = lease.tokens = 0;
+    }
+    if (const std::int64_t spare = lease.slots - s.in_flight; spare > 0) {
+      out.push_back({LeaseItem::Kind::kSlots, s.key + ":conc", s.max_concurrency.value_or(0),
+                     static_cast<double>(spare)});
+      lease.slots -= spare;
+    }
+  };
+  for (const auto& q : tenants_) {
+    std::lock_guard lock(q->mutex);
+    collect(q->all);
+    for (auto& m : q->per_model) {
+      if (m) collect(*m);
+    }
+  }
+  return out;
 }
 
 AdmitDecision QuotaLedger::admit(std::size_t tenant, std::size_t model, std::int64_t tokens, core::TimePoint now) {
@@ -115,9 +259,27 @@ AdmitDecision QuotaLedger::admit(std::size_t tenant, std::size_t model, std::int
                               tokens, b->limit(), i == 0 ? "" : " for this model");
     }
   }
+  const QuotaMode mode = this->mode();
+  if (d.admitted() && mode == QuotaMode::kClosed) {
+    for (int i = 0; i < n && d.admitted(); ++i) {
+      if (sc[i]->requests || sc[i]->tokens || sc[i]->max_concurrency) {
+        d.refusal = Refusal::kUnavailable;
+        d.retry_after = std::chrono::seconds(1);
+        d.message = "Rate limits are shared between gateway replicas and their shared state is unreachable; "
+                    "please try again shortly.";
+      }
+    }
+  }
+  if (d.admitted() && mode == QuotaMode::kLeased) {
+    admit_leased(sc, n, tokens, now, d);
+    d.status = status_locked(sc, n, now);
+    return d;
+  }
+  if (mode == QuotaMode::kLocal) divide_limits(sc, n, now);
+  const int replicas = mode == QuotaMode::kLocal && sharing_ ? std::max(1, sharing_->replicas.load()) : 1;
   for (int i = 0; i < n && d.admitted(); ++i) {
     const Scope& s = *sc[i];
-    if (s.max_concurrency && s.in_flight >= *s.max_concurrency) {
+    if (s.max_concurrency && s.in_flight >= std::max<std::int64_t>(1, *s.max_concurrency / replicas)) {
       d.refusal = Refusal::kConcurrency;
       d.retry_after = std::chrono::seconds(1);
       d.message = fmt::format("Too many concurrent requests: the limit is {} in flight{}.", *s.max_concurrency,
@@ -158,8 +320,12 @@ void QuotaLedger::finish(std::size_t tenant, std::size_t model, std::int64_t res
   Scope* sc[2];
   const int n = scopes(q, model, sc);
   const double delta = static_cast<double>(used_tokens - reserved_tokens);
+  const bool leased = mode() == QuotaMode::kLeased;
   for (int i = 0; i < n; ++i) {
-    if (auto& b = sc[i]->tokens) {
+    if (leased && sc[i]->tokens) {
+      sc[i]->lease.tokens -= delta;  // unused tokens stay in the lease; an overrun is owed
+      sc[i]->lease.last_used = now;
+    } else if (auto& b = sc[i]->tokens) {
       if (delta < 0) b->give_back(-delta, now);
       else if (delta > 0) b->take_anyway(delta, now);
     }

@@ -17,6 +17,11 @@
 /// same counts. A new tenant, or a scope a tenant did not have before,
 /// starts with full buckets.
 ///
+/// Several replicas (quota_sharing.h): with a QuotaSharing in kLeased mode
+/// the buckets are shared through Redis and this ledger admits from its
+/// leases, asking for more with AdmitDecision::lease; in kLocal mode every
+/// limit is divided by the live replicas.
+///
 /// Pure (time comes in as arguments). Thread-safety: every member may be
 /// called from any thread; each tenant has its own short critical section.
 #include <cstdint>
@@ -28,6 +33,7 @@
 
 #include "sluice/config/config.h"
 #include "sluice/core/clock.h"
+#include "sluice/tenancy/quota_sharing.h"
 #include "sluice/tenancy/token_bucket.h"
 
 namespace sluice::tenancy {
@@ -38,6 +44,7 @@ enum class Refusal {
   kTokens,       // tokens per minute used up
   kTooLarge,     // the request alone needs more than the tokens-per-minute limit (checked first: waiting cannot help)
   kConcurrency,  // max_concurrency admitted requests unfinished
+  kUnavailable,  // the limits are shared through Redis, which is unreachable, and the fallback is `closed`
 };
 std::string_view to_string(Refusal refusal);
 
@@ -58,6 +65,9 @@ struct AdmitDecision {
   std::string message;  // for the 429 body
   RateLimitStatus status;
   std::int64_t reserved_tokens = 0;  // when admitted: to pass back to finish()
+  /// Refused for want of a lease (kLeased): what to take from the shared
+  /// buckets; after LeaseGrant, grant() and admit() again.
+  std::optional<LeaseNeed> lease;
   bool admitted() const { return refusal == Refusal::kNone; }
 };
 
@@ -78,12 +88,38 @@ class QuotaLedger {
   /// Admitted, unfinished requests of the tenant (all models).
   std::int64_t in_flight(std::size_t tenant) const;
 
+  /// Shares this ledger's limits with other replicas (null: alone). Ledgers
+  /// built from this one (reloads) share the same way.
+  void share(std::shared_ptr<QuotaSharing> sharing) { sharing_ = std::move(sharing); }
+  const std::shared_ptr<QuotaSharing>& sharing() const { return sharing_; }
+  /// Adds what the shared buckets granted for `need` (from admit) to the
+  /// tenant's leases.
+  void grant(std::size_t tenant, std::size_t model, const LeaseNeed& need, const LeaseGrant& grant,
+             core::TimePoint now);
+  /// kLeased: the leases of tenants idle for `idle` and every spare slot,
+  /// taken out of this ledger to go back to the shared buckets.
+  std::vector<LeaseReturn> collect_returns(core::TimePoint now, core::Duration idle);
+
  private:
+  /// kLeased: what this replica holds of the shared buckets.
+  struct Lease {
+    double requests = 0;
+    double tokens = 0;          // negative: used beyond reservations, owed
+    std::int64_t slots = 0;
+    double left_requests = 0;   // the shared buckets after the last grant
+    double left_tokens = 0;
+    core::TimePoint last_used{};
+  };
   struct Scope {
     std::optional<TokenBucket> requests;
     std::optional<TokenBucket> tokens;
     std::optional<std::int64_t> max_concurrency;
     std::int64_t in_flight = 0;
+    std::int64_t rpm = 0, tpm = 0;  // the configured limits (0: none)
+    int divided_by = 1;             // kLocal: the buckets hold rpm and tpm divided by this
+    std::uint64_t fallbacks_seen = 0;  // QuotaSharing::fallbacks when the buckets were last set
+    std::string key;                // this scope's name in the shared buckets
+    Lease lease;
   };
   struct TenantQuota {
     std::string id;  // the tenant's id; fixed
@@ -95,12 +131,18 @@ class QuotaLedger {
   /// The scopes that apply to (tenant, model): 1 or 2.
   int scopes(TenantQuota& q, std::size_t model, Scope* out[2]);
   RateLimitStatus status_locked(Scope* const* scopes, int n, core::TimePoint now);
+  QuotaMode mode() const { return sharing_ ? sharing_->mode.load(std::memory_order_relaxed) : QuotaMode::kLocal; }
+  /// kLocal: sets the scopes' buckets to their limits divided by the live replicas.
+  void divide_limits(Scope* const* scopes, int n, core::TimePoint now);
+  /// kLeased: takes from the leases, or says what is missing.
+  void admit_leased(Scope* const* scopes, int n, std::int64_t tokens, core::TimePoint now, AdmitDecision& d);
 
   /// Sets `q`'s limits to `tenant`'s in `config` (under q's lock).
   static void configure(TenantQuota& q, const config::Config& config, const config::Tenant& tenant,
                         core::TimePoint now);
 
   std::vector<std::shared_ptr<TenantQuota>> tenants_;  // by config index; shared with later ledgers
+  std::shared_ptr<QuotaSharing> sharing_;
 };
 
 /// OpenAI's reset format: "20ms", "1s", "6m0s".

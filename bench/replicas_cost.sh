@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The request-path cost of shared limits: the same wrk load, in one run, against
+#   (a) alone:      one sluice, no cluster (limits local),
+#   (b) one-of-3:   one of three sluice replicas sharing limits through one Redis
+#                   (the default lease: 1 % of the limit taken ahead of time),
+#   (c) no-lease:   the same three replicas with lease_percent: 0, so every
+#                   admission takes its request from Redis (the worst case),
+# all in front of one instant engine-sim, with a tenant whose limits are high
+# enough never to refuse; prints requests/s, p50/p99 and CPU per request of
+# each (CPU of the measured replica plus Redis's), and the ratios to (a).
+# Usage: bench/replicas_cost.sh path/to/sluice [duration_s] [connections]
+set -euo pipefail
+SLUICE=$(realpath "${1:-build/release/sluice}")
+DURATION=${2:-10}
+CONNS=${3:-32}
+THREADS=2
+WORK=$(mktemp -d /tmp/sluice-bench.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+source "$(dirname "$0")/lib.sh"
+command -v wrk >/dev/null || { echo "wrk is missing: run scripts/install-deps.sh --bench" >&2; exit 1; }
+command -v redis-server >/dev/null || { echo "redis-server is missing: run scripts/install-deps.sh --bench" >&2; exit 1; }
+
+REDIS_PORT=$(free_port)
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --logfile "" > "$WORK/redis.out" 2>&1 &
+REDIS_PID=$!
+PIDS+=($REDIS_PID)
+for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+start_engine "$SLUICE" engine
+KEY_HASH=$(bench_key_hash)
+
+# start_sluice name cluster-line: sets PORT_<name> and PID_<name>.
+start_sluice() {
+  local name=$1 cluster=$2 api admin
+  api=$(free_port); admin=$(free_port)
+  mkdir -p "$WORK/$name"
+  cat > "$WORK/$name/sluice.yaml" <<YAML
+listen: {api: 127.0.0.1:$api, admin: 127.0.0.1:$admin}
+server: {threads: $THREADS, access_log: ""}
+store: {url: "sqlite::memory:", usage_ledger: false}
+$cluster
+tenants:
+  - id: bench
+    api_keys: [sha256:$KEY_HASH]
+    models: ["*"]
+    limits: {rpm: 100000000, tpm: 10000000000, max_concurrency: 100000}
+models:
+  - name: bench-model
+    source: static
+    static: {endpoints: ["http://127.0.0.1:$ENGINE_PORT"]}
+YAML
+  "$binary" serve --config "$WORK/$name/sluice.yaml" --quiet > "$WORK/$name.out" 2>&1 &
+  PIDS+=($!)
+  printf -v "PID_${name//-/_}" '%s' "$!"
+  printf -v "PORT_${name//-/_}" '%s' "$api"
+  wait_http "http://127.0.0.1:$api/v1/models"
+}
+binary=$SLUICE
+start_sluice alone ""
+for i in 1 2 3; do start_sluice "leased$i" "cluster: {redis: \"redis://127.0.0.1:$REDIS_PORT/0\"}"; done
+for i in 1 2 3; do start_sluice "nolease$i" "cluster: {redis: \"redis://127.0.0.1:$REDIS_PORT/1\", lease_percent: 0}"; done
+
+write_post_lua
+warm_up "http://127.0.0.1:$PORT_alone" "http://127.0.0.1:$PORT_leased1" "http://127.0.0.1:$PORT_nolease1"
+results=()
+for round in 1 2; do
+  results+=("$(run_wrk "alone-$round" "http://127.0.0.1:$PORT_alone" "$PID_alone")")
+  results+=("$(run_wrk "one-of-3-$round" "http://127.0.0.1:$PORT_leased1" "$PID_leased1" "$REDIS_PID")")
+  results+=("$(run_wrk "no-lease-$round" "http://127.0.0.1:$PORT_nolease1" "$PID_nolease1" "$REDIS_PID")")
+done
+takes=$(curl -s "http://127.0.0.1:$(grep -o 'admin: 127.0.0.1:[0-9]*' "$WORK/leased1/sluice.yaml" | cut -d: -f3)/metrics" |
+  awk '/^sluice_cluster_lease_takes_total/ {print $2}')
+
+echo
+echo "shared limits cost: wrk -t$THREADS -c$CONNS -d${DURATION}s ×2 rounds, POST /v1/chat/completions (max_tokens 16), $(nproc) cores"
+printf '%-14s %12s %10s %10s %8s %14s\n' target "requests/s" "p50 ms" "p99 ms" "non-2xx" "CPU us/req"
+declare -A RPS P99 CPU
+for r in "${results[@]}"; do
+  read -r name rps p50 p99 non2xx cpu <<<"$r"
+  printf '%-14s %12s %10s %10s %8s %14s\n' "$name" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" "$non2xx" "$cpu"
+  base=${name%-*}
+  RPS[$base]=$(awk -v a="${RPS[$base]:-0}" -v b="$rps" 'BEGIN{print a+b}')
+  P99[$base]=$(awk -v a="${P99[$base]:-1e9}" -v b="$(to_ms "$p99")" 'BEGIN{print (b < a ? b : a)}')
+  CPU[$base]=$(awk -v a="${CPU[$base]:-0}" -v b="$cpu" 'BEGIN{print a+b}')
+done
+echo "Redis lease calls of the measured default replica over the whole run: ${takes:-?}"
+for t in one-of-3 no-lease; do
+  awk -v t="$t" -v r="${RPS[$t]}" -v n="${RPS[alone]}" -v p="${P99[$t]}" -v q="${P99[alone]}" \
+      -v c="${CPU[$t]}" -v d="${CPU[alone]}" \
+    'BEGIN { printf "%s/alone: requests/s %.3fx, p99 (lower round) %.2fx, CPU per request %.3fx\n", t, r/n, p/q, c/d }'
+done

@@ -1,0 +1,51 @@
+#include "sluice/proxy/quota_admission.h"
+
+#include <algorithm>
+#include <expected>
+
+namespace sluice::proxy {
+namespace {
+
+using net::asio::awaitable;
+namespace asio = net::asio;
+
+/// Runs ctx.take_lease and resumes this coroutine on its own executor with the answer.
+awaitable<LeaseAnswer> take_lease(GatewayContext& ctx, tenancy::LeaseNeed need) {
+  const auto executor = co_await asio::this_coro::executor;
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(LeaseAnswer)>(
+      [&ctx, executor](auto handler, tenancy::LeaseNeed need) {
+        auto work = asio::make_work_guard(executor);
+        ctx.take_lease(std::move(need), [handler = std::move(handler), work = std::move(work)](LeaseAnswer answer) mutable {
+          const auto ex = work.get_executor();
+          asio::post(ex, [handler = std::move(handler), answer = std::move(answer)]() mutable {
+            std::move(handler)(std::move(answer));
+          });
+        });
+      },
+      asio::use_awaitable, std::move(need));
+}
+
+}  // namespace
+
+awaitable<tenancy::AdmitDecision> admit_quota(Worker& worker, const ConfigSnapshot& cfg, std::size_t tenant,
+                                              std::size_t model, std::int64_t tokens) {
+  tenancy::AdmitDecision d = cfg.quotas->admit(tenant, model, tokens, worker.clock.now());
+  // Two tries: another request of this replica may use the lease between the grant and the retry.
+  for (int attempt = 0; attempt < 2 && d.lease && worker.ctx.take_lease; ++attempt) {
+    tenancy::LeaseNeed need = std::move(*d.lease);
+    d.lease.reset();
+    const LeaseAnswer answer = co_await take_lease(worker.ctx, need);
+    if (answer && !answer->granted) {  // the tenant is at its limit across replicas
+      d.retry_after = std::max<core::Duration>(std::chrono::milliseconds(answer->retry_after_ms),
+                                               std::chrono::milliseconds(1));
+      co_return d;
+    }
+    if (answer) cfg.quotas->grant(tenant, model, need, *answer, worker.clock.now());
+    // Granted: admit from the lease. Redis failed: the ledger is in its fallback mode now.
+    d = cfg.quotas->admit(tenant, model, tokens, worker.clock.now());
+  }
+  d.lease.reset();
+  co_return d;
+}
+
+}  // namespace sluice::proxy

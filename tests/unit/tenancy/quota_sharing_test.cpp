@@ -1,0 +1,180 @@
+// The quota ledger with limits shared between replicas (quota_sharing.h):
+// leases, fallbacks, returns. Pure: the shared buckets' answers are written
+// by hand here; cluster/shared_limits_test.cpp runs them against Redis.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "sluice/tenancy/quota_ledger.h"
+
+namespace sluice::tenancy {
+namespace {
+
+using namespace std::chrono_literals;
+
+const core::TimePoint t0 = core::TimePoint{} + 1000s;
+
+config::Config one_tenant(std::optional<std::int64_t> rpm, std::optional<std::int64_t> tpm,
+                          std::optional<std::int64_t> conc = std::nullopt) {
+  config::Config cfg;
+  config::Tenant a;
+  a.id = "acme";
+  a.limits.rpm = rpm;
+  a.limits.tpm = tpm;
+  a.limits.max_concurrency = conc;
+  cfg.tenants = {a};
+  config::Model m;
+  m.name = "small";
+  cfg.models = {m};
+  return cfg;
+}
+
+std::shared_ptr<QuotaSharing> leased(double fraction = 0.01) {
+  auto s = std::make_shared<QuotaSharing>();
+  s->mode = QuotaMode::kLeased;
+  s->lease_fraction = fraction;
+  return s;
+}
+
+LeaseGrant grant_all(const LeaseNeed& need, double left = 1000) {
+  LeaseGrant g;
+  g.granted = true;
+  for (const auto& item : need.items) {
+    g.amounts.push_back(item.want);
+    g.left.push_back(left);
+  }
+  return g;
+}
+
+TEST(QuotaSharingTest, ALeasedLedgerAsksForALeaseThenAdmitsFromItWithoutAsking) {
+  QuotaLedger ledger(one_tenant(6000, 600000), t0);
+  ledger.share(leased());
+  AdmitDecision d = ledger.admit(0, 0, 100, t0);
+  ASSERT_FALSE(d.admitted());
+  ASSERT_TRUE(d.lease);
+  ASSERT_EQ(d.lease->items.size(), 2u);
+  // Requests: 1 needed, 1 % of 6000 wanted ahead; tokens: 100 needed, 1 % of 600000 ahead.
+  EXPECT_EQ(d.lease->items[0].kind, LeaseItem::Kind::kRequests);
+  EXPECT_EQ(d.lease->items[0].key, "4:acme:rpm");
+  EXPECT_DOUBLE_EQ(d.lease->items[0].need, 1);
+  EXPECT_DOUBLE_EQ(d.lease->items[0].want, 60);
+  EXPECT_EQ(d.lease->items[1].kind, LeaseItem::Kind::kTokens);
+  EXPECT_DOUBLE_EQ(d.lease->items[1].need, 100);
+  EXPECT_DOUBLE_EQ(d.lease->items[1].want, 6000);
+  ledger.grant(0, 0, *d.lease, grant_all(*d.lease), t0);
+  // 60 requests of 100 tokens pass on the lease alone: no more lease requests.
+  for (int i = 0; i < 60; ++i) {
+    d = ledger.admit(0, 0, 100, t0);
+    ASSERT_TRUE(d.admitted()) << i;
+    EXPECT_FALSE(d.lease);
+  }
+  d = ledger.admit(0, 0, 100, t0);
+  EXPECT_FALSE(d.admitted());
+  ASSERT_TRUE(d.lease);
+  EXPECT_EQ(d.lease->items.size(), 2u);  // both leases are used up
+}
+
+TEST(QuotaSharingTest, ConcurrencySlotsAreTakenOneAtATimeAndSpareOnesGoBack) {
+  QuotaLedger ledger(one_tenant(std::nullopt, std::nullopt, 2), t0);
+  ledger.share(leased());
+  AdmitDecision d = ledger.admit(0, 0, 10, t0);
+  ASSERT_TRUE(d.lease);
+  ASSERT_EQ(d.lease->items.size(), 1u);
+  EXPECT_EQ(d.lease->items[0].kind, LeaseItem::Kind::kSlots);
+  EXPECT_DOUBLE_EQ(d.lease->items[0].want, 1);  // slots are never taken ahead
+  ledger.grant(0, 0, *d.lease, grant_all(*d.lease), t0);
+  ASSERT_TRUE(ledger.admit(0, 0, 10, t0).admitted());
+  // The second request needs a second slot.
+  d = ledger.admit(0, 0, 10, t0);
+  ASSERT_TRUE(d.lease);
+  EXPECT_DOUBLE_EQ(d.lease->items[0].need, 1);
+  ledger.finish(0, 0, 10, 10, t0 + 1s);
+  // The slot of the finished request is spare: it goes back at the next sync.
+  const auto returns = ledger.collect_returns(t0 + 1s, 10s);
+  ASSERT_EQ(returns.size(), 1u);
+  EXPECT_EQ(returns[0].kind, LeaseItem::Kind::kSlots);
+  EXPECT_DOUBLE_EQ(returns[0].amount, 1);
+  EXPECT_TRUE(ledger.collect_returns(t0 + 2s, 10s).empty());
+}
+
+TEST(QuotaSharingTest, IdleLeasesGoBackAndAnOverrunIsOwed) {
+  QuotaLedger ledger(one_tenant(std::nullopt, 60000), t0);
+  ledger.share(leased());
+  AdmitDecision d = ledger.admit(0, 0, 100, t0);
+  ASSERT_TRUE(d.lease);
+  ledger.grant(0, 0, *d.lease, grant_all(*d.lease), t0);  // 600 tokens
+  d = ledger.admit(0, 0, 100, t0);
+  ASSERT_TRUE(d.admitted());
+  ledger.finish(0, 0, 100, 900, t0 + 1s);  // used 800 more than reserved
+  EXPECT_TRUE(ledger.collect_returns(t0 + 2s, 5s).empty());  // not idle yet
+  const auto returns = ledger.collect_returns(t0 + 7s, 5s);
+  ASSERT_EQ(returns.size(), 1u);
+  EXPECT_EQ(returns[0].key, "4:acme:tpm");
+  EXPECT_DOUBLE_EQ(returns[0].amount, 600 - 100 - 800);  // owed to the shared bucket
+}
+
+TEST(QuotaSharingTest, ARefusedLeaseLeavesTheLedgerUntouched) {
+  QuotaLedger ledger(one_tenant(60, std::nullopt), t0);
+  ledger.share(leased());
+  AdmitDecision d = ledger.admit(0, 0, 1, t0);
+  ASSERT_TRUE(d.lease);
+  LeaseGrant refused;
+  refused.granted = false;
+  refused.amounts = {0};
+  refused.left = {0.5};
+  ledger.grant(0, 0, *d.lease, refused, t0);
+  EXPECT_FALSE(ledger.admit(0, 0, 1, t0).admitted());
+  EXPECT_EQ(ledger.in_flight(0), 0);
+}
+
+TEST(QuotaSharingTest, LocalFallbackDividesEveryLimitByTheLiveReplicas) {
+  QuotaLedger ledger(one_tenant(60, std::nullopt, 4), t0);
+  auto sharing = std::make_shared<QuotaSharing>();
+  sharing->mode = QuotaMode::kLocal;
+  sharing->replicas = 3;
+  ledger.share(sharing);
+  // 60 rpm over 3 replicas: 20 here, at once (the bucket starts full).
+  int admitted = 0;
+  for (int i = 0; i < 30; ++i) {
+    AdmitDecision d = ledger.admit(0, 0, 1, t0);
+    if (d.admitted()) {
+      ++admitted;
+      ledger.finish(0, 0, 1, 1, t0);
+    }
+    EXPECT_FALSE(d.lease);
+  }
+  EXPECT_EQ(admitted, 20);
+  // Concurrency 4 over 3 replicas: 1 here.
+  QuotaLedger conc(one_tenant(std::nullopt, std::nullopt, 4), t0);
+  conc.share(sharing);
+  EXPECT_TRUE(conc.admit(0, 0, 1, t0).admitted());
+  EXPECT_EQ(conc.admit(0, 0, 1, t0).refusal, Refusal::kConcurrency);
+}
+
+TEST(QuotaSharingTest, ClosedFallbackRefusesLimitedTenantsOnly) {
+  config::Config cfg = one_tenant(60, std::nullopt);
+  config::Tenant free;
+  free.id = "free";
+  cfg.tenants.push_back(free);
+  QuotaLedger ledger(cfg, t0);
+  auto sharing = std::make_shared<QuotaSharing>();
+  sharing->mode = QuotaMode::kClosed;
+  ledger.share(sharing);
+  EXPECT_EQ(ledger.admit(0, 0, 1, t0).refusal, Refusal::kUnavailable);
+  EXPECT_TRUE(ledger.admit(1, 0, 1, t0).admitted());
+}
+
+TEST(QuotaSharingTest, AReloadedLedgerKeepsTheSharingAndTheLeases) {
+  const config::Config cfg = one_tenant(6000, std::nullopt);
+  QuotaLedger ledger(cfg, t0);
+  ledger.share(leased());
+  AdmitDecision d = ledger.admit(0, 0, 1, t0);
+  ASSERT_TRUE(d.lease);
+  ledger.grant(0, 0, *d.lease, grant_all(*d.lease), t0);
+  QuotaLedger reloaded(cfg, t0 + 1s, &ledger);
+  EXPECT_EQ(reloaded.sharing(), ledger.sharing());
+  EXPECT_TRUE(reloaded.admit(0, 0, 1, t0 + 1s).admitted());  // from the lease taken before the reload
+}
+
+}  // namespace
+}  // namespace sluice::tenancy
