@@ -91,7 +91,11 @@ void FleetRole::schedule_reap() {
 
 void FleetRole::on_lead(std::int64_t epoch, const std::string& table) {
   std::vector<provider::FleetMember> members;
-  if (!table.empty()) {
+  if (table.empty() && remote_.has_table()) {
+    // Redis lost the table (restarted without persistence): the fleet this
+    // replica last saw, or led, is still running.
+    members = remote_.last().instances;
+  } else if (!table.empty()) {
     auto parsed = provider::parse_published_fleet(table);
     if (parsed) {
       members = std::move(parsed->instances);

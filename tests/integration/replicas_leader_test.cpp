@@ -176,5 +176,51 @@ TEST(ReplicasLeaderTest, ALeaderStoppedCleanlyHandsItsEnginesOverAndTheLastRepli
   }
 }
 
+TEST(ReplicasLeaderTest, WithoutRedisNobodyLeadsTheEnginesKeepServingAndAreAdoptedWhenItReturns) {
+  testing::RedisServer redis;
+  if (!redis.start()) GTEST_SKIP() << redis.error();
+  const std::string config = replica_config(redis.url());
+  Gateway first(config);
+  ASSERT_TRUE(first.start(30000ms)) << first.error() << first.stderr_text();
+  Gateway second(config);
+  ASSERT_TRUE(second.start(30000ms)) << second.error() << second.stderr_text();
+  const auto engines = [](const Gateway& g) { return pids_of(admin_request(g, "GET", "/admin/fleet").json()); };
+  ASSERT_TRUE(wait_until([&] { return engines(first).size() == 2 && engines(second) == engines(first); }, 10000ms));
+  const std::map<std::string, int> before = engines(first);
+
+  // Redis dies: the leader cannot renew and steps down within its lease;
+  // nobody drives the fleet, and both replicas keep serving from their tables.
+  redis.kill();
+  const auto killed_at = Clock::now();
+  ASSERT_TRUE(wait_until([&] { return !is_leader(first) && !is_leader(second); }, 3000ms, 10ms));
+  const double stepped_down_s = std::chrono::duration<double>(Clock::now() - killed_at).count();
+  std::printf("[ redis down ] the leader stepped down %.3f s after Redis died (lease 1 s)\n", stepped_down_s);
+  EXPECT_LT(stepped_down_s, 1.5);
+  for (const Gateway* g : {&first, &second}) {
+    EXPECT_EQ(post_json(g->api_port(), "/v1/chat/completions", chat_body("small", "hi", 4), kAcmeKey).status, 200);
+  }
+
+  // Redis is back, empty (no persistence): one replica leads again and
+  // adopts the running engines from the table it kept; none is restarted.
+  ASSERT_TRUE(redis.restart()) << redis.error();
+  ASSERT_TRUE(wait_until([&] { return is_leader(first) != is_leader(second); }, 5000ms, 20ms));
+  Gateway& leader = is_leader(first) ? first : second;
+  ASSERT_TRUE(wait_until([&] { return engines(leader) == before; }, 3000ms))
+      << admin_request(leader, "GET", "/admin/fleet").body;
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(engines(leader), before);
+  for (const auto& [id, pid] : before) EXPECT_TRUE(pid_alive(pid)) << id;
+
+  Gateway& follower = &leader == &first ? second : first;
+  EXPECT_EQ(follower.stop(), 0) << follower.stderr_text();
+  EXPECT_EQ(leader.stop(), 0) << leader.stderr_text();
+  std::vector<pid_t> pids;
+  for (const auto& [id, pid] : before) pids.push_back(pid);
+  EXPECT_TRUE(wait_pids_gone(pids, 5000ms)) << "the last replica left engines running";
+  for (pid_t pid : pids) {
+    if (pid_alive(pid)) ::kill(pid, SIGKILL);
+  }
+}
+
 }  // namespace
 }  // namespace sluice::itest
