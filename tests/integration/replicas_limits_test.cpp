@@ -152,7 +152,11 @@ class ReplicasLimitsTest : public ::testing::Test {
           std::make_unique<Gateway>(replica_config(redis_, engine_port ? engine_port : engine_.port(), fallback)));
       ASSERT_TRUE(replicas_.back()->start()) << replicas_.back()->error();
     }
-    for (auto& r : replicas_) ports_.push_back(r->api_port());
+    for (auto& r : replicas_) {
+      ports_.push_back(r->api_port());
+      // Ready: its static endpoint passed a health check (before that, 503 no_instance_available).
+      ASSERT_TRUE(wait_until([&] { return get(r->admin_port(), "/readyz").status == 200; }, 10000ms));
+    }
     ASSERT_TRUE(wait_until([&] { return replicas_[0]->metrics().find("sluice_cluster_replicas 3") != std::string::npos; },
                            5000ms))
         << replicas_[0]->metrics();
@@ -163,7 +167,9 @@ class ReplicasLimitsTest : public ::testing::Test {
     for (const auto& r : replicas_) {
       std::istringstream lines(r->stderr_text());
       for (std::string line; std::getline(lines, line);)
-        if (line.find("cluster:") != std::string::npos) out += line + "\n";
+        if (line.find("cluster:") != std::string::npos || line.find("warn") != std::string::npos ||
+            line.find("error") != std::string::npos)
+          out += line + "\n";
     }
     return out;
   }
@@ -188,7 +194,7 @@ TEST_F(ReplicasLimitsTest, ThreeReplicasBehindALoadBalancerAdmitOneLimit) {
   EXPECT_GT(r.refused, 0) << "the load did not reach the limit";
   EXPECT_LE(r.ok, limit + 1) << cluster_log();
   EXPECT_GE(r.ok, limit - 3 * 6 - 1) << cluster_log();
-  EXPECT_EQ(r.other, 0) << r.others;
+  EXPECT_EQ(r.other, 0) << r.others << cluster_log();
 }
 
 TEST_F(ReplicasLimitsTest, RequestsSkewedToOneReplicaStillGetOneLimit) {
@@ -240,6 +246,10 @@ TEST_F(ReplicasLimitsTest, RedisKilledUnderLoadFallsBackAndRejoins) {
   EXPECT_EQ(during.other, 0) << "no request may fail for another reason than its limit:\n" << during.others;
   EXPECT_LT(during.slowest, 1s) << "no request may hang on Redis";
   EXPECT_GT(during.ok, 0);
+  // A Redis restarted without persistence forgets what was taken: the bucket
+  // starts full again, as one gateway's does when it restarts. So at most
+  // two minutes' allowance, the refill, and one lease per replica.
+  EXPECT_LE(during.ok, 2 * 600 + 10 * 4 + 3 * 6 + 1);
   EXPECT_TRUE(wait_until([&] { return replicas_[1]->metrics().find("sluice_cluster_redis_up 1") != std::string::npos; },
                          3000ms));
   // Shared again: the tenant still gets answers.
