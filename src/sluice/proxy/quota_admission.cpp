@@ -30,7 +30,7 @@ awaitable<LeaseAnswer> take_lease(GatewayContext& ctx, tenancy::LeaseNeed need) 
 awaitable<tenancy::AdmitDecision> admit_quota(Worker& worker, const ConfigSnapshot& cfg, std::size_t tenant,
                                               std::size_t model, std::int64_t tokens) {
   tenancy::AdmitDecision d = cfg.quotas->admit(tenant, model, tokens, worker.clock.now());
-  // Two tries: another request of this replica may use the lease between the grant and the retry.
+  // A second try when the grant did not cover it all (another scope's lease ran out meanwhile).
   for (int attempt = 0; attempt < 2 && d.lease && worker.ctx.take_lease; ++attempt) {
     tenancy::LeaseNeed need = std::move(*d.lease);
     d.lease.reset();
@@ -40,9 +40,9 @@ awaitable<tenancy::AdmitDecision> admit_quota(Worker& worker, const ConfigSnapsh
                                                std::chrono::milliseconds(1));
       co_return d;
     }
-    if (answer) cfg.quotas->grant(tenant, model, need, *answer, worker.clock.now());
-    // Granted: admit from the lease. Redis failed: the ledger is in its fallback mode now.
-    d = cfg.quotas->admit(tenant, model, tokens, worker.clock.now());
+    // Granted: admitted from the lease before any other request. Redis failed: the ledger is in its fallback now.
+    d = answer ? cfg.quotas->admit_granted(tenant, model, tokens, need, *answer, worker.clock.now())
+               : cfg.quotas->admit(tenant, model, tokens, worker.clock.now());
   }
   d.lease.reset();
   co_return d;

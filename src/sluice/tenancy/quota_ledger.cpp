@@ -170,7 +170,7 @@ void QuotaLedger::admit_leased(Scope* const* scopes, int n, std::int64_t tokens,
     }
     if (s.max_concurrency && s.in_flight + 1 > s.lease.slots) {
       const double missing = static_cast<double>(s.in_flight + 1 - s.lease.slots);
-      add(LeaseItem::Kind::kSlots, ":conc", *s.max_concurrency, missing, missing);
+      add(LeaseItem::Kind::kSlots, ":conc", *s.max_concurrency, missing, lease_size(*s.max_concurrency, fraction));
     }
   }
   if (!need.items.empty()) {
@@ -201,7 +201,21 @@ void QuotaLedger::grant(std::size_t tenant, std::size_t model, const LeaseNeed& 
   TenantQuota& q = *tenants_[tenant];
   std::lock_guard lock(q.mutex);
   Scope* sc[2];
-  const int n = scopes(q, model, sc);
+  apply_grant(sc, scopes(q, model, sc), need, grant, now);
+}
+
+AdmitDecision QuotaLedger::admit_granted(std::size_t tenant, std::size_t model, std::int64_t tokens,
+                                         const LeaseNeed& need, const LeaseGrant& grant, core::TimePoint now) {
+  if (tenant >= tenants_.size()) return {};
+  TenantQuota& q = *tenants_[tenant];
+  std::lock_guard lock(q.mutex);
+  Scope* sc[2];
+  if (grant.granted) apply_grant(sc, scopes(q, model, sc), need, grant, now);
+  return admit_locked(q, model, tokens, now);
+}
+
+void QuotaLedger::apply_grant(Scope* const* sc, int n, const LeaseNeed& need, const LeaseGrant& grant,
+                              core::TimePoint now) {
   for (std::size_t i = 0; i < need.items.size() && i < grant.amounts.size(); ++i) {
     const LeaseItem& item = need.items[i];
     if (item.scope >= n) continue;
@@ -219,14 +233,20 @@ void QuotaLedger::grant(std::size_t tenant, std::size_t model, const LeaseNeed& 
 std::vector<LeaseReturn> QuotaLedger::collect_returns(core::TimePoint now, core::Duration idle) {
   std::vector<LeaseReturn> out;
   if (mode() != QuotaMode::kLeased) return out;
+  const double fraction = sharing_->lease_fraction;
   const auto collect = [&](Scope& s) {
     Lease& lease = s.lease;
-    if (now - lease.last_used >= idle) {
+    const bool is_idle = now - lease.last_used >= idle;
+    if (is_idle) {
       if (s.rpm > 0 && lease.requests != 0) out.push_back({LeaseItem::Kind::kRequests, s.key + ":rpm", s.rpm, lease.requests});
       if (s.tpm > 0 && lease.tokens != 0) out.push_back({LeaseItem::Kind::kTokens, s.key + ":tpm", s.tpm, lease.tokens});
       lease.requests = lease.tokens = 0;
     }
-    if (const std::int64_t spare = lease.slots - s.in_flight; spare > 0) {
+    // Spare slots beyond one lease go back at once (others may need them), the rest when idle.
+    const auto keep = is_idle || !s.max_concurrency
+                          ? std::int64_t{0}
+                          : static_cast<std::int64_t>(lease_size(*s.max_concurrency, fraction));
+    if (const std::int64_t spare = lease.slots - s.in_flight - keep; spare > 0) {
       out.push_back({LeaseItem::Kind::kSlots, s.key + ":conc", s.max_concurrency.value_or(0),
                      static_cast<double>(spare)});
       lease.slots -= spare;
@@ -243,10 +263,14 @@ std::vector<LeaseReturn> QuotaLedger::collect_returns(core::TimePoint now, core:
 }
 
 AdmitDecision QuotaLedger::admit(std::size_t tenant, std::size_t model, std::int64_t tokens, core::TimePoint now) {
-  AdmitDecision d;
-  if (tenant >= tenants_.size()) return d;
+  if (tenant >= tenants_.size()) return {};
   TenantQuota& q = *tenants_[tenant];
   std::lock_guard lock(q.mutex);
+  return admit_locked(q, model, tokens, now);
+}
+
+AdmitDecision QuotaLedger::admit_locked(TenantQuota& q, std::size_t model, std::int64_t tokens, core::TimePoint now) {
+  AdmitDecision d;
   Scope* sc[2];
   const int n = scopes(q, model, sc);
   const double need = static_cast<double>(tokens);
@@ -322,9 +346,9 @@ void QuotaLedger::finish(std::size_t tenant, std::size_t model, std::int64_t res
   const double delta = static_cast<double>(used_tokens - reserved_tokens);
   const bool leased = mode() == QuotaMode::kLeased;
   for (int i = 0; i < n; ++i) {
+    if (leased) sc[i]->lease.last_used = now;
     if (leased && sc[i]->tokens) {
       sc[i]->lease.tokens -= delta;  // unused tokens stay in the lease; an overrun is owed
-      sc[i]->lease.last_used = now;
     } else if (auto& b = sc[i]->tokens) {
       if (delta < 0) b->give_back(-delta, now);
       else if (delta > 0) b->take_anyway(delta, now);

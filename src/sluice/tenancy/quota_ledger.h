@@ -96,6 +96,10 @@ class QuotaLedger {
   /// tenant's leases.
   void grant(std::size_t tenant, std::size_t model, const LeaseNeed& need, const LeaseGrant& grant,
              core::TimePoint now);
+  /// grant() and admit() under one lock: the request that asked for the
+  /// lease is admitted from it before any other request of this replica.
+  AdmitDecision admit_granted(std::size_t tenant, std::size_t model, std::int64_t tokens, const LeaseNeed& need,
+                              const LeaseGrant& grant, core::TimePoint now);
   /// kLeased: the leases of tenants idle for `idle` and every spare slot,
   /// taken out of this ledger to go back to the shared buckets.
   std::vector<LeaseReturn> collect_returns(core::TimePoint now, core::Duration idle);
@@ -131,6 +135,8 @@ class QuotaLedger {
   /// The scopes that apply to (tenant, model): 1 or 2.
   int scopes(TenantQuota& q, std::size_t model, Scope* out[2]);
   RateLimitStatus status_locked(Scope* const* scopes, int n, core::TimePoint now);
+  AdmitDecision admit_locked(TenantQuota& q, std::size_t model, std::int64_t tokens, core::TimePoint now);
+  void apply_grant(Scope* const* scopes, int n, const LeaseNeed& need, const LeaseGrant& grant, core::TimePoint now);
   QuotaMode mode() const { return sharing_ ? sharing_->mode.load(std::memory_order_relaxed) : QuotaMode::kLocal; }
   /// kLocal: sets the scopes' buckets to their limits divided by the live replicas.
   void divide_limits(Scope* const* scopes, int n, core::TimePoint now);

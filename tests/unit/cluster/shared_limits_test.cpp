@@ -93,7 +93,7 @@ TEST(SharedLimitsTest, ConcurrencyIsCappedAcrossReplicasAndSlotsComeBack) {
   EXPECT_TRUE(a.admit().admitted());
   EXPECT_EQ(b.admit().refusal, tenancy::Refusal::kConcurrency);
   a.ledger->finish(0, 0, 1, 1, core::steady_now());
-  std::this_thread::sleep_for(200ms);  // a's spare slot goes back at its next sync
+  std::this_thread::sleep_for(500ms);  // a is idle: its spare slot goes back at its next sync
   EXPECT_TRUE(b.admit().admitted());
 }
 
@@ -113,13 +113,15 @@ TEST(SharedLimitsTest, RedisDownFallsBackToLocalShareAndRejoins) {
   EXPECT_EQ(a.sharing->mode.load(), tenancy::QuotaMode::kLocal);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);  // within a sync interval and a timeout
   EXPECT_FALSE(a.shared.redis_up());
-  // Alone, each replica gives the tenant half of its 60 requests per minute.
+  // Alone, each replica enforces half of the 60 requests per minute, its
+  // bucket restarted from the lease it held (none here), never full: falling
+  // back never admits more than sharing would have.
   int admitted = 0;
   for (int i = 0; i < 100; ++i) {
     if (a.admit().admitted()) ++admitted;
   }
-  EXPECT_GE(admitted, 30);
-  EXPECT_LE(admitted, 31);
+  EXPECT_LE(admitted, 1);
+  EXPECT_EQ(a.ledger->status(0, 0, core::steady_now()).limit_requests, 30);
   ASSERT_TRUE(redis.restart()) << redis.error();
   const auto t1 = std::chrono::steady_clock::now();
   while (!a.shared.redis_up() && std::chrono::steady_clock::now() - t1 < 3s) std::this_thread::sleep_for(10ms);

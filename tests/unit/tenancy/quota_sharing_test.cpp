@@ -81,7 +81,7 @@ TEST(QuotaSharingTest, ConcurrencySlotsAreTakenOneAtATimeAndSpareOnesGoBack) {
   ASSERT_TRUE(d.lease);
   ASSERT_EQ(d.lease->items.size(), 1u);
   EXPECT_EQ(d.lease->items[0].kind, LeaseItem::Kind::kSlots);
-  EXPECT_DOUBLE_EQ(d.lease->items[0].want, 1);  // slots are never taken ahead
+  EXPECT_DOUBLE_EQ(d.lease->items[0].want, 1);  // one lease of slots: 1 % of 2, at least 1
   ledger.grant(0, 0, *d.lease, grant_all(*d.lease), t0);
   ASSERT_TRUE(ledger.admit(0, 0, 10, t0).admitted());
   // The second request needs a second slot.
@@ -89,12 +89,26 @@ TEST(QuotaSharingTest, ConcurrencySlotsAreTakenOneAtATimeAndSpareOnesGoBack) {
   ASSERT_TRUE(d.lease);
   EXPECT_DOUBLE_EQ(d.lease->items[0].need, 1);
   ledger.finish(0, 0, 10, 10, t0 + 1s);
-  // The slot of the finished request is spare: it goes back at the next sync.
-  const auto returns = ledger.collect_returns(t0 + 1s, 10s);
+  // The slot of the finished request is spare: one lease of slots (1 % of 2,
+  // so 1) stays while the tenant is busy, and goes back once it is idle.
+  EXPECT_TRUE(ledger.collect_returns(t0 + 2s, 10s).empty());
+  const auto returns = ledger.collect_returns(t0 + 11s, 10s);
   ASSERT_EQ(returns.size(), 1u);
   EXPECT_EQ(returns[0].kind, LeaseItem::Kind::kSlots);
   EXPECT_DOUBLE_EQ(returns[0].amount, 1);
-  EXPECT_TRUE(ledger.collect_returns(t0 + 2s, 10s).empty());
+  EXPECT_TRUE(ledger.collect_returns(t0 + 12s, 10s).empty());
+}
+
+TEST(QuotaSharingTest, TheRequestThatAskedForTheLeaseIsAdmittedFromItFirst) {
+  QuotaLedger ledger(one_tenant(std::nullopt, 60000), t0);
+  ledger.share(leased(0));  // no lease ahead: the grant is exactly what the request needs
+  AdmitDecision d = ledger.admit(0, 0, 100, t0);
+  ASSERT_TRUE(d.lease);
+  const LeaseNeed need = *d.lease;
+  // Another request's admission fails meanwhile, and its grant comes later.
+  EXPECT_FALSE(ledger.admit(0, 0, 100, t0).admitted());
+  EXPECT_TRUE(ledger.admit_granted(0, 0, 100, need, grant_all(need), t0).admitted());
+  EXPECT_EQ(ledger.in_flight(0), 1);
 }
 
 TEST(QuotaSharingTest, IdleLeasesGoBackAndAnOverrunIsOwed) {
