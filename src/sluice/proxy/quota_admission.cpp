@@ -30,8 +30,10 @@ awaitable<LeaseAnswer> take_lease(GatewayContext& ctx, tenancy::LeaseNeed need) 
 awaitable<tenancy::AdmitDecision> admit_quota(Worker& worker, const ConfigSnapshot& cfg, std::size_t tenant,
                                               std::size_t model, std::int64_t tokens) {
   tenancy::AdmitDecision d = cfg.quotas->admit(tenant, model, tokens, worker.clock.now());
-  // A second try when the grant did not cover it all (another scope's lease ran out meanwhile).
-  for (int attempt = 0; attempt < 2 && d.lease && worker.ctx.take_lease; ++attempt) {
+  // Usually one call. More when, while it was away, other requests of this
+  // replica used up a lease this one did not ask for (it had enough then):
+  // a few tries, then the refusal stands.
+  for (int attempt = 0; attempt < 3 && d.lease && worker.ctx.take_lease; ++attempt) {
     tenancy::LeaseNeed need = std::move(*d.lease);
     d.lease.reset();
     const LeaseAnswer answer = co_await take_lease(worker.ctx, need);

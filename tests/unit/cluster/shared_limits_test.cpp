@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -45,8 +46,7 @@ struct Replica {
     LeaseResult r = p.get_future().get();
     if (!r) return ledger->admit(0, 0, 1, core::steady_now());  // fallback mode now
     if (!r->granted) return d;
-    ledger->grant(0, 0, *d.lease, *r, core::steady_now());
-    return ledger->admit(0, 0, 1, core::steady_now());
+    return ledger->admit_granted(0, 0, 1, *d.lease, *r, core::steady_now());
   }
   std::shared_ptr<tenancy::QuotaLedger> ledger;
   std::shared_ptr<tenancy::QuotaSharing> sharing;
@@ -80,6 +80,33 @@ TEST(SharedLimitsTest, TwoReplicasTogetherAdmitTheLimitOnce) {
   // Both replicas are live in Redis.
   std::this_thread::sleep_for(150ms);
   EXPECT_EQ(a.shared.live_replicas(), 2);
+}
+
+TEST(SharedLimitsTest, ConcurrentAdmissionsFarBelowTheLimitAreNeverRefused) {
+  testing::RedisServer redis;
+  if (!redis.start()) GTEST_SKIP() << redis.error();
+  auto cc = cluster_config(redis);
+  cc.lease_fraction = 0;  // every admission asks Redis: the most contention
+  config::Config cfg = one_tenant(100'000'000, 100'000);
+  cfg.tenants[0].limits.tpm = 10'000'000'000;
+  Replica a(cc, cfg, "a");
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 300; ++i) {
+        const auto d = a.admit();
+        if (!d.admitted()) {
+          ++refused;
+          ADD_FAILURE() << tenancy::to_string(d.refusal) << ": " << d.message;
+          return;
+        }
+        a.ledger->finish(0, 0, 1, 1, core::steady_now());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(refused.load(), 0);
 }
 
 TEST(SharedLimitsTest, ConcurrencyIsCappedAcrossReplicasAndSlotsComeBack) {
