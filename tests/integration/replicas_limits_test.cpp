@@ -83,7 +83,8 @@ class Nginx {
   }
   ~Nginx() {
     if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
+      // SIGTERM: the master stops its workers (a SIGKILLed master leaves them running).
+      ::kill(pid_, SIGTERM);
       ::waitpid(pid_, nullptr, 0);
     }
   }
