@@ -17,11 +17,13 @@
 #include <thread>
 
 #include "harness.h"
+#include "../support/free_port.h"
 #include "../support/redis_server.h"
 
 namespace sluice::itest {
 namespace {
 
+using sluice::testing::free_loopback_port;
 using sluice::testing::RedisServer;
 
 using namespace std::chrono_literals;
@@ -47,24 +49,12 @@ std::string replica_config(const RedisServer& redis, std::uint16_t engine_port, 
          redis.url() + "\", sync_interval: 50ms, fallback: " + std::string(fallback) + "}\n";
 }
 
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 /// nginx as a round-robin load balancer over the replicas' API ports.
 class Nginx {
  public:
   bool start(const std::vector<std::uint16_t>& upstreams) {
     if (::access("/usr/sbin/nginx", X_OK) != 0) return false;
-    port_ = free_port();
+    port_ = free_loopback_port();
     std::string servers;
     for (auto p : upstreams) servers += "server 127.0.0.1:" + std::to_string(p) + ";\n";
     std::ofstream(dir_.path() + "/nginx.conf")

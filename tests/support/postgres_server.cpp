@@ -1,5 +1,7 @@
 #include "postgres_server.h"
 
+#include "free_port.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -13,18 +15,6 @@
 
 namespace sluice::testing {
 namespace {
-
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 /// The newest /usr/lib/postgresql/N/bin with initdb.
 std::string find_bin() {
@@ -87,7 +77,7 @@ bool PostgresServer::start() {
     }
   }
   if (!run(bin_ + "/initdb -D " + dir_ + "/data -U sluice -A trust --no-sync --no-instructions")) return false;
-  port_ = free_port();
+  port_ = free_loopback_port();
   return start_server();
 }
 

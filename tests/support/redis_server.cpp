@@ -1,5 +1,7 @@
 #include "redis_server.h"
 
+#include "free_port.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -15,18 +17,6 @@
 
 namespace sluice::testing {
 namespace {
-
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 /// True when something answers "+PONG" to PING on the port.
 bool answers_ping(std::uint16_t port) {
@@ -64,7 +54,7 @@ bool RedisServer::start() {
     error_ = "redis-server is not installed: run scripts/install-deps.sh --test";
     return false;
   }
-  port_ = free_port();
+  port_ = free_loopback_port();
   return launch();
 }
 
