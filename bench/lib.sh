@@ -55,3 +55,26 @@ to_ms() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms
 
 # A short warm-up of each url.
 warm_up() { for url in "$@"; do wrk -t1 -c4 -d1s -s "$WORK/post.lua" "$url/v1/chat/completions" > /dev/null 2>&1 || true; done; }
+
+# Prints the rows in the array `results` (run_wrk lines named <target>-<round>),
+# then each given target's ratios to `baseline`: requests/s summed over the
+# rounds, p99 the lower of the rounds (so one stall of a shared machine does
+# not decide the ratio), CPU per request summed.
+print_rounds() {  # baseline targets...
+  local baseline=$1 r name rps p50 p99 non2xx cpu base t; shift
+  printf '%-14s %12s %10s %10s %8s %14s\n' target "requests/s" "p50 ms" "p99 ms" "non-2xx" "CPU us/req"
+  declare -A RPS P99 CPU
+  for r in "${results[@]}"; do
+    read -r name rps p50 p99 non2xx cpu <<<"$r"
+    printf '%-14s %12s %10s %10s %8s %14s\n' "$name" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" "$non2xx" "$cpu"
+    base=${name%-*}
+    RPS[$base]=$(awk -v a="${RPS[$base]:-0}" -v b="$rps" 'BEGIN{print a+b}')
+    P99[$base]=$(awk -v a="${P99[$base]:-1e9}" -v b="$(to_ms "$p99")" 'BEGIN{print (b < a ? b : a)}')
+    CPU[$base]=$(awk -v a="${CPU[$base]:-0}" -v b="$cpu" 'BEGIN{print a+b}')
+  done
+  for t in "$@"; do
+    awk -v t="$t" -v base="$baseline" -v r="${RPS[$t]}" -v n="${RPS[$baseline]}" -v p="${P99[$t]}" \
+        -v q="${P99[$baseline]}" -v c="${CPU[$t]}" -v d="${CPU[$baseline]}" \
+      'BEGIN { printf "%s/%s: requests/s %.3fx, p99 (lower round) %.2fx, CPU per request %.3fx\n", t, base, r/n, p/q, c/d }'
+  done
+}

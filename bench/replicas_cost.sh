@@ -75,19 +75,5 @@ takes=$(curl -s "http://127.0.0.1:$(grep -o 'admin: 127.0.0.1:[0-9]*' "$WORK/lea
 
 echo
 echo "shared limits cost: wrk -t$THREADS -c$CONNS -d${DURATION}s ×2 rounds, POST /v1/chat/completions (max_tokens 16), $(nproc) cores"
-printf '%-14s %12s %10s %10s %8s %14s\n' target "requests/s" "p50 ms" "p99 ms" "non-2xx" "CPU us/req"
-declare -A RPS P99 CPU
-for r in "${results[@]}"; do
-  read -r name rps p50 p99 non2xx cpu <<<"$r"
-  printf '%-14s %12s %10s %10s %8s %14s\n' "$name" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" "$non2xx" "$cpu"
-  base=${name%-*}
-  RPS[$base]=$(awk -v a="${RPS[$base]:-0}" -v b="$rps" 'BEGIN{print a+b}')
-  P99[$base]=$(awk -v a="${P99[$base]:-1e9}" -v b="$(to_ms "$p99")" 'BEGIN{print (b < a ? b : a)}')
-  CPU[$base]=$(awk -v a="${CPU[$base]:-0}" -v b="$cpu" 'BEGIN{print a+b}')
-done
 echo "Redis lease calls of the measured default replica over the whole run: ${takes:-?}"
-for t in one-of-3 no-lease; do
-  awk -v t="$t" -v r="${RPS[$t]}" -v n="${RPS[alone]}" -v p="${P99[$t]}" -v q="${P99[alone]}" \
-      -v c="${CPU[$t]}" -v d="${CPU[alone]}" \
-    'BEGIN { printf "%s/alone: requests/s %.3fx, p99 (lower round) %.2fx, CPU per request %.3fx\n", t, r/n, p/q, c/d }'
-done
+print_rounds alone one-of-3 no-lease

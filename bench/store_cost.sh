@@ -66,20 +66,5 @@ rows=$(sqlite3 "$WORK/ledger/sluice.db" "SELECT COUNT(*) FROM usage" 2>/dev/null
 
 echo
 echo "store cost: wrk -t$THREADS -c$CONNS -d${DURATION}s ×2 rounds, POST /v1/chat/completions (max_tokens 16), $(nproc) cores"
-printf '%-14s %12s %10s %10s %8s %14s\n' target "requests/s" "p50 ms" "p99 ms" "non-2xx" "CPU us/req"
-declare -A RPS P99 CPU
-for r in "${results[@]}"; do
-  read -r name rps p50 p99 non2xx cpu <<<"$r"
-  printf '%-14s %12s %10s %10s %8s %14s\n' "$name" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" "$non2xx" "$cpu"
-  base=${name%-*}
-  RPS[$base]=$(awk -v a="${RPS[$base]:-0}" -v b="$rps" 'BEGIN{print a+b}')
-  # p99: the lower of the rounds, so that one stall of the shared machine does not decide the ratio.
-  P99[$base]=$(awk -v a="${P99[$base]:-1e9}" -v b="$(to_ms "$p99")" 'BEGIN{print (b < a ? b : a)}')
-  CPU[$base]=$(awk -v a="${CPU[$base]:-0}" -v b="$cpu" 'BEGIN{print a+b}')
-done
 echo "usage rows the ledger holds after the run: $rows"
-for t in ledger ${BASE:+base}; do
-  awk -v t="$t" -v r="${RPS[$t]}" -v n="${RPS[no-ledger]}" -v p="${P99[$t]}" -v q="${P99[no-ledger]}" \
-      -v c="${CPU[$t]}" -v d="${CPU[no-ledger]}" \
-    'BEGIN { printf "%s/no-ledger: requests/s %.3fx, p99 (lower round) %.2fx, CPU per request %.3fx\n", t, r/n, p/q, c/d }'
-done
+print_rounds no-ledger ledger ${BASE:+base}
