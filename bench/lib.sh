@@ -78,3 +78,32 @@ print_rounds() {  # baseline targets...
       'BEGIN { printf "%s/%s: requests/s %.3fx, p99 (lower round) %.2fx, CPU per request %.3fx\n", t, base, r/n, p/q, c/d }'
   done
 }
+
+# Starts `sluice serve` as target `name` in front of $ENGINE_PORT with the bench
+# tenant (sk-bench); `extra` is YAML added at the top level (store, cluster …),
+# `limits` the tenant's limits mapping (empty: none). Sets PORT_<name> and
+# PID_<name> (dashes become underscores) and waits until it answers.
+start_bench_sluice() {  # name binary extra-yaml [limits]
+  local name=$1 binary=$2 extra=$3 limits=${4:-} api admin
+  api=$(free_port); admin=$(free_port)
+  mkdir -p "$WORK/$name"
+  cat > "$WORK/$name/sluice.yaml" <<YAML
+listen: {api: 127.0.0.1:$api, admin: 127.0.0.1:$admin}
+server: {threads: $THREADS, access_log: ""}
+$extra
+tenants:
+  - id: bench
+    api_keys: [sha256:$(bench_key_hash)]
+    models: ["*"]
+${limits:+    limits: $limits}
+models:
+  - name: bench-model
+    source: static
+    static: {endpoints: ["http://127.0.0.1:$ENGINE_PORT"]}
+YAML
+  "$binary" serve --config "$WORK/$name/sluice.yaml" --quiet > "$WORK/$name.out" 2>&1 &
+  PIDS+=($!)
+  printf -v "PID_${name//-/_}" '%s' "$!"
+  printf -v "PORT_${name//-/_}" '%s' "$api"
+  wait_http "http://127.0.0.1:$api/v1/models"
+}

@@ -29,38 +29,17 @@ PIDS+=($REDIS_PID)
 for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
 start_engine "$SLUICE" engine
-KEY_HASH=$(bench_key_hash)
 
-# start_sluice name cluster-line: sets PORT_<name> and PID_<name>.
-start_sluice() {
-  local name=$1 cluster=$2 api admin
-  api=$(free_port); admin=$(free_port)
-  mkdir -p "$WORK/$name"
-  cat > "$WORK/$name/sluice.yaml" <<YAML
-listen: {api: 127.0.0.1:$api, admin: 127.0.0.1:$admin}
-server: {threads: $THREADS, access_log: ""}
-store: {url: "sqlite::memory:", usage_ledger: false}
-$cluster
-tenants:
-  - id: bench
-    api_keys: [sha256:$KEY_HASH]
-    models: ["*"]
-    limits: {rpm: 100000000, tpm: 10000000000, max_concurrency: 100000}
-models:
-  - name: bench-model
-    source: static
-    static: {endpoints: ["http://127.0.0.1:$ENGINE_PORT"]}
-YAML
-  "$binary" serve --config "$WORK/$name/sluice.yaml" --quiet > "$WORK/$name.out" 2>&1 &
-  PIDS+=($!)
-  printf -v "PID_${name//-/_}" '%s' "$!"
-  printf -v "PORT_${name//-/_}" '%s' "$api"
-  wait_http "http://127.0.0.1:$api/v1/models"
-}
-binary=$SLUICE
-start_sluice alone ""
-for i in 1 2 3; do start_sluice "leased$i" "cluster: {redis: \"redis://127.0.0.1:$REDIS_PORT/0\"}"; done
-for i in 1 2 3; do start_sluice "nolease$i" "cluster: {redis: \"redis://127.0.0.1:$REDIS_PORT/1\", lease_percent: 0}"; done
+# Limits far above the load: admissions never refused, only shared.
+STORE='store: {url: "sqlite::memory:", usage_ledger: false}'
+LIMITS='{rpm: 100000000, tpm: 10000000000, max_concurrency: 100000}'
+start_bench_sluice alone "$SLUICE" "$STORE" "$LIMITS"
+for i in 1 2 3; do
+  start_bench_sluice "leased$i" "$SLUICE" "$STORE
+cluster: {redis: \"redis://127.0.0.1:$REDIS_PORT/0\"}" "$LIMITS"
+  start_bench_sluice "nolease$i" "$SLUICE" "$STORE
+cluster: {redis: \"redis://127.0.0.1:$REDIS_PORT/1\", lease_percent: 0}" "$LIMITS"
+done
 
 write_post_lua
 warm_up "http://127.0.0.1:$PORT_alone" "http://127.0.0.1:$PORT_leased1" "http://127.0.0.1:$PORT_nolease1"

@@ -22,36 +22,11 @@ source "$(dirname "$0")/lib.sh"
 command -v wrk >/dev/null || { echo "wrk is missing: run scripts/install-deps.sh --bench" >&2; exit 1; }
 
 start_engine "$SLUICE" engine
-KEY_HASH=$(bench_key_hash)
 
-# start_sluice name binary store-line: sets PORT_<name> and PID_<name>.
-start_sluice() {
-  local name=$1 binary=$2 store=$3 api admin
-  api=$(free_port); admin=$(free_port)
-  mkdir -p "$WORK/$name"
-  cat > "$WORK/$name/sluice.yaml" <<YAML
-listen: {api: 127.0.0.1:$api, admin: 127.0.0.1:$admin}
-server: {threads: $THREADS, access_log: ""}
-$store
-tenants:
-  - id: bench
-    api_keys: [sha256:$KEY_HASH]
-    models: ["*"]
-models:
-  - name: bench-model
-    source: static
-    static: {endpoints: ["http://127.0.0.1:$ENGINE_PORT"]}
-YAML
-  "$binary" serve --config "$WORK/$name/sluice.yaml" --quiet > "$WORK/$name.out" 2>&1 &
-  PIDS+=($!)
-  printf -v "PID_${name//-/_}" '%s' "$!"
-  printf -v "PORT_${name//-/_}" '%s' "$api"
-  wait_http "http://127.0.0.1:$api/v1/models"
-}
 
-start_sluice ledger "$SLUICE" "store: {url: sqlite:sluice.db, commit_interval: 200ms}"
-start_sluice no-ledger "$SLUICE" "store: {url: sqlite:sluice.db, usage_ledger: false}"
-[[ -n "$BASE" ]] && start_sluice base "$(realpath "$BASE")" ""
+start_bench_sluice ledger "$SLUICE" "store: {url: sqlite:sluice.db, commit_interval: 200ms}"
+start_bench_sluice no-ledger "$SLUICE" "store: {url: sqlite:sluice.db, usage_ledger: false}"
+[[ -n "$BASE" ]] && start_bench_sluice base "$(realpath "$BASE")" ""
 
 write_post_lua
 warm_up "http://127.0.0.1:$PORT_ledger" "http://127.0.0.1:$PORT_no_ledger" ${BASE:+"http://127.0.0.1:$PORT_base"}
