@@ -140,18 +140,6 @@ void mirror_request(Worker& worker, const net::asio::any_io_executor& executor, 
                cfg.config.server.timeouts.total, counters);
 }
 
-obs::RefusalReason refusal_reason(tenancy::Refusal refusal) {
-  switch (refusal) {
-    case tenancy::Refusal::kRequests: return obs::RefusalReason::kRequests;
-    case tenancy::Refusal::kTokens: return obs::RefusalReason::kTokens;
-    case tenancy::Refusal::kTooLarge: return obs::RefusalReason::kTooLarge;
-    case tenancy::Refusal::kConcurrency:
-    case tenancy::Refusal::kUnavailable:
-    case tenancy::Refusal::kNone: break;
-  }
-  return obs::RefusalReason::kConcurrency;
-}
-
 /// The band a request runs in: the tenant's priority, or what it asks for
 /// with x-sluice-priority up to its max_priority.
 std::expected<sched::Band, Error> request_band(const tenancy::TenantEntry& tenant, const ClientRequest& req) {
@@ -332,12 +320,7 @@ asio::awaitable<bool> handle_completion(Worker& worker, Stream& client, RequestC
   if (!admit.admitted()) {
     rc.series->count_refusal(refusal_reason(admit.refusal));
     if (admit.retry_after > core::Duration::zero()) rc.extra_head += retry_after_line(admit.retry_after);
-    const Error refused{admit.refusal == tenancy::Refusal::kConcurrency   ? ErrorCode::kConcurrencyLimited
-                        : admit.refusal == tenancy::Refusal::kTooLarge    ? ErrorCode::kInvalidRequest
-                        : admit.refusal == tenancy::Refusal::kUnavailable ? ErrorCode::kLimitsUnavailable
-                                                                           : ErrorCode::kRateLimited,
-                        admit.message, admit.refusal == tenancy::Refusal::kTooLarge ? "max_tokens" : ""};
-    co_return co_await write_error(client, rc, refused, keep);
+    co_return co_await write_error(client, rc, refusal_error(admit), keep);
   }
   QuotaHold quota_hold(*cfg.quotas, rc, route->index, reserve);
 

@@ -50,4 +50,25 @@ awaitable<tenancy::AdmitDecision> admit_quota(Worker& worker, const ConfigSnapsh
   co_return d;
 }
 
+obs::RefusalReason refusal_reason(tenancy::Refusal refusal) {
+  switch (refusal) {
+    case tenancy::Refusal::kRequests: return obs::RefusalReason::kRequests;
+    case tenancy::Refusal::kTokens: return obs::RefusalReason::kTokens;
+    case tenancy::Refusal::kTooLarge: return obs::RefusalReason::kTooLarge;
+    case tenancy::Refusal::kConcurrency:
+    case tenancy::Refusal::kUnavailable:
+    case tenancy::Refusal::kNone: break;
+  }
+  return obs::RefusalReason::kConcurrency;
+}
+
+core::Error refusal_error(const tenancy::AdmitDecision& refused) {
+  using core::ErrorCode;
+  const ErrorCode code = refused.refusal == tenancy::Refusal::kConcurrency   ? ErrorCode::kConcurrencyLimited
+                         : refused.refusal == tenancy::Refusal::kTooLarge    ? ErrorCode::kInvalidRequest
+                         : refused.refusal == tenancy::Refusal::kUnavailable ? ErrorCode::kLimitsUnavailable
+                                                                              : ErrorCode::kRateLimited;
+  return core::Error{code, refused.message, refused.refusal == tenancy::Refusal::kTooLarge ? "max_tokens" : "", 0};
+}
+
 }  // namespace sluice::proxy

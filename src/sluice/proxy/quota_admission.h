@@ -4,7 +4,9 @@
 /// the shared buckets (cluster/shared_limits.h) off this I/O thread.
 #include <cstdint>
 
+#include "sluice/core/error.h"
 #include "sluice/net/asio.h"
+#include "sluice/obs/gateway_metrics.h"
 #include "sluice/proxy/gateway_context.h"
 #include "sluice/proxy/worker.h"
 #include "sluice/tenancy/quota_ledger.h"
@@ -18,5 +20,10 @@ namespace sluice::proxy {
 net::asio::awaitable<tenancy::AdmitDecision> admit_quota(Worker& worker, const ConfigSnapshot& cfg,
                                                          std::size_t tenant, std::size_t model,
                                                          std::int64_t tokens);
+
+/// The metrics label of a refusal.
+obs::RefusalReason refusal_reason(tenancy::Refusal refusal);
+/// The OpenAI-style error a refused admission answers.
+core::Error refusal_error(const tenancy::AdmitDecision& refused);
 
 }  // namespace sluice::proxy
