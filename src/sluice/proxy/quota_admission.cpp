@@ -29,24 +29,28 @@ awaitable<LeaseAnswer> take_lease(GatewayContext& ctx, tenancy::LeaseNeed need) 
 
 awaitable<tenancy::AdmitDecision> admit_quota(Worker& worker, const ConfigSnapshot& cfg, std::size_t tenant,
                                               std::size_t model, std::int64_t tokens) {
-  tenancy::AdmitDecision d = cfg.quotas->admit(tenant, model, tokens, worker.clock.now());
-  // Usually one call. More when, while it was away, other requests of this
-  // replica used up a lease this one did not ask for (it had enough then):
-  // a few tries, then the refusal stands.
-  for (int attempt = 0; attempt < 3 && d.lease && worker.ctx.take_lease; ++attempt) {
-    tenancy::LeaseNeed need = std::move(*d.lease);
+  tenancy::QuotaLedger& quotas = *cfg.quotas;
+  tenancy::AdmitDecision d = quotas.admit(tenant, model, tokens, worker.clock.now());
+  // Pending: held while one Redis call takes what the leases lack. When that
+  // call fails the ledger is in its fallback, and the request is admitted
+  // again by it (once more, in case Redis came back meanwhile).
+  for (int attempt = 0; attempt < 2 && d.pending(); ++attempt) {
+    const tenancy::LeaseNeed need = std::move(*d.lease);
     d.lease.reset();
-    const LeaseAnswer answer = co_await take_lease(worker.ctx, need);
-    if (answer && !answer->granted) {  // the tenant is at its limit across replicas
-      d.retry_after = std::max<core::Duration>(std::chrono::milliseconds(answer->retry_after_ms),
-                                               std::chrono::milliseconds(1));
-      co_return d;
-    }
-    // Granted: admitted from the lease before any other request. Redis failed: the ledger is in its fallback now.
-    d = answer ? cfg.quotas->admit_granted(tenant, model, tokens, need, *answer, worker.clock.now())
-               : cfg.quotas->admit(tenant, model, tokens, worker.clock.now());
+    LeaseAnswer answer = std::unexpected(std::string("limits are not shared"));
+    if (worker.ctx.take_lease) answer = co_await take_lease(worker.ctx, need);  // (no co_await in a ?: with GCC 12)
+    if (answer) co_return quotas.admit_granted(tenant, model, tokens, need, *answer, worker.clock.now());
+    quotas.release(tenant, model, tokens, need);
+    d = quotas.admit(tenant, model, tokens, worker.clock.now());
   }
-  d.lease.reset();
+  if (d.pending()) {  // Redis failed twice and is up again each time: give up on this one
+    quotas.release(tenant, model, tokens, *d.lease);
+    d = {};
+    d.refusal = tenancy::Refusal::kUnavailable;
+    d.retry_after = std::chrono::seconds(1);
+    d.message = "Rate limits are shared between gateway replicas and their shared state did not answer; "
+                "please try again shortly.";
+  }
   co_return d;
 }
 

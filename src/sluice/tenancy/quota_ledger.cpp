@@ -32,6 +32,17 @@ double lease_size(std::int64_t limit, double fraction) {
 
 std::int64_t floor_nonneg(double v) { return v <= 0 ? 0 : static_cast<std::int64_t>(std::floor(v)); }
 
+/// A refusal for want of the shared bucket of `kind`.
+void refuse_for(LeaseItem::Kind kind, AdmitDecision& d) {
+  d.refusal = kind == LeaseItem::Kind::kRequests ? Refusal::kRequests
+              : kind == LeaseItem::Kind::kTokens ? Refusal::kTokens
+                                                 : Refusal::kConcurrency;
+  d.retry_after = std::chrono::seconds(1);
+  d.message = d.refusal == Refusal::kRequests ? "Rate limit reached for requests per minute. Please try again later."
+              : d.refusal == Refusal::kTokens ? "Rate limit reached for tokens per minute. Please try again later."
+                                              : "Too many concurrent requests. Please try again later.";
+}
+
 }  // namespace
 
 std::string_view to_string(Refusal refusal) {
@@ -146,6 +157,7 @@ void QuotaLedger::divide_limits(Scope* const* scopes, int n, core::TimePoint now
       restart(s.requests, s.lease.requests);
       restart(s.tokens, s.lease.tokens);
       s.lease.requests = s.lease.tokens = 0;
+      s.lease.pending_requests = s.lease.pending_tokens = 0;
       s.fallbacks_seen = fallbacks;
     }
     s.divided_by = replicas;
@@ -156,77 +168,119 @@ void QuotaLedger::admit_leased(Scope* const* scopes, int n, std::int64_t tokens,
                                AdmitDecision& d) {
   const double fraction = sharing_->lease_fraction;
   const double need_tokens = static_cast<double>(tokens);
+  // The request is counted at once and its share taken from the leases,
+  // below zero where they fall short. What is short beyond what pending
+  // admissions already asked for (and any debt of overruns) is this
+  // request's to ask: so a grant is never taken by another request, and
+  // each ask is exactly one request's shortfall.
   LeaseNeed need;
   for (int i = 0; i < n; ++i) {
-    const Scope& s = *scopes[i];
-    const auto add = [&](LeaseItem::Kind kind, const char* suffix, std::int64_t limit, double missing, double ahead) {
-      need.items.push_back(LeaseItem{kind, i, s.key + suffix, limit, missing, std::max(missing, ahead)});
+    Scope& s = *scopes[i];
+    Lease& l = s.lease;
+    const auto ask = [&](LeaseItem::Kind kind, const char* suffix, std::int64_t limit, double shortfall,
+                         double ahead) {
+      if (shortfall <= 0) return;
+      need.items.push_back(LeaseItem{kind, i, s.key + suffix, limit, shortfall, std::max(shortfall, ahead)});
     };
-    if (s.requests && s.lease.requests < 1.0) {
-      add(LeaseItem::Kind::kRequests, ":rpm", s.rpm, 1.0 - s.lease.requests, lease_size(s.rpm, fraction));
+    if (s.requests) {
+      l.requests -= 1.0;
+      const double shortfall = -l.requests - l.pending_requests;
+      ask(LeaseItem::Kind::kRequests, ":rpm", s.rpm, shortfall, lease_size(s.rpm, fraction));
+      l.pending_requests += std::max(0.0, shortfall);
     }
-    if (s.tokens && s.lease.tokens < need_tokens) {
-      add(LeaseItem::Kind::kTokens, ":tpm", s.tpm, need_tokens - s.lease.tokens, lease_size(s.tpm, fraction));
+    if (s.tokens) {
+      l.tokens -= need_tokens;
+      const double shortfall = -l.tokens - l.pending_tokens;
+      ask(LeaseItem::Kind::kTokens, ":tpm", s.tpm, shortfall, lease_size(s.tpm, fraction));
+      l.pending_tokens += std::max(0.0, shortfall);
     }
-    if (s.max_concurrency && s.in_flight + 1 > s.lease.slots) {
-      const double missing = static_cast<double>(s.in_flight + 1 - s.lease.slots);
-      add(LeaseItem::Kind::kSlots, ":conc", *s.max_concurrency, missing, lease_size(*s.max_concurrency, fraction));
+    ++s.in_flight;
+    if (s.max_concurrency) {
+      const std::int64_t shortfall = s.in_flight - l.slots - l.pending_slots;
+      ask(LeaseItem::Kind::kSlots, ":conc", *s.max_concurrency, static_cast<double>(shortfall),
+          lease_size(*s.max_concurrency, fraction));
+      l.pending_slots += std::max<std::int64_t>(0, shortfall);
     }
+    l.last_used = now;
   }
   if (!need.items.empty()) {
-    const LeaseItem::Kind first = need.items.front().kind;
-    d.refusal = first == LeaseItem::Kind::kRequests ? Refusal::kRequests
-                : first == LeaseItem::Kind::kTokens ? Refusal::kTokens
-                                                    : Refusal::kConcurrency;
-    d.retry_after = std::chrono::seconds(1);
-    d.message = d.refusal == Refusal::kRequests ? "Rate limit reached for requests per minute. Please try again later."
-                : d.refusal == Refusal::kTokens ? "Rate limit reached for tokens per minute. Please try again later."
-                                                : "Too many concurrent requests. Please try again later.";
+    refuse_for(need.items.front().kind, d);
     d.lease = std::move(need);
     return;
-  }
-  for (int i = 0; i < n; ++i) {
-    Scope& s = *scopes[i];
-    if (s.requests) s.lease.requests -= 1.0;
-    if (s.tokens) s.lease.tokens -= need_tokens;
-    s.lease.last_used = now;
-    ++s.in_flight;
   }
   d.reserved_tokens = tokens;
 }
 
-void QuotaLedger::grant(std::size_t tenant, std::size_t model, const LeaseNeed& need, const LeaseGrant& grant,
-                        core::TimePoint now) {
-  if (tenant >= tenants_.size() || !grant.granted) return;
-  TenantQuota& q = *tenants_[tenant];
-  std::lock_guard lock(q.mutex);
-  Scope* sc[2];
-  apply_grant(sc, scopes(q, model, sc), need, grant, now);
-}
-
 AdmitDecision QuotaLedger::admit_granted(std::size_t tenant, std::size_t model, std::int64_t tokens,
                                          const LeaseNeed& need, const LeaseGrant& grant, core::TimePoint now) {
+  if (!grant.granted) {
+    release(tenant, model, tokens, need);
+    AdmitDecision d;
+    refuse_for(need.items.empty() ? LeaseItem::Kind::kRequests : need.items.front().kind, d);
+    d.retry_after = std::max<core::Duration>(std::chrono::milliseconds(grant.retry_after_ms),
+                                             std::chrono::milliseconds(1));
+    d.status = status(tenant, model, now);
+    return d;
+  }
   if (tenant >= tenants_.size()) return {};
   TenantQuota& q = *tenants_[tenant];
   std::lock_guard lock(q.mutex);
   Scope* sc[2];
-  if (grant.granted) apply_grant(sc, scopes(q, model, sc), need, grant, now);
-  return admit_locked(q, model, tokens, now);
+  const int n = scopes(q, model, sc);
+  settle(sc, n, need, &grant, now);
+  AdmitDecision d;
+  d.reserved_tokens = tokens;
+  d.status = status_locked(sc, n, now);
+  return d;
 }
 
-void QuotaLedger::apply_grant(Scope* const* sc, int n, const LeaseNeed& need, const LeaseGrant& grant,
-                              core::TimePoint now) {
-  for (std::size_t i = 0; i < need.items.size() && i < grant.amounts.size(); ++i) {
+void QuotaLedger::release(std::size_t tenant, std::size_t model, std::int64_t tokens, const LeaseNeed& need) {
+  if (tenant >= tenants_.size()) return;
+  TenantQuota& q = *tenants_[tenant];
+  std::lock_guard lock(q.mutex);
+  Scope* sc[2];
+  const int n = scopes(q, model, sc);
+  settle(sc, n, need, nullptr, core::TimePoint{});
+  // What it took from the leases goes back; after a fall-back the buckets
+  // started from the leases without it, which only ever admits less.
+  const bool leased = mode() == QuotaMode::kLeased;
+  for (int i = 0; i < n; ++i) {
+    if (leased && sc[i]->requests) sc[i]->lease.requests += 1.0;
+    if (leased && sc[i]->tokens) sc[i]->lease.tokens += static_cast<double>(tokens);
+    if (sc[i]->in_flight > 0) --sc[i]->in_flight;
+  }
+}
+
+void QuotaLedger::settle(Scope* const* sc, int n, const LeaseNeed& need, const LeaseGrant* grant,
+                         core::TimePoint now) {
+  for (std::size_t i = 0; i < need.items.size(); ++i) {
     const LeaseItem& item = need.items[i];
     if (item.scope >= n) continue;
     Lease& lease = sc[item.scope]->lease;
-    const double left = i < grant.left.size() ? grant.left[i] : 0.0;
+    const bool got = grant && i < grant->amounts.size();
+    const double amount = got ? grant->amounts[i] : 0.0;
+    const double left = got && i < grant->left.size() ? grant->left[i] : 0.0;
     switch (item.kind) {
-      case LeaseItem::Kind::kRequests: lease.requests += grant.amounts[i]; lease.left_requests = left; break;
-      case LeaseItem::Kind::kTokens: lease.tokens += grant.amounts[i]; lease.left_tokens = left; break;
-      case LeaseItem::Kind::kSlots: lease.slots += static_cast<std::int64_t>(grant.amounts[i]); break;
+      case LeaseItem::Kind::kRequests:
+        lease.pending_requests = std::max(0.0, lease.pending_requests - item.need);
+        if (got) {
+          lease.requests += amount;
+          lease.left_requests = left;
+        }
+        break;
+      case LeaseItem::Kind::kTokens:
+        lease.pending_tokens = std::max(0.0, lease.pending_tokens - item.need);
+        if (got) {
+          lease.tokens += amount;
+          lease.left_tokens = left;
+        }
+        break;
+      case LeaseItem::Kind::kSlots:
+        lease.pending_slots = std::max<std::int64_t>(0, lease.pending_slots - static_cast<std::int64_t>(item.need));
+        if (got) lease.slots += static_cast<std::int64_t>(amount);
+        break;
     }
-    lease.last_used = now;
+    if (got) lease.last_used = now;
   }
 }
 

@@ -65,10 +65,14 @@ struct AdmitDecision {
   std::string message;  // for the 429 body
   RateLimitStatus status;
   std::int64_t reserved_tokens = 0;  // when admitted: to pass back to finish()
-  /// Refused for want of a lease (kLeased): what to take from the shared
-  /// buckets; after LeaseGrant, grant() and admit() again.
+  /// Held for want of a lease (kLeased): what to take from the shared
+  /// buckets. The request is already counted — in flight, its share taken
+  /// from the leases — so no other request of this replica can take what it
+  /// waits for; settle it with admit_granted() (the answer) or release()
+  /// (no answer). Until then admitted() is false.
   std::optional<LeaseNeed> lease;
   bool admitted() const { return refusal == Refusal::kNone; }
+  bool pending() const { return lease.has_value(); }
 };
 
 class QuotaLedger {
@@ -92,14 +96,14 @@ class QuotaLedger {
   /// built from this one (reloads) share the same way.
   void share(std::shared_ptr<QuotaSharing> sharing) { sharing_ = std::move(sharing); }
   const std::shared_ptr<QuotaSharing>& sharing() const { return sharing_; }
-  /// Adds what the shared buckets granted for `need` (from admit) to the
-  /// tenant's leases.
-  void grant(std::size_t tenant, std::size_t model, const LeaseNeed& need, const LeaseGrant& grant,
-             core::TimePoint now);
-  /// grant() and admit() under one lock: the request that asked for the
-  /// lease is admitted from it before any other request of this replica.
+  /// Settles a pending admission with the shared buckets' answer: granted,
+  /// the grant joins the leases and the request is admitted; refused, the
+  /// hold is released and the request refused until `grant.retry_after_ms`.
   AdmitDecision admit_granted(std::size_t tenant, std::size_t model, std::int64_t tokens, const LeaseNeed& need,
                               const LeaseGrant& grant, core::TimePoint now);
+  /// Releases a pending admission that got no answer (Redis failed): what
+  /// it held goes back, and it is no longer in flight.
+  void release(std::size_t tenant, std::size_t model, std::int64_t tokens, const LeaseNeed& need);
   /// kLeased: the leases of tenants idle for `idle` and every spare slot,
   /// taken out of this ledger to go back to the shared buckets.
   std::vector<LeaseReturn> collect_returns(core::TimePoint now, core::Duration idle);
@@ -112,6 +116,10 @@ class QuotaLedger {
     std::int64_t slots = 0;
     double left_requests = 0;   // the shared buckets after the last grant
     double left_tokens = 0;
+    // Asked of the shared buckets by pending admissions, not answered yet.
+    double pending_requests = 0;
+    double pending_tokens = 0;
+    std::int64_t pending_slots = 0;
     core::TimePoint last_used{};
   };
   struct Scope {
@@ -136,11 +144,13 @@ class QuotaLedger {
   int scopes(TenantQuota& q, std::size_t model, Scope* out[2]);
   RateLimitStatus status_locked(Scope* const* scopes, int n, core::TimePoint now);
   AdmitDecision admit_locked(TenantQuota& q, std::size_t model, std::int64_t tokens, core::TimePoint now);
-  void apply_grant(Scope* const* scopes, int n, const LeaseNeed& need, const LeaseGrant& grant, core::TimePoint now);
+  /// Settles a pending admission's asks: adds the grant (if any) to the leases.
+  void settle(Scope* const* scopes, int n, const LeaseNeed& need, const LeaseGrant* grant, core::TimePoint now);
   QuotaMode mode() const { return sharing_ ? sharing_->mode.load(std::memory_order_relaxed) : QuotaMode::kLocal; }
   /// kLocal: sets the scopes' buckets to their limits divided by the live replicas.
   void divide_limits(Scope* const* scopes, int n, core::TimePoint now);
-  /// kLeased: takes from the leases, or says what is missing.
+  /// kLeased: takes from the leases; where they fall short, holds the
+  /// request and says what is missing.
   void admit_leased(Scope* const* scopes, int n, std::int64_t tokens, core::TimePoint now, AdmitDecision& d);
 
   /// Sets `q`'s limits to `tenant`'s in `config` (under q's lock).

@@ -40,13 +40,14 @@ struct Replica {
   /// admit(), taking a lease when the ledger asks for one: what the gateway does.
   tenancy::AdmitDecision admit() {
     tenancy::AdmitDecision d = ledger->admit(0, 0, 1, core::steady_now());
-    if (!d.lease) return d;
+    if (!d.pending()) return d;
+    const tenancy::LeaseNeed need = *d.lease;
     std::promise<LeaseResult> p;
-    shared.take(*d.lease, [&p](LeaseResult r) { p.set_value(std::move(r)); });
+    shared.take(need, [&p](LeaseResult r) { p.set_value(std::move(r)); });
     LeaseResult r = p.get_future().get();
-    if (!r) return ledger->admit(0, 0, 1, core::steady_now());  // fallback mode now
-    if (!r->granted) return d;
-    return ledger->admit_granted(0, 0, 1, *d.lease, *r, core::steady_now());
+    if (r) return ledger->admit_granted(0, 0, 1, need, *r, core::steady_now());
+    ledger->release(0, 0, 1, need);
+    return ledger->admit(0, 0, 1, core::steady_now());  // fallback mode now
   }
   std::shared_ptr<tenancy::QuotaLedger> ledger;
   std::shared_ptr<tenancy::QuotaSharing> sharing;

@@ -61,9 +61,10 @@ TEST(QuotaSharingTest, ALeasedLedgerAsksForALeaseThenAdmitsFromItWithoutAsking) 
   EXPECT_EQ(d.lease->items[1].kind, LeaseItem::Kind::kTokens);
   EXPECT_DOUBLE_EQ(d.lease->items[1].need, 100);
   EXPECT_DOUBLE_EQ(d.lease->items[1].want, 6000);
-  ledger.grant(0, 0, *d.lease, grant_all(*d.lease), t0);
-  // 60 requests of 100 tokens pass on the lease alone: no more lease requests.
-  for (int i = 0; i < 60; ++i) {
+  ASSERT_TRUE(ledger.admit_granted(0, 0, 100, *d.lease, grant_all(*d.lease), t0).admitted());
+  EXPECT_EQ(ledger.in_flight(0), 1);
+  // 59 more requests of 100 tokens pass on the lease alone: no more lease requests.
+  for (int i = 0; i < 59; ++i) {
     d = ledger.admit(0, 0, 100, t0);
     ASSERT_TRUE(d.admitted()) << i;
     EXPECT_FALSE(d.lease);
@@ -82,12 +83,14 @@ TEST(QuotaSharingTest, ConcurrencySlotsAreTakenOneAtATimeAndSpareOnesGoBack) {
   ASSERT_EQ(d.lease->items.size(), 1u);
   EXPECT_EQ(d.lease->items[0].kind, LeaseItem::Kind::kSlots);
   EXPECT_DOUBLE_EQ(d.lease->items[0].want, 1);  // one lease of slots: 1 % of 2, at least 1
-  ledger.grant(0, 0, *d.lease, grant_all(*d.lease), t0);
-  ASSERT_TRUE(ledger.admit(0, 0, 10, t0).admitted());
-  // The second request needs a second slot.
+  ASSERT_TRUE(ledger.admit_granted(0, 0, 10, *d.lease, grant_all(*d.lease), t0).admitted());
+  // The second request needs a second slot; Redis does not answer, so it is released.
   d = ledger.admit(0, 0, 10, t0);
   ASSERT_TRUE(d.lease);
   EXPECT_DOUBLE_EQ(d.lease->items[0].need, 1);
+  EXPECT_EQ(ledger.in_flight(0), 2);  // held
+  ledger.release(0, 0, 10, *d.lease);
+  EXPECT_EQ(ledger.in_flight(0), 1);
   ledger.finish(0, 0, 10, 10, t0 + 1s);
   // The slot of the finished request is spare: one lease of slots (1 % of 2,
   // so 1) stays while the tenant is busy, and goes back once it is idle.
@@ -99,16 +102,41 @@ TEST(QuotaSharingTest, ConcurrencySlotsAreTakenOneAtATimeAndSpareOnesGoBack) {
   EXPECT_TRUE(ledger.collect_returns(t0 + 12s, 10s).empty());
 }
 
-TEST(QuotaSharingTest, TheRequestThatAskedForTheLeaseIsAdmittedFromItFirst) {
+TEST(QuotaSharingTest, APendingRequestHoldsItsShareSoEachAsksForItsOwn) {
+  QuotaLedger ledger(one_tenant(std::nullopt, 60000, 100), t0);
+  ledger.share(leased(0));  // no lease ahead: each grant is exactly what a request needs
+  const AdmitDecision first = ledger.admit(0, 0, 100, t0);
+  ASSERT_TRUE(first.pending());
+  // A second request while the first waits asks for its own 100 tokens and
+  // slot only: nothing of the first one's answer can be taken by it.
+  const AdmitDecision second = ledger.admit(0, 0, 100, t0);
+  ASSERT_TRUE(second.pending());
+  ASSERT_EQ(second.lease->items.size(), 2u);
+  EXPECT_DOUBLE_EQ(second.lease->items[0].need, 100);
+  EXPECT_DOUBLE_EQ(second.lease->items[1].need, 1);
+  EXPECT_EQ(ledger.in_flight(0), 2);
+  // The answers come in any order; each settles its own request.
+  const AdmitDecision b = ledger.admit_granted(0, 0, 100, *second.lease, grant_all(*second.lease), t0);
+  EXPECT_TRUE(b.admitted());
+  EXPECT_EQ(b.reserved_tokens, 100);
+  EXPECT_TRUE(ledger.admit_granted(0, 0, 100, *first.lease, grant_all(*first.lease), t0).admitted());
+  EXPECT_EQ(ledger.in_flight(0), 2);
+  // Both leases are used up exactly: the next request asks for 100 again.
+  const AdmitDecision third = ledger.admit(0, 0, 100, t0);
+  ASSERT_TRUE(third.pending());
+  EXPECT_DOUBLE_EQ(third.lease->items[0].need, 100);
+  ledger.release(0, 0, 100, *third.lease);
+}
+
+TEST(QuotaSharingTest, AnOverrunOwedIsAskedForWithTheNextRequest) {
   QuotaLedger ledger(one_tenant(std::nullopt, 60000), t0);
-  ledger.share(leased(0));  // no lease ahead: the grant is exactly what the request needs
+  ledger.share(leased(0));
   AdmitDecision d = ledger.admit(0, 0, 100, t0);
-  ASSERT_TRUE(d.lease);
-  const LeaseNeed need = *d.lease;
-  // Another request's admission fails meanwhile, and its grant comes later.
-  EXPECT_FALSE(ledger.admit(0, 0, 100, t0).admitted());
-  EXPECT_TRUE(ledger.admit_granted(0, 0, 100, need, grant_all(need), t0).admitted());
-  EXPECT_EQ(ledger.in_flight(0), 1);
+  ASSERT_TRUE(ledger.admit_granted(0, 0, 100, *d.lease, grant_all(*d.lease), t0).admitted());
+  ledger.finish(0, 0, 100, 250, t0);  // 150 used beyond the reservation: owed
+  d = ledger.admit(0, 0, 100, t0);
+  ASSERT_TRUE(d.pending());
+  EXPECT_DOUBLE_EQ(d.lease->items[0].need, 250);
 }
 
 TEST(QuotaSharingTest, IdleLeasesGoBackAndAnOverrunIsOwed) {
@@ -116,9 +144,7 @@ TEST(QuotaSharingTest, IdleLeasesGoBackAndAnOverrunIsOwed) {
   ledger.share(leased());
   AdmitDecision d = ledger.admit(0, 0, 100, t0);
   ASSERT_TRUE(d.lease);
-  ledger.grant(0, 0, *d.lease, grant_all(*d.lease), t0);  // 600 tokens
-  d = ledger.admit(0, 0, 100, t0);
-  ASSERT_TRUE(d.admitted());
+  ASSERT_TRUE(ledger.admit_granted(0, 0, 100, *d.lease, grant_all(*d.lease), t0).admitted());  // 600 tokens
   ledger.finish(0, 0, 100, 900, t0 + 1s);  // used 800 more than reserved
   EXPECT_TRUE(ledger.collect_returns(t0 + 2s, 5s).empty());  // not idle yet
   const auto returns = ledger.collect_returns(t0 + 7s, 5s);
@@ -136,9 +162,16 @@ TEST(QuotaSharingTest, ARefusedLeaseLeavesTheLedgerUntouched) {
   refused.granted = false;
   refused.amounts = {0};
   refused.left = {0.5};
-  ledger.grant(0, 0, *d.lease, refused, t0);
-  EXPECT_FALSE(ledger.admit(0, 0, 1, t0).admitted());
+  refused.retry_after_ms = 500;
+  const AdmitDecision r = ledger.admit_granted(0, 0, 1, *d.lease, refused, t0);
+  EXPECT_EQ(r.refusal, Refusal::kRequests);
+  EXPECT_FALSE(r.pending());
+  EXPECT_EQ(r.retry_after, 500ms);
   EXPECT_EQ(ledger.in_flight(0), 0);
+  // The next request asks for exactly what the first one did.
+  d = ledger.admit(0, 0, 1, t0);
+  ASSERT_TRUE(d.pending());
+  EXPECT_DOUBLE_EQ(d.lease->items[0].need, 1);
 }
 
 TEST(QuotaSharingTest, LocalFallbackDividesEveryLimitByTheLiveReplicas) {
@@ -183,8 +216,7 @@ TEST(QuotaSharingTest, AReloadedLedgerKeepsTheSharingAndTheLeases) {
   QuotaLedger ledger(cfg, t0);
   ledger.share(leased());
   AdmitDecision d = ledger.admit(0, 0, 1, t0);
-  ASSERT_TRUE(d.lease);
-  ledger.grant(0, 0, *d.lease, grant_all(*d.lease), t0);
+  ASSERT_TRUE(ledger.admit_granted(0, 0, 1, *d.lease, grant_all(*d.lease), t0).admitted());
   QuotaLedger reloaded(cfg, t0 + 1s, &ledger);
   EXPECT_EQ(reloaded.sharing(), ledger.sharing());
   EXPECT_TRUE(reloaded.admit(0, 0, 1, t0 + 1s).admitted());  // from the lease taken before the reload
