@@ -1,5 +1,6 @@
 // ProcessProvider adopting an engine another gateway replica started: by
 // pid, only while that process still runs with the engine's port.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,15 +17,26 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// A stand-in engine: `sh -c 'sleep 30; exit 0' <port>` (the port on its command line).
+/// A stand-in engine: `sh -c 'sleep 30; exit 0' <port>` (the port on its
+/// command line), in a process group of its own and away from the test's
+/// output: its `sleep` would otherwise hold ctest's pipe open for 30 s.
 pid_t start_stand_in(std::uint16_t port) {
   const std::string p = std::to_string(port);
   const pid_t pid = ::fork();
   if (pid == 0) {
+    ::setpgid(0, 0);
+    const int null = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
     ::execlp("sh", "sh", "-c", "sleep 30; exit 0", p.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   return pid;
+}
+
+/// Kills what is left of the stand-in (its `sleep`) and reaps it.
+void stop_stand_in(pid_t pid) {
+  ::kill(-pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
 }
 
 TEST(ProcessAdoptTest, AdoptsALiveEngineByPidAndPortAndSeesItGo) {
@@ -47,7 +59,7 @@ TEST(ProcessAdoptTest, AdoptsALiveEngineByPidAndPortAndSeesItGo) {
   }
   ASSERT_EQ(exits.size(), 1u);
   EXPECT_EQ(exits[0].instance_id, "small/0");
-  ::waitpid(pid, nullptr, 0);
+  stop_stand_in(pid);
 }
 
 TEST(ProcessAdoptTest, ReleasedEnginesAreNotStopped) {
@@ -58,8 +70,7 @@ TEST(ProcessAdoptTest, ReleasedEnginesAreNotStopped) {
   provider.release_all();
   provider.stop_all(100ms);
   EXPECT_EQ(::kill(pid, 0), 0);  // still running: handed over, not stopped
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
+  stop_stand_in(pid);
 }
 
 }  // namespace
