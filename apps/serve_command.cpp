@@ -202,10 +202,11 @@ int run_serve(const ServeOptions& options) {
   provider::ProcessProvider processes([exe = self_exe()](const provider::LaunchSpec& spec, std::uint16_t port) {
     return provider::command_for(exe, spec, port);
   });
-  std::unique_ptr<provider::FleetController> fleet;
   // Alone, this gateway drives its fleet; with cluster.redis, the replica
   // holding the fleet lease does and the others route to what it publishes.
+  // Declared first, so destroyed after the fleet, which drives its provider.
   std::unique_ptr<FleetRole> role;
+  std::unique_ptr<provider::FleetController> fleet;
   const provider::ServingLookup serving = [&role](std::string_view model) {
     return role ? role->serving(model) : std::vector<std::shared_ptr<balance::Instance>>{};
   };
@@ -427,8 +428,8 @@ int run_serve(const ServeOptions& options) {
   usage.stop();
   spdlog::info("usage ledger: {} row(s) written", usage.written());
   role->stop(std::chrono::seconds(5));  // a leader among live replicas hands its engines over
+  fleet.reset();  // its timer must go before the io_contexts it was made on; it drives the role's provider
   role.reset();
-  fleet.reset();  // its timer must go before the io_contexts it was made on
   spdlog::info("stopped");
   return 0;
 }

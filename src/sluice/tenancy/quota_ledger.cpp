@@ -260,20 +260,19 @@ void QuotaLedger::settle(Scope* const* sc, int n, const LeaseNeed& need, const L
     const bool got = grant && i < grant->amounts.size();
     const double amount = got ? grant->amounts[i] : 0.0;
     const double left = got && i < grant->left.size() ? grant->left[i] : 0.0;
+    // A rate's ask is no longer pending; what was granted joins the lease.
+    const auto settle_rate = [&](double& held, double& pending, double& shared_left) {
+      pending = std::max(0.0, pending - item.need);
+      if (!got) return;
+      held += amount;
+      shared_left = left;
+    };
     switch (item.kind) {
       case LeaseItem::Kind::kRequests:
-        lease.pending_requests = std::max(0.0, lease.pending_requests - item.need);
-        if (got) {
-          lease.requests += amount;
-          lease.left_requests = left;
-        }
+        settle_rate(lease.requests, lease.pending_requests, lease.left_requests);
         break;
       case LeaseItem::Kind::kTokens:
-        lease.pending_tokens = std::max(0.0, lease.pending_tokens - item.need);
-        if (got) {
-          lease.tokens += amount;
-          lease.left_tokens = left;
-        }
+        settle_rate(lease.tokens, lease.pending_tokens, lease.left_tokens);
         break;
       case LeaseItem::Kind::kSlots:
         lease.pending_slots = std::max<std::int64_t>(0, lease.pending_slots - static_cast<std::int64_t>(item.need));
