@@ -109,7 +109,9 @@ TEST(DrainTest, RequestsRunningPastTheGraceAreAnsweredAndLogged) {
   EXPECT_NE(c_body.find("data: [DONE]"), std::string::npos);
   EXPECT_EQ(c_body.find("\"error\""), std::string::npos) << c_body.substr(c_body.size() - 300);
   // Still within the grace period (on a busy machine C may take longer): the admin listener answers.
-  if (Clock::now() - term_at < 1200ms) EXPECT_EQ(get(gateway.admin_port(), "/readyz", {}, 200ms).status, 503);
+  if (Clock::now() - term_at < 1200ms) {
+    EXPECT_EQ(get(gateway.admin_port(), "/readyz", {}, 200ms).status, 503);
+  }
 
   // A: an error event naming the shutdown, then [DONE], then the end of the body.
   for (;;) {

@@ -62,7 +62,9 @@ void expect_clean_recovery(const DrillRun& run, const Json& s, bool restored = t
   ASSERT_FALSE(run.result.timed_out) << context(run);
   ASSERT_FALSE(s.empty()) << context(run);
   EXPECT_FALSE(s.contains("error")) << context(run);
-  if (restored) EXPECT_TRUE(s.value("complete", false)) << "recovered and restored within --observe\n" << context(run);
+  if (restored) {
+    EXPECT_TRUE(s.value("complete", false)) << "recovered and restored within --observe\n" << context(run);
+  }
   EXPECT_EQ(run.result.exit_code, run.report.value("passed", false) ? 0 : 1) << context(run);
   EXPECT_EQ(s["verdicts"]["sla"], "PASS") << context(run);
   EXPECT_EQ(s["targets"]["standby_left"], "hot") << context(run);
@@ -79,7 +81,9 @@ void expect_clean_recovery(const DrillRun& run, const Json& s, bool restored = t
   EXPECT_EQ(load["answers_checked"].get<int>(), load["requests_sent"].get<int>() + load["streams_sent"].get<int>())
       << context(run);
   EXPECT_TRUE(s["detect_s"].is_number() && s["recover_s"].is_number()) << context(run);
-  if (restored) EXPECT_TRUE(s["restore_s"].is_number()) << context(run);
+  if (restored) {
+    EXPECT_TRUE(s["restore_s"].is_number()) << context(run);
+  }
   if (s["detect_s"].is_number() && s["recover_s"].is_number() && s["restore_s"].is_number()) {
     EXPECT_LE(s["detect_s"].get<double>(), s["recover_s"].get<double>());
     EXPECT_LE(s["recover_s"].get<double>(), s["restore_s"].get<double>());

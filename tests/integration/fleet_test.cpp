@@ -108,7 +108,9 @@ TEST(FleetTest, HotStandbyTakesOverACrashUnderLoad) {
   EXPECT_NE(now_serving[0], serving[0]);
   EXPECT_NE(now_serving[0], hot_standby[0]);
   for (const auto& i : f["instances"]) {
-    if (i["id"] == now_serving[0]) EXPECT_EQ(i["zone"], "zone-a") << f.dump(2);
+    if (i["id"] == now_serving[0]) {
+      EXPECT_EQ(i["zone"], "zone-a") << f.dump(2);
+    }
   }
   EXPECT_EQ(ids_in(f, "hot", "standby"), std::vector<std::string>{hot_standby[0]});
   EXPECT_EQ(metric_value(gateway.metrics(), "sluice_fleet_failovers_total", {{"model", "small"}, {"cause", "process_exit"}}),
@@ -179,7 +181,9 @@ TEST(FleetTest, NodeDownMovesServingToAnotherNode) {
   traffic.stop();
   f = fleet(gateway);
   for (const auto& i : f["instances"]) {
-    if (i["state"] == "hot") EXPECT_NE(i["node"], node_of_first) << f.dump(2);
+    if (i["state"] == "hot") {
+      EXPECT_NE(i["node"], node_of_first) << f.dump(2);
+    }
   }
   ASSERT_FALSE(f["failovers"].empty());
   EXPECT_EQ(f["failovers"][0]["cause"], "node_down");

@@ -60,7 +60,7 @@ asio::awaitable<std::expected<HttpAnswer, std::string>> http_request(http::verb 
   }
   error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  co_return HttpAnswer{res.result_int(), std::move(res.body())};
+  co_return HttpAnswer{static_cast<int>(res.result_int()), std::move(res.body())};
 }
 
 asio::awaitable<std::expected<std::string, std::string>> http_get(std::string host, std::uint16_t port,
