@@ -193,14 +193,12 @@ void SharedLimits::stop() {
   if (sync_thread_.joinable()) sync_thread_.join();
   // Everything held goes back, and this replica leaves the live set.
   RedisConnection redis(address_, timeout_of(config_));
-  if (up_.load()) {
-    sharing_->mode.store(tenancy::QuotaMode::kLocal);  // no new leases while leaving
-    if (sync_once(redis)) {
-      const std::string keys[] = {std::string(kReplicas)};
-      const std::string args[] = {replica_id_};
-      (void)redis.eval(leave_script(), keys, args);
-    }
+  if (up_.load() && sync_once(redis)) {  // while still leased: collect_returns() gives back only then
+    const std::string keys[] = {std::string(kReplicas)};
+    const std::string args[] = {replica_id_};
+    (void)redis.eval(leave_script(), keys, args);
   }
+  sharing_->mode.store(tenancy::QuotaMode::kLocal);  // no new leases once left
 }
 
 void SharedLimits::take(tenancy::LeaseNeed need, LeaseCallback done) {

@@ -156,8 +156,10 @@ void QuotaLedger::divide_limits(Scope* const* scopes, int n, core::TimePoint now
     if (s.fallbacks_seen != fallbacks) {  // just fell back: start from the lease, not from full buckets
       restart(s.requests, s.lease.requests);
       restart(s.tokens, s.lease.tokens);
-      s.lease.requests = s.lease.tokens = 0;
-      s.lease.pending_requests = s.lease.pending_tokens = 0;
+      // What the buckets took is spent; a debt stays: the shortfalls of
+      // admissions still waiting for Redis, settled when their answer comes.
+      s.lease.requests = std::min(0.0, s.lease.requests);
+      s.lease.tokens = std::min(0.0, s.lease.tokens);
       s.fallbacks_seen = fallbacks;
     }
     s.divided_by = replicas;
@@ -241,12 +243,11 @@ void QuotaLedger::release(std::size_t tenant, std::size_t model, std::int64_t to
   Scope* sc[2];
   const int n = scopes(q, model, sc);
   settle(sc, n, need, nullptr, core::TimePoint{});
-  // What it took from the leases goes back; after a fall-back the buckets
-  // started from the leases without it, which only ever admits less.
-  const bool leased = mode() == QuotaMode::kLeased;
+  // What it took from the leases goes back, whatever the mode: a fall-back
+  // meanwhile kept the leases' debt, which this share is part of.
   for (int i = 0; i < n; ++i) {
-    if (leased && sc[i]->requests) sc[i]->lease.requests += 1.0;
-    if (leased && sc[i]->tokens) sc[i]->lease.tokens += static_cast<double>(tokens);
+    if (sc[i]->requests) sc[i]->lease.requests += 1.0;
+    if (sc[i]->tokens) sc[i]->lease.tokens += static_cast<double>(tokens);
     if (sc[i]->in_flight > 0) --sc[i]->in_flight;
   }
 }

@@ -139,6 +139,43 @@ TEST(QuotaSharingTest, AnOverrunOwedIsAskedForWithTheNextRequest) {
   EXPECT_DOUBLE_EQ(d.lease->items[0].need, 250);
 }
 
+TEST(QuotaSharingTest, AFallBackWhileARequestWaitsKeepsItsShortfallOwed) {
+  QuotaLedger ledger(one_tenant(std::nullopt, 60000), t0);
+  auto sharing = leased(0);
+  ledger.share(sharing);
+  const AdmitDecision held = ledger.admit(0, 0, 100, t0);
+  ASSERT_TRUE(held.pending());
+  // Redis fails for another call: local mode, and a local admission seeds the buckets.
+  sharing->mode = QuotaMode::kLocal;
+  ++sharing->fallbacks;
+  (void)ledger.admit(0, 0, 10, t0);
+  sharing->mode = QuotaMode::kLeased;
+  // The held request's grant comes back after all: it pays for that request
+  // only, so the next one asks for its own 100 again.
+  ASSERT_TRUE(ledger.admit_granted(0, 0, 100, *held.lease, grant_all(*held.lease), t0).admitted());
+  const AdmitDecision next = ledger.admit(0, 0, 100, t0);
+  ASSERT_TRUE(next.pending());
+  EXPECT_DOUBLE_EQ(next.lease->items[0].need, 100);
+  ledger.release(0, 0, 100, *next.lease);
+}
+
+TEST(QuotaSharingTest, AHoldReleasedWhileClosedLeavesNoDebt) {
+  QuotaLedger ledger(one_tenant(std::nullopt, 60000), t0);
+  auto sharing = leased(0);
+  ledger.share(sharing);
+  const AdmitDecision held = ledger.admit(0, 0, 100, t0);
+  ASSERT_TRUE(held.pending());
+  sharing->mode = QuotaMode::kClosed;  // its Redis call failed; the fallback is `closed`
+  ++sharing->fallbacks;
+  ledger.release(0, 0, 100, *held.lease);
+  EXPECT_EQ(ledger.in_flight(0), 0);
+  sharing->mode = QuotaMode::kLeased;
+  const AdmitDecision next = ledger.admit(0, 0, 100, t0);
+  ASSERT_TRUE(next.pending());
+  EXPECT_DOUBLE_EQ(next.lease->items[0].need, 100);  // not 200: nothing is owed for the released one
+  ledger.release(0, 0, 100, *next.lease);
+}
+
 TEST(QuotaSharingTest, IdleLeasesGoBackAndAnOverrunIsOwed) {
   QuotaLedger ledger(one_tenant(std::nullopt, 60000), t0);
   ledger.share(leased());
