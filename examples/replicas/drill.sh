@@ -22,6 +22,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/stack.sh"
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0; fi
 SLUICE_PATH="$HERE/../../build/release/sluice"
 if [[ $# -gt 0 && "$1" != *_kill ]]; then SLUICE_PATH=$1; shift; fi
 SCENARIOS=("$@")

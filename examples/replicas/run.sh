@@ -12,6 +12,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/stack.sh"
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0; fi
 start_stack "${1:-$HERE/../../build/release/sluice}"
 for n in 1 2 3; do
   echo "replica $n: admin http://127.0.0.1:${REPLICA_ADMIN[$n]}  (pid ${REPLICA_PID[$n]})"
