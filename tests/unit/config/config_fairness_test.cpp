@@ -8,25 +8,17 @@ namespace sluice::config {
 namespace {
 
 using testing::errors_of;
+using testing::kOneStaticModel;
 using testing::with_key;
 
-constexpr const char* kBase =
-    "tenants:\n"
-    "  - id: a\n"
-    "    api_keys: [$KEY]\n"
-    "models:\n"
-    "  - name: m\n"
-    "    source: static\n"
-    "    static: {endpoints: [http://127.0.0.1:9]}\n";
-
 TEST(ConfigFairness, DefaultsAndValues) {
-  auto plain = load_config_text(with_key(std::string(kBase) + "cluster: {redis: \"redis://127.0.0.1:6379\"}\n"),
+  auto plain = load_config_text(with_key(std::string(kOneStaticModel) + "cluster: {redis: \"redis://127.0.0.1:6379\"}\n"),
                                 "t.yaml");
   ASSERT_TRUE(plain) << testing::render(plain.error());
   EXPECT_EQ(plain->cluster.fairness_sync_interval, std::chrono::milliseconds(20));
   EXPECT_DOUBLE_EQ(plain->cluster.fairness_slack, 1000);
   auto set = load_config_text(
-      with_key(std::string(kBase) +
+      with_key(std::string(kOneStaticModel) +
                "cluster: {redis: \"redis://127.0.0.1:6379\", fairness_sync_interval: 5ms, fairness_slack: 250}\n"),
       "t.yaml");
   ASSERT_TRUE(set) << testing::render(set.error());
@@ -35,7 +27,7 @@ TEST(ConfigFairness, DefaultsAndValues) {
 }
 
 TEST(ConfigFairness, BadValuesAreErrorsAtTheirLine) {
-  const auto errors = errors_of(std::string(kBase) +
+  const auto errors = errors_of(std::string(kOneStaticModel) +
                                 "cluster:\n"
                                 "  redis: redis://127.0.0.1:6379\n"
                                 "  fairness_slack: -3\n"

@@ -8,30 +8,22 @@ namespace sluice::config {
 namespace {
 
 using testing::errors_of;
+using testing::kOneStaticModel;
 using testing::with_key;
 
-constexpr const char* kBase =
-    "tenants:\n"
-    "  - id: a\n"
-    "    api_keys: [$KEY]\n"
-    "models:\n"
-    "  - name: m\n"
-    "    source: static\n"
-    "    static: {endpoints: [http://127.0.0.1:9]}\n";
-
 TEST(ConfigLeaderLease, DefaultAndValue) {
-  auto plain = load_config_text(with_key(std::string(kBase) + "cluster: {redis: \"redis://127.0.0.1:6379\"}\n"),
+  auto plain = load_config_text(with_key(std::string(kOneStaticModel) + "cluster: {redis: \"redis://127.0.0.1:6379\"}\n"),
                                 "t.yaml");
   ASSERT_TRUE(plain) << testing::render(plain.error());
   EXPECT_EQ(plain->cluster.leader_lease, std::chrono::seconds(2));
   auto set = load_config_text(
-      with_key(std::string(kBase) + "cluster: {redis: \"redis://127.0.0.1:6379\", leader_lease: 500ms}\n"), "t.yaml");
+      with_key(std::string(kOneStaticModel) + "cluster: {redis: \"redis://127.0.0.1:6379\", leader_lease: 500ms}\n"), "t.yaml");
   ASSERT_TRUE(set) << testing::render(set.error());
   EXPECT_EQ(set->cluster.leader_lease, std::chrono::milliseconds(500));
 }
 
 TEST(ConfigLeaderLease, ALeaseShorterThanThreeSyncIntervalsIsAnErrorAtItsLine) {
-  const auto errors = errors_of(std::string(kBase) +
+  const auto errors = errors_of(std::string(kOneStaticModel) +
                                 "cluster:\n"
                                 "  redis: redis://127.0.0.1:6379\n"
                                 "  sync_interval: 200ms\n"
