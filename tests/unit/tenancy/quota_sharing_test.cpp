@@ -143,35 +143,40 @@ TEST(QuotaSharingTest, AnOverrunOwedIsAskedForWithTheNextRequest) {
   EXPECT_DOUBLE_EQ(next_ask(ledger, 100), 250);
 }
 
+/// A leased ledger with no lease ahead, one request of 100 tokens held for want of one.
+struct OneHeld {
+  OneHeld() {
+    ledger.share(sharing);
+    held = ledger.admit(0, 0, 100, t0);
+  }
+  QuotaLedger ledger{one_tenant(std::nullopt, 60000), t0};
+  std::shared_ptr<QuotaSharing> sharing = leased(0);
+  AdmitDecision held;
+};
+
 TEST(QuotaSharingTest, AFallBackWhileARequestWaitsKeepsItsShortfallOwed) {
-  QuotaLedger ledger(one_tenant(std::nullopt, 60000), t0);
-  auto sharing = leased(0);
-  ledger.share(sharing);
-  const AdmitDecision held = ledger.admit(0, 0, 100, t0);
-  ASSERT_TRUE(held.pending());
+  OneHeld h;
+  ASSERT_TRUE(h.held.pending());
   // Redis fails for another call: local mode, and a local admission seeds the buckets.
-  sharing->mode = QuotaMode::kLocal;
-  ++sharing->fallbacks;
-  (void)ledger.admit(0, 0, 10, t0);
-  sharing->mode = QuotaMode::kLeased;
+  h.sharing->mode = QuotaMode::kLocal;
+  ++h.sharing->fallbacks;
+  (void)h.ledger.admit(0, 0, 10, t0);
+  h.sharing->mode = QuotaMode::kLeased;
   // The held request's grant comes back after all: it pays for that request
   // only, so the next one asks for its own 100 again.
-  ASSERT_TRUE(ledger.admit_granted(0, 0, 100, *held.lease, grant_all(*held.lease), t0).admitted());
-  EXPECT_DOUBLE_EQ(next_ask(ledger, 100), 100);
+  ASSERT_TRUE(h.ledger.admit_granted(0, 0, 100, *h.held.lease, grant_all(*h.held.lease), t0).admitted());
+  EXPECT_DOUBLE_EQ(next_ask(h.ledger, 100), 100);
 }
 
 TEST(QuotaSharingTest, AHoldReleasedWhileClosedLeavesNoDebt) {
-  QuotaLedger ledger(one_tenant(std::nullopt, 60000), t0);
-  auto sharing = leased(0);
-  ledger.share(sharing);
-  const AdmitDecision held = ledger.admit(0, 0, 100, t0);
-  ASSERT_TRUE(held.pending());
-  sharing->mode = QuotaMode::kClosed;  // its Redis call failed; the fallback is `closed`
-  ++sharing->fallbacks;
-  ledger.release(0, 0, 100, *held.lease);
-  EXPECT_EQ(ledger.in_flight(0), 0);
-  sharing->mode = QuotaMode::kLeased;
-  EXPECT_DOUBLE_EQ(next_ask(ledger, 100), 100);  // not 200: nothing is owed for the released one
+  OneHeld h;
+  ASSERT_TRUE(h.held.pending());
+  h.sharing->mode = QuotaMode::kClosed;  // its Redis call failed; the fallback is `closed`
+  ++h.sharing->fallbacks;
+  h.ledger.release(0, 0, 100, *h.held.lease);
+  EXPECT_EQ(h.ledger.in_flight(0), 0);
+  h.sharing->mode = QuotaMode::kLeased;
+  EXPECT_DOUBLE_EQ(next_ask(h.ledger, 100), 100);  // not 200: nothing is owed for the released one
 }
 
 TEST(QuotaSharingTest, IdleLeasesGoBackAndAnOverrunIsOwed) {
